@@ -1,0 +1,92 @@
+"""The check registry: a check declares itself with :func:`register`; nobody keeps a list.
+
+A check is a small class: a docstring that says what must hold, a pydantic ``Params`` model
+validating its YAML ``params``, the ``stages`` it may run at, and ``evaluate`` returning an
+:class:`Outcome`. The engine turns the outcome into a :class:`~governance.findings.Finding`
+with the rule's id, severity and waiver applied.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+from governance.evidence import Evidence
+
+STAGES = ("ingest", "train", "evaluate", "optimize", "deploy", "monitor")
+
+
+class CheckParams(BaseModel):
+    """Base of every check's ``Params``: unknown keys are errors, values are validated."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+@dataclass
+class Outcome:
+    """What a check found: whether it holds, the numbers compared and the evidence."""
+
+    ok: bool | None  # None: skipped (nothing to check), with ``message`` saying why
+    message: str
+    observed: Any = None
+    threshold: Any = None
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+
+class Check:
+    """Base class of every check. Subclasses set ``name`` via :func:`register`."""
+
+    name: ClassVar[str] = ""
+    stages: ClassVar[tuple[str, ...]] = ()
+    Params: ClassVar[type[CheckParams]] = CheckParams
+
+    def evaluate(self, evidence: Evidence, params: Any) -> Outcome:  # pragma: no cover
+        raise NotImplementedError
+
+    @classmethod
+    def doc(cls) -> str:
+        return (cls.__doc__ or "").strip()
+
+
+REGISTRY: dict[str, type[Check]] = {}
+
+
+def register(name: str):
+    """Class decorator registering a check under ``name`` (e.g. ``fairness.demographic_parity_difference``)."""
+
+    def deco(cls: type[Check]) -> type[Check]:
+        if name in REGISTRY and REGISTRY[name] is not cls:
+            raise RuntimeError(f"check '{name}' registered twice")
+        bad = set(cls.stages) - set(STAGES)
+        if bad or not cls.stages:
+            raise RuntimeError(f"check '{name}' declares invalid stages {sorted(bad) or '()'}")
+        cls.name = name
+        REGISTRY[name] = cls
+        return cls
+
+    return deco
+
+
+def load_all() -> dict[str, type[Check]]:
+    """Import every check family so that they register; return the registry."""
+    import governance.checks  # noqa: F401  (the package imports its families)
+
+    return REGISTRY
+
+
+def get_check(name: str) -> type[Check]:
+    """The check class registered as ``name``; ``KeyError`` with close names otherwise."""
+    load_all()
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise KeyError(unknown_check_message(name)) from None
+
+
+def unknown_check_message(name: str) -> str:
+    close = difflib.get_close_matches(name, REGISTRY, n=3, cutoff=0.5)
+    hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    return f"unknown check '{name}'{hint} (see `rai checks`)"

@@ -1,0 +1,73 @@
+"""The gate engine: run a policy's rules for one stage against evidence and decide.
+
+Fail closed: a check that raises, or whose evidence is missing, yields an ``error`` finding,
+and an ``error`` always blocks. A failed rule blocks when its severity is at or above the
+policy's ``fail_on``; below it, the failure is a ``warning``. An active waiver turns a failure
+into ``waived``; an expired one is ignored and the finding says so.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Iterable
+
+from governance.checks.base import Outcome, get_check
+from governance.errors import MissingEvidence
+from governance.evidence import Evidence
+from governance.findings import Finding, GateResult, Status
+from governance.policy.schema import Policy, Rule
+
+
+def evaluate(
+    policy: Policy,
+    stage: str,
+    evidence: Evidence,
+    *,
+    rules: Iterable[Rule] | None = None,
+    today: dt.date | None = None,
+    subject: str | None = None,
+) -> GateResult:
+    """Evaluate ``policy``'s rules for ``stage`` (or the given ``rules``) and return the gate result."""
+    selected = list(rules) if rules is not None else policy.rules_for(stage)
+    findings = [_run_rule(policy, rule, stage, evidence, today, subject) for rule in selected]
+    return GateResult(stage=stage, findings=findings, subject=subject)
+
+
+def _run_rule(policy, rule, stage, evidence, today, subject) -> Finding:
+    base = dict(
+        rule_id=rule.id, check=rule.check, stage=stage, severity=rule.severity,
+        maps_to=list(rule.maps_to), subject=subject,
+    )
+    try:
+        check_cls = get_check(rule.check)
+        params = rule.validated if rule.validated is not None else check_cls.Params(**rule.params)
+        outcome = check_cls().evaluate(evidence, params)
+        if not isinstance(outcome, Outcome):
+            raise TypeError(f"check returned {type(outcome).__name__}, not Outcome")
+    except MissingEvidence as err:
+        return Finding(**base, status=Status.ERROR, message=f"{err} at stage '{stage}'")
+    except Exception as err:  # fail closed: a broken check blocks, it never passes
+        return Finding(**base, status=Status.ERROR, message=f"check raised {type(err).__name__}: {err}")
+
+    finding = Finding(
+        **base, status=Status.PASSED, message=outcome.message, observed=outcome.observed,
+        threshold=outcome.threshold, evidence=outcome.evidence,
+    )
+    if outcome.ok is None:
+        finding.status = Status.SKIPPED
+    elif not outcome.ok:
+        _apply_failure(policy, rule, finding, today)
+    return finding
+
+
+def _apply_failure(policy: Policy, rule: Rule, finding: Finding, today: dt.date | None) -> None:
+    waiver = policy.waiver_for(rule.id)
+    if waiver is not None and waiver.active(today):
+        finding.status = Status.WAIVED
+        finding.waiver = waiver.model_dump(mode="json")
+        finding.message += f" (waived by {waiver.approved_by} until {waiver.expires}: {waiver.reason})"
+        return
+    if waiver is not None:
+        finding.message += f" (waiver by {waiver.approved_by} expired on {waiver.expires}; ignored)"
+    blocks = rule.severity.rank >= policy.fail_on.rank
+    finding.status = Status.FAILED if blocks else Status.WARNING

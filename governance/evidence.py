@@ -1,0 +1,92 @@
+"""Evidence: the contract between lifecycle stages (or ``rai audit``) and the checks.
+
+A stage hands the gate an :class:`Evidence` holding named pieces. Checks ask for the pieces they
+need with :meth:`Evidence.require`; a missing piece raises :class:`MissingEvidence`, which the
+engine turns into an ``error`` finding (fail closed).
+
+Well-known pieces (producers must use these names and types):
+
+``predictions`` : :class:`Predictions`
+    Labels, predictions, optional scores and the sensitive-feature columns of one model.
+``parent_predictions`` : :class:`Predictions`
+    At ``optimize``: the parent (unconverted) model's predictions on the same rows.
+``reference`` / ``current`` : ``pandas.DataFrame``
+    Feature frames for data drift (train vs test at ``ingest``; training vs live at ``monitor``).
+``prediction_reference`` / ``prediction_current`` : ``pandas.Series``
+    Model outputs (scores or labels) for prediction drift.
+``dataset`` : ``pandas.DataFrame`` and ``target`` : ``str``
+    The ingested training frame and its target column, for ``data.*`` checks.
+``privacy`` : ``dict``
+    ``{"dp": bool, "epsilon", "delta", "noise_multiplier", "l2_norm_clip", "sampling_rate",
+    "steps", "epochs", "batch_size", "examples", "accountant"}`` (only ``dp`` when DP is off).
+``metadata`` : ``dict``
+    Model-card fields: ``owner``, ``intended_use``, ``out_of_scope_uses``, ``limitations``, ...
+``approvals`` : ``list[dict]``
+    Recorded approvals of this run: ``{"role", "decision", "actor", "time", "comment"}``.
+``lineage`` : ``dict``
+    ``{"datasets": {name: sha256}, "model": sha256 | None, ...}``.
+``model_stats`` / ``parent_stats`` : ``dict``
+    At ``optimize``: ``{"size_bytes", "latency_ms"}`` of the variant and of its parent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+import numpy as np
+import pandas as pd
+
+from governance.errors import MissingEvidence
+
+
+@dataclass
+class Predictions:
+    """Binary-classification outcomes of one model on one dataset.
+
+    ``y_true`` and ``y_pred`` hold 0/1 integers, ``y_score`` the positive-class probability (or
+    ``None``), ``sensitive`` one column per sensitive feature, aligned with the labels.
+    """
+
+    y_true: np.ndarray
+    y_pred: np.ndarray
+    sensitive: pd.DataFrame
+    y_score: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        self.y_true = np.asarray(self.y_true)
+        self.y_pred = np.asarray(self.y_pred)
+        if self.y_score is not None:
+            self.y_score = np.asarray(self.y_score, dtype=float)
+        if not (len(self.y_true) == len(self.y_pred) == len(self.sensitive)):
+            raise ValueError(
+                f"predictions are misaligned: {len(self.y_true)} labels, {len(self.y_pred)} "
+                f"predictions, {len(self.sensitive)} sensitive rows"
+            )
+
+
+class Evidence:
+    """Named pieces of evidence for one gate; see the module docstring for the names."""
+
+    def __init__(self, **pieces: Any):
+        self._pieces = {k: v for k, v in pieces.items() if v is not None}
+
+    def require(self, name: str) -> Any:
+        """Return piece ``name`` or raise :class:`MissingEvidence`."""
+        try:
+            return self._pieces[name]
+        except KeyError:
+            raise MissingEvidence(name) from None
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self._pieces.get(name, default)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._pieces
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._pieces)
+
+    def with_(self, **pieces: Any) -> "Evidence":
+        """A copy with some pieces added or replaced."""
+        return Evidence(**{**self._pieces, **pieces})

@@ -1,0 +1,110 @@
+"""Findings and gate decisions: the values every check and gate returns."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from enum import Enum
+from typing import Any
+
+
+class Status(str, Enum):
+    """Outcome of one rule at one stage."""
+
+    PASSED = "passed"
+    FAILED = "failed"  # failed at or above the policy's ``fail_on``: blocks
+    WARNING = "warning"  # failed below ``fail_on``: reported, does not block
+    ERROR = "error"  # the check could not run (raised, missing evidence): blocks
+    SKIPPED = "skipped"
+    WAIVED = "waived"
+
+
+class Severity(str, Enum):
+    """Rule severity, ordered ``low < medium < high < critical``."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        return _SEVERITY_RANK[self.value]
+
+
+_SEVERITY_RANK = {"low": 0, "medium": 1, "high": 2, "critical": 3}
+
+
+def jsonable(value: Any) -> Any:
+    """Turn numpy scalars/arrays, NaN and enums into plain JSON values (NaN/inf become None)."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if hasattr(value, "tolist") and not isinstance(value, (str, bytes)):
+        return jsonable(value.tolist())
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, (str, int, bool)) or value is None:
+        return value
+    return str(value)
+
+
+@dataclass
+class Finding:
+    """What one rule found at one stage.
+
+    ``observed`` and ``threshold`` are the numbers a reviewer compares; ``evidence`` is a
+    JSON-able dict (per-group tables, per-column drift rows, ...) that the trail stores.
+    """
+
+    rule_id: str
+    check: str
+    stage: str
+    severity: Severity
+    status: Status
+    message: str
+    observed: Any = None
+    threshold: Any = None
+    evidence: dict[str, Any] = field(default_factory=dict)
+    maps_to: list[str] = field(default_factory=list)
+    waiver: dict[str, Any] | None = None
+    subject: str | None = None  # e.g. the LiteRT variant a finding is about
+
+    @property
+    def blocks(self) -> bool:
+        return self.status in (Status.FAILED, Status.ERROR)
+
+    def to_dict(self) -> dict[str, Any]:
+        return jsonable(asdict(self))
+
+
+@dataclass
+class GateResult:
+    """The decision of a gate: the findings of one stage and whether they block."""
+
+    stage: str
+    findings: list[Finding]
+    subject: str | None = None
+
+    @property
+    def blocked(self) -> bool:
+        return any(f.blocks for f in self.findings)
+
+    @property
+    def decision(self) -> str:
+        return "block" if self.blocked else "pass"
+
+    @property
+    def blocking(self) -> list[Finding]:
+        return [f for f in self.findings if f.blocks]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "stage": self.stage,
+            "subject": self.subject,
+            "decision": self.decision,
+            "findings": [f.to_dict() for f in self.findings],
+        }

@@ -1,0 +1,1 @@
+"""The YAML policy language: schema (pydantic) and the strict, line-numbered loader."""

@@ -1,0 +1,37 @@
+"""The tamper-evident audit trail.
+
+Public API (used by the pipeline, ``rai audit --record``, reports and dashboards)::
+
+    from governance.trail import open_trail, Event
+
+    trail = open_trail(workspace)            # SQLite in the workspace, or PostgreSQL by URL
+    ev = trail.append(kind="gate.decided", run_id=run_id, actor="alice",
+                      payload={...}, subjects={"model": sha256})   # -> Event (durable on return)
+    trail.events(run_id=None, kind=None, since=None, after_seq=0, limit=None)  # -> list[Event]
+    trail.count(run_id=None, kind=None)      # -> int
+    trail.runs()                             # -> list[str], run ids in order of first event
+    digest = trail.put_blob(data: bytes)     # content-addressed evidence file -> sha256 hex
+    trail.get_blob(digest) -> bytes
+    trail.checkpoint()                       # -> Checkpoint, signed, also saved in the workspace
+    trail.verify(checkpoint=None)            # -> VerifyReport(ok, size, problems[...])
+    trail.close()
+
+Event kinds and their payloads (the contract between writers and readers):
+
+``run.started``      pipeline spec (dict), spec_hash, policy {name, version, sha256, source},
+                     versions {python, rai, tensorflow, ...}, code_revision, workspace
+``stage.completed``  stage, status ("completed" | "failed"), metrics {...}, artifacts
+                     {name: {"sha256", "path"}}, evidence_blob (sha256 of a JSON evidence blob)
+``gate.decided``     stage, subject (LiteRT variant or None), decision ("pass" | "block"),
+                     findings [Finding.to_dict()], policy_sha256
+``waiver.applied``   rule, reason, approved_by, expires, stage
+``approval.recorded`` role, decision ("approve" | "reject"), comment
+``model.registered`` name, version, model_sha256, manifest_path, manifest_sha256, variant
+``model.deployed``   name, version, endpoint/registry path
+``audit.completed``  kind ("fairness" | "drift"), inputs {file: sha256}, result (the --json
+                     object), findings, decision
+``drift.checked``    monitor batch drift results
+``run.finished``     decision ("passed" | "blocked" | "failed" | "awaiting_approval"),
+                     blocked_at (stage or None), reasons [..], summary (the --json summary)
+``key.rotated``      old_key_id, new_key_id
+"""

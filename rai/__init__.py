@@ -1,0 +1,1 @@
+"""The ``rai`` command line: the top layer, above :mod:`lifecycle`, :mod:`dashboards` and :mod:`governance`."""

@@ -1,0 +1,1 @@
+"""One module per command (group); :mod:`rai.cli` imports them lazily so ``rai --help`` stays fast."""
