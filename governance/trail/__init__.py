@@ -35,3 +35,16 @@ Event kinds and their payloads (the contract between writers and readers):
                      blocked_at (stage or None), reasons [..], summary (the --json summary)
 ``key.rotated``      old_key_id, new_key_id
 """
+
+from governance.trail.approvals import approvals_for, record_approval
+from governance.trail.chain import Event
+from governance.trail.checkpoints import Checkpoint
+from governance.trail.errors import EventError, TrailIntegrityError, TrailMissing
+from governance.trail.report import PROBLEM_KINDS, Problem, VerifyReport
+from governance.trail.trail import Trail, default_actor, open_trail, verify_trail
+
+__all__ = [
+    "PROBLEM_KINDS", "Checkpoint", "Event", "EventError", "Problem", "Trail", "TrailIntegrityError",
+    "TrailMissing", "VerifyReport", "approvals_for", "default_actor", "open_trail", "record_approval",
+    "verify_trail",
+]

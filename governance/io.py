@@ -1,0 +1,245 @@
+"""Reading the user's tabular files (CSV, gzipped CSV, Parquet) with one-line errors.
+
+Shared by the ``rai audit`` commands. Every problem a user can fix (a missing file, an unknown
+format, a misspelt column, missing values) raises :class:`~governance.errors.UserError` naming
+the file and, where it applies, the column.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from governance.errors import UserError
+
+CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.bz2", ".csv.zip", ".csv.xz", ".tsv", ".tsv.gz")
+PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
+_SHOWN_COLUMNS = 20  # a file with hundreds of columns must still give a one-line error
+
+
+def file_format(path: str | Path) -> str:
+    """``"csv"`` or ``"parquet"`` from the file name; :class:`UserError` for anything else."""
+    name = str(path).lower()
+    if name.endswith(CSV_SUFFIXES):
+        return "csv"
+    if name.endswith(PARQUET_SUFFIXES):
+        return "parquet"
+    allowed = ", ".join(CSV_SUFFIXES + PARQUET_SUFFIXES)
+    raise UserError(f"{path}: unknown file type (expected one of {allowed})")
+
+
+def read_columns(path: str | Path) -> list[str]:
+    """The column names of a CSV or Parquet file, reading only its header or schema."""
+    fmt = _check_readable(path)
+    try:
+        if fmt == "parquet":
+            import pyarrow.parquet as pq
+
+            return list(pq.read_schema(path).names)
+        return list(pd.read_csv(path, nrows=0, skipinitialspace=True, sep=_sep(path)).columns)
+    except Exception as err:  # noqa: BLE001  (any parser failure is the file's problem)
+        raise UserError(f"{path}: cannot read as {fmt.upper()}: {_first_line(err)}") from None
+
+
+def read_table(
+    path: str | Path, columns: Sequence[str] | None = None, categorical: Iterable[str] = ()
+) -> pd.DataFrame:
+    """Read ``columns`` (all when ``None``) of a CSV or Parquet file into a DataFrame.
+
+    CSV values may be separated by ``", "`` (the space is skipped). Empty fields and pandas' usual
+    markers (``NA``, ``NaN``, ``null``) are missing; anything else, such as ``?``, is a value. Columns in ``categorical`` are read as
+    pandas categoricals with sorted categories, which keeps grouping fast on millions of rows.
+
+    Raises
+    ------
+    UserError
+        The file is missing, unreadable, of an unknown type, or lacks one of ``columns``.
+    """
+    fmt = _check_readable(path)
+    if columns is not None:
+        columns = list(dict.fromkeys(columns))
+        require_columns(read_columns(path), columns, path)
+    categorical = [c for c in dict.fromkeys(categorical) if columns is None or c in columns]
+    try:
+        frame = _read_parquet(path, columns, categorical) if fmt == "parquet" else _read_csv(
+            path, columns, categorical
+        )
+    except UserError:
+        raise
+    except Exception as err:  # noqa: BLE001
+        raise UserError(f"{path}: cannot read as {fmt.upper()}: {_first_line(err)}") from None
+    for name in categorical:
+        frame[name] = _sorted_categories(frame[name])
+    return frame
+
+
+def require_columns(available: Sequence[str], wanted: Iterable[str], path: str | Path) -> None:
+    """Raise :class:`UserError` naming the first column of ``wanted`` missing from ``available``."""
+    available = [str(c) for c in available]
+    for name in wanted:
+        if name not in available:
+            raise UserError(f"{path}: {missing_column_message(name, available)}")
+
+
+def missing_column_message(name: str, available: Sequence[str]) -> str:
+    """``no column 'sexx' (columns: age, sex, ...; did you mean 'sex'?)``."""
+    shown = ", ".join(available[:_SHOWN_COLUMNS])
+    if len(available) > _SHOWN_COLUMNS:
+        shown += f", ... ({len(available) - _SHOWN_COLUMNS} more)"
+    close = difflib.get_close_matches(name, available, n=1, cutoff=0.6)
+    if not close:  # case slips ("Sex" for "sex") score low with difflib
+        close = [c for c in available if c.lower() == name.lower()][:1]
+    hint = f"; did you mean '{close[0]}'?" if close else ""
+    return f"no column '{name}' (columns: {shown or 'none'}{hint})"
+
+
+def require_no_missing(frame: pd.DataFrame, columns: Iterable[str], path: str | Path) -> None:
+    """Raise :class:`UserError` if any of ``columns`` holds missing values (NaN, None, empty)."""
+    for name in columns:
+        missing = frame[name].isna().to_numpy()
+        if missing.any():
+            first = int(missing.argmax())
+            raise UserError(
+                f"{path}: column '{name}' has {int(missing.sum())} missing value(s) "
+                f"(first in data row {first + 1}); fill or drop them first"
+            )
+
+
+def encode_binary(values: pd.Series, column: str, pos_label: str | None, path: str | Path) -> np.ndarray:
+    """Code a label column as 0/1 (``int64``), 1 where the value is ``pos_label``.
+
+    Without ``pos_label`` the column must already hold 0/1 (or true/false). With it, a value
+    matches when its text (or, for numbers, its value) equals ``pos_label``; a column that holds
+    only 0/1 while ``pos_label`` is not a number (say ``>50K``) is taken as already coded, so
+    string labels can be audited against 0/1 predictions.
+
+    Raises
+    ------
+    UserError
+        Missing values, more than two labels, or a two-label column without ``pos_label``.
+    """
+    codes, uniques = pd.factorize(values)
+    if (codes < 0).any():
+        require_no_missing(values.to_frame(column), [column], path)
+    labels = list(uniques)
+    shown = ", ".join(repr(_plain(v)) for v in labels[:5]) + (", ..." if len(labels) > 5 else "")
+    if len(labels) > 2:
+        raise UserError(f"{path}: column '{column}' has {len(labels)} distinct labels ({shown}); "
+                        "a binary audit needs two")
+    positive = _positive_index(labels, pos_label)
+    if positive is None and pos_label is None and not _is_01(labels):
+        raise UserError(f"{path}: column '{column}' holds labels {shown}; "
+                        "pass --pos-label with the positive one")
+    if positive is None and pos_label is not None and len(labels) == 2:
+        raise UserError(f"{path}: --pos-label {pos_label!r} is not a label of column '{column}' "
+                        f"(labels: {shown})")
+    if positive is None:  # one class, and not the positive one
+        return np.zeros(len(codes), dtype=np.int64)
+    return (codes == positive).astype(np.int64)
+
+
+def _positive_index(labels: list, pos_label: str | None) -> int | None:
+    if pos_label is not None:
+        for i, label in enumerate(labels):
+            if _same_label(label, pos_label):
+                return i
+    if (pos_label is None or _number(pos_label) is None) and _is_01(labels):
+        return next((i for i, label in enumerate(labels) if label == 1), None)
+    return None
+
+
+def _same_label(label, pos_label: str) -> bool:
+    if isinstance(label, (bool, np.bool_)):
+        return str(bool(label)).lower() == pos_label.strip().lower()
+    if isinstance(label, (int, float, np.integer, np.floating)):
+        return _number(pos_label) == float(label)
+    return str(label).strip() == pos_label.strip()
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _is_01(labels: list) -> bool:
+    return all(
+        isinstance(v, (bool, int, float, np.bool_, np.integer, np.floating)) and v in (0, 1) for v in labels
+    )
+
+
+def _plain(value):
+    return value.item() if hasattr(value, "item") else value
+
+
+def file_sha256(path: str | Path) -> str:
+    """SHA-256 hex digest of a file's bytes (inputs recorded in the audit trail)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _check_readable(path: str | Path) -> str:
+    fmt = file_format(path)
+    p = Path(path)
+    if not p.exists():
+        raise UserError(f"{path}: no such file")
+    if not p.is_file():
+        raise UserError(f"{path}: not a file")
+    return fmt
+
+
+def _sep(path: str | Path) -> str:
+    return "\t" if ".tsv" in str(path).lower() else ","
+
+
+def _read_csv(path, columns, categorical) -> pd.DataFrame:
+    dtype = {name: "category" for name in categorical}
+    return pd.read_csv(
+        path, usecols=columns, sep=_sep(path), skipinitialspace=True, dtype=dtype or None,
+        low_memory=False,
+    )
+
+
+def _read_parquet(path, columns, categorical) -> pd.DataFrame:
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path, columns=columns)
+    # Dictionary-encoding string columns in Arrow avoids building a Python object per row.
+    for name in categorical:
+        i = table.schema.get_field_index(name)
+        if i >= 0 and _is_string(table.schema.field(i).type):
+            table = table.set_column(i, name, table.column(i).dictionary_encode())
+    return table.to_pandas()
+
+
+def _is_string(arrow_type) -> bool:
+    import pyarrow as pa
+
+    return pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type)
+
+
+def _sorted_categories(series: pd.Series) -> pd.Series:
+    """Categories in sorted order (file order otherwise), unless the file declares an order."""
+    if not isinstance(series.dtype, pd.CategoricalDtype):
+        return series
+    if series.cat.ordered:
+        return series
+    try:
+        order = sorted(series.cat.categories)
+    except TypeError:  # mixed types cannot be sorted; keep the file's order
+        return series
+    return series.cat.reorder_categories(order)
+
+
+def _first_line(err: Exception) -> str:
+    text = str(err).strip() or type(err).__name__
+    return text.splitlines()[0]

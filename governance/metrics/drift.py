@@ -1,0 +1,327 @@
+"""Data and prediction drift, with evidently 0.7's default behaviour.
+
+:func:`drift_report` gives the numbers of evidently's ``DataDriftPreset`` (one ``ValueDrift`` per
+column plus ``DriftedColumnsCount``) on the same frames:
+
+* Column types are inferred from the *current* frame: floats are numerical; integers are
+  categorical with at most 10 distinct values, else numerical; strings (object or string dtype)
+  are categorical, or free text when more than half of the non-missing values are distinct;
+  bool and category dtypes are categorical; datetimes and anything else are not compared.
+* Missing and infinite values are dropped per column before testing.
+* The default method depends on the reference size (after dropping) and the number of distinct
+  values in both samples together: up to 1000 reference rows, categorical columns (and
+  numerical ones with at most 5 values) get a chi-square test, or a z-test with at most 2
+  values, other numerical columns a Kolmogorov-Smirnov test; above 1000 rows, categorical
+  columns (and numerical ones with at most 5 values) get the Jensen-Shannon distance,
+  other numerical columns the normed Wasserstein distance.
+* The dataset drifts when the share of drifted columns is at least ``drift_share`` (0.5).
+
+Free-text columns (which evidently tests with a text classifier) are reported as skipped.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from governance.errors import UserError
+from governance.findings import jsonable
+from governance.metrics.samples import Sample
+from governance.metrics.stattests import STATTESTS, StatTest, unknown_stattest_message
+
+SCHEMA_VERSION = 1
+DRIFTABLE = ("num", "cat")
+KIND_WORDS = {"num": "numerical", "cat": "categorical", "text": "free text", "datetime": "a datetime",
+              "unknown": "of an unsupported type"}
+# evidently's limits: integer columns with few values are categories; a string column whose
+# values are mostly distinct is free text; small references are tested with p-values.
+INTEGER_CATEGORY_MAX_VALUES = 10
+TEXT_DISTINCT_SHARE = 0.5
+SMALL_REFERENCE_ROWS = 1000
+FEW_VALUES, BINARY_VALUES = 5, 2
+
+
+@dataclass
+class DriftReport:
+    """Per-column drift rows and the dataset-level decision.
+
+    Each row is ``{"column", "type" ("num" | "cat"), "method" (evidently's stattest name),
+    "statistic", "statistic_kind" ("p_value" | "distance"), "threshold", "drifted"}``.
+    ``skipped`` lists the columns that were not compared, with the reason.
+    """
+
+    columns: list[dict[str, Any]]
+    drift_share_threshold: float = 0.5
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def n_drifted(self) -> int:
+        return sum(1 for row in self.columns if row["drifted"])
+
+    @property
+    def drifted_share(self) -> float:
+        return self.n_drifted / len(self.columns)
+
+    @property
+    def dataset_drift(self) -> bool:
+        return self.drifted_share >= self.drift_share_threshold
+
+    @property
+    def drifted_columns(self) -> list[str]:
+        return [row["column"] for row in self.columns if row["drifted"]]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The drift JSON (``schema_version`` 1); NaN statistics become ``null``."""
+        return jsonable({
+            "schema_version": SCHEMA_VERSION,
+            "columns": self.columns,
+            "drifted_share": self.drifted_share,
+            "n_drifted": self.n_drifted,
+            "dataset_drift": self.dataset_drift,
+            "drift_share_threshold": self.drift_share_threshold,
+            "skipped": self.skipped,
+        })
+
+
+def drift_report(
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    columns: Iterable[str] | None = None,
+    stattest: str | None = None,
+    stattest_threshold: float | None = None,
+    per_column: Mapping[str, Mapping[str, Any]] | None = None,
+    drift_share: float = 0.5,
+    *,
+    names: tuple[str, str] = ("reference", "current"),
+) -> DriftReport:
+    """Compare ``current`` with ``reference`` column by column.
+
+    Parameters
+    ----------
+    reference, current : the frames to compare
+    columns : columns to compare; default all numerical and categorical columns of ``current``
+        (every column must then exist in both frames)
+    stattest, stattest_threshold : method (evidently's name, e.g. ``"psi"``) and threshold for
+        every column; ``None`` keeps the default choice and the method's default threshold
+    per_column : ``{column: {"stattest": name, "threshold": x}}`` overriding the above
+    drift_share : the dataset drifts when at least this share of columns drifts
+    names : how error messages call the two frames (file names in ``rai audit drift``)
+
+    Raises
+    ------
+    UserError
+        A missing column, an unknown stattest, a method that does not fit a column's type, a
+        column with no values, or no column to compare.
+    """
+    per_column = dict(per_column or {})
+    _check_options(stattest, stattest_threshold, drift_share, per_column)
+    selected, skipped = _select_columns(reference, current, columns, names)
+    not_compared = [c for c in per_column if c not in {column for column, _, _ in selected}]
+    if not_compared:
+        raise UserError(f"per-column options name column '{not_compared[0]}', which is not compared")
+    rows = []
+    for column, kind, codes in selected:
+        options = per_column.get(column, {})
+        rows.append(column_drift(
+            reference[column], current[column], kind, column,
+            stattest=options.get("stattest", stattest),
+            threshold=options.get("threshold", stattest_threshold), names=names, codes=codes,
+        ))
+    if not rows:
+        raise UserError(f"{names[1]}: no numerical or categorical column to compare for drift")
+    return DriftReport(rows, drift_share, skipped)
+
+
+def prediction_drift(
+    reference: pd.Series,
+    current: pd.Series,
+    stattest: str | None = None,
+    threshold: float | None = None,
+    *,
+    names: tuple[str, str] = ("reference", "current"),
+) -> dict[str, Any]:
+    """Drift of model outputs (scores or labels): evidently's ``ValueDrift`` on that column.
+
+    Returns one row in the :class:`DriftReport` row format; the column is the series' name
+    (``"prediction"`` when unnamed).
+    """
+    column = current.name if current.name is not None else "prediction"
+    _check_options(stattest, threshold, 0.5, {})
+    kind = infer_kind(current)
+    if kind not in DRIFTABLE:
+        raise UserError(f"{names[1]}: predictions '{column}' are {KIND_WORDS[kind]}; drift needs numbers or labels")
+    return column_drift(reference, current, kind, str(column), stattest=stattest, threshold=threshold, names=names)
+
+
+def infer_kind(series: pd.Series) -> str:
+    """evidently's column type of ``series``: ``num``, ``cat``, ``text``, ``datetime`` or ``unknown``.
+
+    Decided by the dtype name, as evidently does: nullable ``Int64``/``Float64`` and unsigned
+    integer dtypes are therefore ``unknown``.
+    """
+    dtype = series.dtype.name
+    if dtype.startswith("float"):
+        return "num"
+    if dtype.startswith("int"):
+        return "cat" if series.nunique() <= INTEGER_CATEGORY_MAX_VALUES else "num"
+    if dtype in ("string", "str"):
+        return _text_or_category(series)
+    if dtype == "object":
+        present = series.dropna()
+        if present.empty:
+            return "unknown"
+        if isinstance(present.iloc[0], str) and isinstance(present.iloc[-1], str):
+            return _text_or_category(series)
+        return "unknown"
+    if dtype in ("bool", "category"):
+        return "cat"
+    if dtype.startswith("datetime"):
+        return "datetime"
+    return "unknown"
+
+
+def _text_or_category(series: pd.Series) -> str:
+    return _text_or_category_counts(series.nunique(), series.count())
+
+
+def _text_or_category_counts(n_distinct: int, n_present: int) -> str:
+    return "text" if n_distinct > n_present * TEXT_DISTINCT_SHARE else "cat"
+
+
+def _infer_with_codes(reference: pd.Series, current: pd.Series) -> tuple[str, tuple | None]:
+    """:func:`infer_kind` of ``current``, factorizing string columns once for the test as well.
+
+    Hashing a million strings is the dearest step of a categorical column; the type rule needs
+    the distinct and present counts of ``current`` and the test needs the codes of both series.
+    """
+    dtype = current.dtype.name
+    if dtype not in ("object", "string", "str"):
+        return infer_kind(current), None
+    codes, keys = _factorize(reference, current)
+    cur_codes = codes[len(reference):]
+    present = np.flatnonzero(cur_codes >= 0)
+    if dtype == "object" and not (
+        present.size and isinstance(current.iloc[present[0]], str) and isinstance(current.iloc[present[-1]], str)
+    ):
+        return "unknown", None
+    n_distinct = int(np.count_nonzero(np.bincount(cur_codes[present], minlength=len(keys))))
+    return _text_or_category_counts(n_distinct, present.size), (codes, keys)
+
+
+def _factorize(reference: pd.Series, current: pd.Series) -> tuple[np.ndarray, Any]:
+    return pd.factorize(pd.concat([reference, current], ignore_index=True))
+
+
+def default_stattest(sample: Sample) -> str:
+    """evidently's default method for a column, from its type, reference size and value count."""
+    n_values = sample.n_distinct_upto(FEW_VALUES)
+    if sample.n_ref <= SMALL_REFERENCE_ROWS:
+        if sample.kind == "cat" or n_values <= FEW_VALUES:
+            return "chisquare" if n_values > BINARY_VALUES else "z"
+        return "ks"
+    if sample.kind == "cat" or n_values <= FEW_VALUES:
+        return "jensenshannon"
+    return "wasserstein"
+
+
+def column_drift(
+    reference: pd.Series,
+    current: pd.Series,
+    kind: str,
+    column: str,
+    stattest: str | None = None,
+    threshold: float | None = None,
+    *,
+    names: tuple[str, str] = ("reference", "current"),
+    codes: tuple[np.ndarray, Any] | None = None,
+) -> dict[str, Any]:
+    """One drift row for one column of known ``kind`` (``"num"`` or ``"cat"``).
+
+    ``codes`` may carry ``pd.factorize`` of the two series concatenated, when already computed.
+    """
+    if stattest is not None:
+        _check_fits(STATTESTS[stattest], kind, column)
+    sample = _sample(reference, current, kind, column, names, codes)
+    test: StatTest = STATTESTS[stattest or default_stattest(sample)]
+    threshold = test.default_threshold if threshold is None else float(threshold)
+    score = test(sample)
+    return {
+        "column": column, "type": kind, "method": test.name, "statistic": score,
+        "statistic_kind": test.score, "threshold": threshold, "drifted": test.drifted(score, threshold),
+    }
+
+
+def _check_fits(test: StatTest, kind: str, column: str) -> None:
+    if kind not in test.kinds:
+        allowed = " or ".join(KIND_WORDS[k] for k in test.kinds)
+        raise UserError(f"stattest '{test.name}' applies to {allowed} columns; column '{column}' is {KIND_WORDS[kind]}")
+
+
+def _sample(reference: pd.Series, current: pd.Series, kind: str, column: str, names, codes=None) -> Sample:
+    if kind == "num":
+        sample = Sample.numeric(_finite(reference, column, names[0]), _finite(current, column, names[1]))
+    else:
+        codes, keys = codes or _factorize(reference, current)
+        ref_codes, cur_codes = codes[: len(reference)], codes[len(reference):]
+        sample = Sample("cat", ref_codes[ref_codes >= 0], cur_codes[cur_codes >= 0], np.asarray(keys))
+    for size, name in ((sample.n_ref, names[0]), (sample.n_cur, names[1])):
+        if size == 0:
+            raise UserError(f"{name}: column '{column}' has no values (all missing) to compare for drift")
+    return sample
+
+
+def _finite(series: pd.Series, column: str, name: str) -> np.ndarray:
+    if not pd.api.types.is_numeric_dtype(series.dtype):
+        raise UserError(f"{name}: column '{column}' must hold numbers (it is numerical in the current data), "
+                        f"found dtype {series.dtype}")
+    values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+    return values[np.isfinite(values)]
+
+
+def _select_columns(reference, current, columns, names) -> tuple[list[tuple], list[dict]]:
+    explicit = columns is not None
+    wanted = list(columns) if explicit else list(current.columns)
+    for frame, name, other in ((current, names[1], reference), (reference, names[0], current)):
+        for column in (wanted if explicit else other.columns):
+            if column not in frame.columns:
+                raise UserError(f"{name}: {_missing_column(column, frame.columns)}")
+    selected, skipped = [], []
+    for column in wanted:
+        kind, codes = _infer_with_codes(reference[column], current[column])
+        if kind in DRIFTABLE:
+            selected.append((column, kind, codes))
+        elif explicit:
+            raise UserError(f"{names[1]}: column '{column}' is {KIND_WORDS[kind]} (dtype {current[column].dtype}); "
+                            "drift compares numerical and categorical columns")
+        else:
+            skipped.append({"column": column, "type": kind, "reason": f"{KIND_WORDS[kind]} (dtype {current[column].dtype})"})
+    return selected, skipped
+
+
+def _missing_column(column: str, present: Iterable[str]) -> str:
+    close = difflib.get_close_matches(str(column), [str(c) for c in present], n=3, cutoff=0.6)
+    hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    return f"no column '{column}'{hint}"
+
+
+def _check_options(stattest, threshold, drift_share, per_column) -> None:
+    tests = [stattest] + [opts.get("stattest") for opts in per_column.values()]
+    for name in tests:
+        if name is not None and name not in STATTESTS:
+            raise UserError(unknown_stattest_message(name))
+    thresholds = [threshold] + [opts.get("threshold") for opts in per_column.values()]
+    for value in thresholds:
+        if value is not None and not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+            raise UserError(f"stattest threshold must be a positive number, got {value!r}")
+    if not (isinstance(drift_share, (int, float)) and 0 < drift_share <= 1):
+        raise UserError(f"drift_share must be a number in (0, 1], got {drift_share!r}")
+    for column, opts in per_column.items():
+        extra = set(opts) - {"stattest", "threshold"}
+        if extra:
+            raise UserError(f"per-column options of '{column}': unknown key '{sorted(extra)[0]}' "
+                            "(allowed: stattest, threshold)")

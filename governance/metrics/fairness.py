@@ -1,0 +1,248 @@
+"""Group fairness statistics from confusion counts per group, equal to fairlearn's numbers.
+
+Every row is coded once into an integer group id (one code per sensitive feature, combined into
+intersectional groups), then a single ``np.bincount`` yields the confusion counts ``tn, fp, fn,
+tp`` of every group; all rates and disparities follow from those counts. There is no Python loop
+over rows or groups, so a million rows take milliseconds.
+
+Conventions, chosen to equal ``fairlearn.metrics`` (``MetricFrame``, ``method="between_groups"``,
+``agg="worst_case"``) on the same rows:
+
+* groups are the combinations of sensitive values that occur in the data; combinations with no
+  rows (unused categories, absent intersections) are not groups, as their ``NaN`` rows in
+  ``MetricFrame.by_group`` never count in fairlearn's differences and ratios either;
+* a rate whose denominator is zero is ``0.0`` (a group without positive labels has ``tpr`` 0,
+  one without negative labels ``fpr`` 0), as fairlearn's confusion-matrix rates report it;
+* differences are ``max - min`` and ratios ``min / max`` over the groups that are not excluded;
+  the demographic parity ratio is ``NaN`` when no group has a positive prediction (``0 / 0``);
+* missing values in a sensitive column are an error (fairlearn refuses them too), never a
+  silent group of their own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from governance.errors import UserError
+from governance.findings import jsonable
+from governance.metrics.performance import binary_labels
+
+SCHEMA_VERSION = 1
+RATES = ("selection_rate", "accuracy", "tpr", "fpr")
+COUNTS = ("tp", "fp", "tn", "fn")
+METRICS = (
+    "demographic_parity_difference",
+    "demographic_parity_ratio",
+    "equalized_odds_difference",
+    "equal_opportunity_difference",
+)
+_TABLE_COLUMNS = ("count", *RATES, "excluded", *COUNTS)
+# Above this many possible combinations the group key is compacted with np.unique instead of
+# a dense bincount table (keeps memory bounded for high-cardinality sensitive columns).
+_DENSE_LIMIT = 1 << 22
+
+
+@dataclass(frozen=True)
+class FairnessReport:
+    """Per-group rates and disparity metrics of one set of binary predictions.
+
+    Attributes
+    ----------
+    sensitive_features : names of the sensitive columns, in the order given
+    groups : one row per group: a column per sensitive feature, then ``count``,
+        ``selection_rate``, ``accuracy``, ``tpr``, ``fpr``, ``excluded`` and the confusion
+        counts ``tp``, ``fp``, ``tn``, ``fn``
+    metrics : the four disparity metrics over the groups that are not excluded (``NaN`` when
+        fewer than one group remains)
+    overall : ``count`` and the four rates over all rows, excluded groups included
+    min_group_size : groups with fewer rows are excluded from ``metrics``
+    """
+
+    sensitive_features: list[str]
+    groups: pd.DataFrame
+    metrics: dict[str, float]
+    overall: dict[str, float]
+    min_group_size: int
+
+    @property
+    def excluded(self) -> list[dict[str, Any]]:
+        """The groups left out of ``metrics`` for having fewer than ``min_group_size`` rows."""
+        return [row["group"] for row in self.group_dicts() if row["excluded"]]
+
+    @property
+    def included(self) -> pd.DataFrame:
+        """The rows of ``groups`` that count in ``metrics``."""
+        return self.groups[~self.groups["excluded"]]
+
+    def group_dicts(self) -> list[dict[str, Any]]:
+        """``groups`` as the JSON rows of :meth:`to_dict`: ``{"group": {...}, "count", ...}``."""
+        keys = self.groups[self.sensitive_features].to_numpy(dtype=object).tolist()
+        columns = {name: self.groups[name].tolist() for name in _TABLE_COLUMNS}
+        rows = []
+        for i, key in enumerate(keys):
+            row = {"group": dict(zip(self.sensitive_features, key))}
+            row.update({name: values[i] for name, values in columns.items()})
+            rows.append(row)
+        return jsonable(rows)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fairness JSON object (``schema_version`` 1, documented in ``docs/audit.md``)."""
+        return jsonable({
+            "schema_version": SCHEMA_VERSION,
+            "sensitive_features": list(self.sensitive_features),
+            "min_group_size": self.min_group_size,
+            "overall": self.overall,
+            "groups": self.group_dicts(),
+            "metrics": self.metrics,
+        })
+
+
+def describe_group(group: dict[str, Any]) -> str:
+    """``sex=Male, race=White``: a group key for messages."""
+    return ", ".join(f"{name}={value}" for name, value in group.items())
+
+
+def fairness_report(
+    y_true: Any, y_pred: Any, sensitive: pd.DataFrame | pd.Series, min_group_size: int = 1
+) -> FairnessReport:
+    """Per-group rates and disparity metrics; numbers equal fairlearn's on the same rows.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of 0/1 (or bool) labels, one per row
+    sensitive : one column per sensitive feature; several columns form intersectional groups
+    min_group_size : groups with fewer rows are listed with ``excluded=True`` and left out of
+        the metrics (never silently dropped)
+
+    Raises
+    ------
+    UserError
+        A sensitive column holds missing values.
+    ValueError
+        Labels are not 0/1, lengths differ, or no sensitive column is given.
+    """
+    if isinstance(sensitive, pd.Series):
+        sensitive = sensitive.to_frame()
+    names = [str(c) for c in sensitive.columns]
+    _validate_frame(names, len(sensitive), min_group_size)
+    truth = _binary(y_true, "y_true", len(sensitive))
+    pred = _binary(y_pred, "y_pred", len(sensitive))
+
+    codes, uniques = zip(*(_codes(sensitive.iloc[:, j], names[j]) for j in range(len(names))))
+    group_id, n_groups = _group_ids(codes, [len(u) for u in uniques], len(sensitive))
+    cells = np.bincount(group_id * 4 + truth * 2 + pred, minlength=4 * n_groups).reshape(n_groups, 4)
+    tn, fp, fn, tp = cells.T
+    rates = _rates(tp, fp, tn, fn)
+    excluded = rates["count"] < min_group_size
+
+    table = {}
+    for name, code, values in zip(names, codes, uniques):
+        code_of_group = np.zeros(n_groups, dtype=np.int64)
+        code_of_group[group_id] = code  # every row of a group has the same code: order is moot
+        table[name] = np.asarray(values.take(code_of_group), dtype=object)
+    table.update(rates)
+    table.update(excluded=excluded, tp=tp, fp=fp, tn=tn, fn=fn)
+
+    total = _rates(*(np.array([c.sum()]) for c in (tp, fp, tn, fn)))
+    overall = {name: _scalar(value[0]) for name, value in total.items()}
+    return FairnessReport(
+        sensitive_features=names,
+        groups=pd.DataFrame(table),
+        metrics=_disparities(rates, ~excluded),
+        overall=overall,
+        min_group_size=int(min_group_size),
+    )
+
+
+def _validate_frame(names: list[str], n_rows: int, min_group_size: int) -> None:
+    if not names:
+        raise ValueError("at least one sensitive feature is required")
+    if len(set(names)) != len(names):
+        raise ValueError(f"sensitive features repeat a column: {names}")
+    clash = sorted(set(names) & set(_TABLE_COLUMNS))
+    if clash:
+        raise UserError(f"sensitive column '{clash[0]}' has the name of a group-table column; rename it")
+    if int(min_group_size) < 1:
+        raise ValueError(f"min_group_size must be at least 1, got {min_group_size}")
+
+
+def _binary(labels: Any, name: str, n_rows: int) -> np.ndarray:
+    arr = binary_labels(labels, name)
+    if len(arr) != n_rows:
+        raise ValueError(f"{name} has {len(arr)} labels but the sensitive features have {n_rows} rows")
+    return arr
+
+
+def _codes(column: pd.Series, name: str) -> tuple[np.ndarray, pd.Index]:
+    """Integer codes of one sensitive column and the value of each code, in group order."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        # Category order (declared or sorted when read) is the group order, as in pandas.
+        codes, uniques = column.cat.codes.to_numpy(np.int64), pd.Index(column.cat.categories)
+    else:
+        try:
+            codes, uniques = pd.factorize(column, sort=True)
+        except TypeError:  # values of mixed types cannot be sorted; keep first-seen order
+            codes, uniques = pd.factorize(column, sort=False)
+        codes = codes.astype(np.int64, copy=False)
+    missing = codes < 0
+    if missing.any():
+        raise UserError(
+            f"sensitive column '{name}' has {int(missing.sum())} missing value(s) (first in data row "
+            f"{int(missing.argmax()) + 1}); give them an explicit value such as 'unknown' or drop those rows"
+        )
+    return codes, pd.Index(uniques)
+
+
+def _group_ids(codes, dims: list[int], n_rows: int) -> tuple[np.ndarray, int]:
+    """Dense group ids ``0..G-1`` in lexicographic order of the features' codes."""
+    key, size = np.zeros(n_rows, dtype=np.int64), 1
+    for code, dim in zip(codes, dims):
+        if size * dim > _DENSE_LIMIT:
+            uniq, key = np.unique(key, return_inverse=True)  # order-preserving compaction
+            size = len(uniq)
+        key, size = key * dim + code, size * dim
+    if size > _DENSE_LIMIT:
+        uniq, key = np.unique(key, return_inverse=True)
+        return key.astype(np.int64, copy=False), len(uniq)
+    present = np.bincount(key, minlength=size) > 0
+    return (np.cumsum(present) - 1)[key], int(present.sum())
+
+
+def _rates(tp, fp, tn, fn) -> dict[str, np.ndarray]:
+    count = tp + fp + tn + fn
+    return {
+        "count": count,
+        "selection_rate": _ratio(tp + fp, count, empty=np.nan),
+        "accuracy": _ratio(tp + tn, count, empty=np.nan),
+        "tpr": _ratio(tp, tp + fn, empty=0.0),  # fairlearn reports 0 for a group with no positives
+        "fpr": _ratio(fp, fp + tn, empty=0.0),
+    }
+
+
+def _ratio(num: np.ndarray, den: np.ndarray, empty: float) -> np.ndarray:
+    out = np.full(len(num), empty, dtype=float)
+    np.divide(num, den, out=out, where=den > 0)
+    return out
+
+
+def _disparities(rates: dict[str, np.ndarray], keep: np.ndarray) -> dict[str, float]:
+    if not keep.any():
+        return {name: float("nan") for name in METRICS}
+    spread = {k: float(rates[k][keep].max() - rates[k][keep].min()) for k in ("selection_rate", "tpr", "fpr")}
+    low, high = rates["selection_rate"][keep].min(), rates["selection_rate"][keep].max()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = float(np.float64(low) / np.float64(high))  # 0/0 is NaN, as in fairlearn
+    return {
+        "demographic_parity_difference": spread["selection_rate"],
+        "demographic_parity_ratio": ratio,
+        "equalized_odds_difference": max(spread["tpr"], spread["fpr"]),
+        "equal_opportunity_difference": spread["tpr"],
+    }
+
+
+def _scalar(value: Any) -> Any:
+    return value.item() if hasattr(value, "item") else value

@@ -1,0 +1,212 @@
+"""Load policy files strictly, resolving ``extends`` and binding every rule to its check.
+
+:func:`load_policy` returns a ready :class:`~governance.policy.schema.Policy` (each rule's
+``validated`` holds its check's ``Params``; ``source`` and ``sha256`` are set) or raises the
+first problem as ``FILE:LINE:COL: path: message``. :func:`lint_policy` returns every problem.
+
+``extends`` names a base policy relative to the file. The base's rules are inherited in order;
+a rule with the same ``id`` replaces the base rule in place, new rules follow. ``description``,
+``frameworks`` and ``fail_on`` are inherited unless the file sets them; waivers of both apply.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from governance.checks.base import load_all, unknown_check_message
+from governance.errors import LocatedError
+from governance.policy.schema import CLAUSE_PATTERN, Policy, Rule, Waiver
+from governance.yamlsafe import Document, load_document, try_validate
+from governance.yamlvalidate import unknown_key_message
+
+CLAUSE_MESSAGE = (
+    "must be FRAMEWORK:CLAUSE with FRAMEWORK one of eu-ai-act, nist-ai-rmf, iso-42001 "
+    "(e.g. eu-ai-act:art-10), got {got!r}"
+)
+STAGE_MESSAGE = "check '{check}' does not run at stage '{stage}' (runs at: {stages})"
+DATE_MESSAGE = "must be an ISO date (YYYY-MM-DD), got {got}"
+
+# (resolved path, path as shown) of each file on the way down an ``extends`` chain.
+_Chain = tuple[tuple[Path, str], ...]
+
+
+def load_policy(path: str | Path) -> Policy:
+    """Load, resolve and validate the policy at ``path``.
+
+    Raises
+    ------
+    LocatedError
+        The first problem found, as ``FILE:LINE:COL: path: message``.
+    """
+    policy, errors = _resolve(Path(path), str(path), ())
+    if errors or policy is None:
+        raise errors[0]
+    return policy
+
+
+def lint_policy(path: str | Path) -> list[LocatedError]:
+    """Every problem of the policy at ``path`` (and of the bases it extends); empty if valid."""
+    return read_policy(path)[1]
+
+
+def read_policy(path: str | Path) -> tuple[Policy | None, list[LocatedError]]:
+    """``(policy, [])`` if the policy at ``path`` is valid, else ``(None, every problem)``."""
+    return _resolve(Path(path), str(path), ())
+
+
+def canonical_json(policy: Policy) -> str:
+    """The resolved policy as canonical JSON (sorted keys, no spaces); ``sha256`` hashes this."""
+    data = policy.model_dump(mode="json", exclude={"extends"})
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _resolve(path: Path, shown: str, chain: _Chain) -> tuple[Policy | None, list[LocatedError]]:
+    try:
+        doc = load_document(path)
+    except LocatedError as err:
+        return None, [err]
+    policy, errors = try_validate(doc, Policy)
+    errors += _reserved_keys(doc)
+    base, base_errors = _load_base(doc, path, shown, chain)
+    rules = _rules(doc, policy)
+    errors += _bind_rules(doc, rules) + _duplicate_ids(doc)
+    own_ids = {rule.id for _, rule in rules}
+    known = None if base_errors else own_ids | {r.id for r in (base.rules if base else [])}
+    errors += _check_waivers(doc, policy, known)
+    # Some problems are seen both by the schema and by the checks here; report each once.
+    errors = sorted({e.format(): e for e in errors}.values(), key=lambda e: (e.line or 0, e.col or 0))
+    if base_errors or errors or policy is None:
+        return None, base_errors + errors
+    merged = _merge(base, policy)
+    merged.source = shown
+    merged.sha256 = hashlib.sha256(canonical_json(merged).encode()).hexdigest()
+    return merged, []
+
+
+def _reserved_keys(doc: Document) -> list[LocatedError]:
+    """``source``/``sha256``/``validated`` exist on the models but are set by the loader only."""
+    errors = []
+    for key in ("source", "sha256"):
+        if key in doc.data:
+            errors.append(doc.error((key,), unknown_key_message(Policy, key), key=True))
+    for i, rule in enumerate(_list(doc.data.get("rules"))):
+        if isinstance(rule, dict) and "validated" in rule:
+            loc = ("rules", i, "validated")
+            errors.append(doc.error(loc, unknown_key_message(Rule, "validated"), key=True))
+    return errors
+
+
+def _load_base(
+    doc: Document, path: Path, shown: str, chain: _Chain
+) -> tuple[Policy | None, list[LocatedError]]:
+    ref = doc.data.get("extends")
+    if not isinstance(ref, str) or not ref:
+        return None, []  # absent, or a type error the schema already reported
+    if os.path.isabs(ref):
+        return None, [doc.error(("extends",), f"must be a path relative to this file, got {ref!r}")]
+    # Shown (and read) relative to the first file as given, so messages name the path a user can open.
+    target_shown = os.path.normpath(os.path.join(os.path.dirname(shown), ref))
+    target = Path(target_shown)
+    chain = chain + ((path.resolve(), shown),)
+    seen = [resolved for resolved, _ in chain]
+    if target.resolve() in seen:
+        names = [name for _, name in chain[seen.index(target.resolve()) :]] + [target_shown]
+        return None, [doc.error(("extends",), "circular extends: " + " -> ".join(names))]
+    if not target.is_file():
+        return None, [doc.error(("extends",), f"base policy '{target_shown}' does not exist")]
+    return _resolve(target, target_shown, chain)
+
+
+def _list(value: Any) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _rules(doc: Document, policy: Policy | None) -> list[tuple[int, Rule]]:
+    """``(index, Rule)`` for every rule that is valid on its own, even if the policy is not."""
+    if policy is not None:
+        return list(enumerate(policy.rules))
+    out = []
+    for i, _ in enumerate(_list(doc.data.get("rules"))):
+        rule, errors = try_validate(doc, Rule, ("rules", i))
+        if rule is not None:
+            out.append((i, rule))
+    return out
+
+
+def _bind_rules(doc: Document, rules: list[tuple[int, Rule]]) -> list[LocatedError]:
+    """Check each rule's check name, stage, params and clauses; store the validated params."""
+    registry = load_all()
+    errors: list[LocatedError] = []
+    for i, rule in rules:
+        for j, clause in enumerate(rule.maps_to):
+            if not re.match(CLAUSE_PATTERN, clause):
+                errors.append(doc.error(("rules", i, "maps_to", j), CLAUSE_MESSAGE.format(got=clause)))
+        check = registry.get(rule.check)
+        if check is None:
+            errors.append(doc.error(("rules", i, "check"), unknown_check_message(rule.check)))
+            continue
+        if rule.stage not in check.stages:
+            message = STAGE_MESSAGE.format(check=rule.check, stage=rule.stage, stages=", ".join(check.stages))
+            errors.append(doc.error(("rules", i, "stage"), message))
+        params, param_errors = try_validate(doc, check.Params, ("rules", i, "params"), data=rule.params)
+        errors += param_errors
+        rule.validated = params
+    return errors
+
+
+def _duplicate_ids(doc: Document) -> list[LocatedError]:
+    first: dict[str, int] = {}
+    errors = []
+    for i, rule in enumerate(_list(doc.data.get("rules"))):
+        rule_id = rule.get("id") if isinstance(rule, dict) else None
+        if not isinstance(rule_id, str):
+            continue
+        if rule_id in first:
+            line = doc.position(("rules", first[rule_id], "id"))[0]
+            message = f"duplicate rule id '{rule_id}' (first used by rules[{first[rule_id]}] on line {line})"
+            errors.append(doc.error(("rules", i, "id"), message))
+        else:
+            first[rule_id] = i
+    return errors
+
+
+def _check_waivers(doc: Document, policy: Policy | None, known: set[str] | None) -> list[LocatedError]:
+    """Waivers must name an existing rule; ``expires`` must be written as a date, not a number."""
+    errors = []
+    for k, raw in enumerate(_list(doc.data.get("waivers"))):
+        if not isinstance(raw, dict):
+            continue
+        expires = raw.get("expires")
+        if isinstance(expires, (int, float)) and not isinstance(expires, bool):
+            errors.append(doc.error(("waivers", k, "expires"), DATE_MESSAGE.format(got=expires)))
+        waiver = policy.waivers[k] if policy is not None else try_validate(doc, Waiver, ("waivers", k))[0]
+        if waiver is not None and known is not None and waiver.rule not in known:
+            close = difflib.get_close_matches(waiver.rule, sorted(known), n=1, cutoff=0.6)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            errors.append(
+                doc.error(("waivers", k, "rule"), f"waiver names unknown rule '{waiver.rule}'{hint}")
+            )
+    return errors
+
+
+def _merge(base: Policy | None, child: Policy) -> Policy:
+    """``child`` on top of ``base``: rules overridden by id in place, new rules appended."""
+    if base is None:
+        return child
+    rules = {rule.id: rule for rule in base.rules}
+    for rule in child.rules:
+        rules[rule.id] = rule  # an existing key keeps its position: overridden in place
+    inherited = {
+        name: getattr(base, name)
+        for name in ("description", "frameworks", "fail_on")
+        if name not in child.model_fields_set
+    }
+    return child.model_copy(
+        update={"rules": list(rules.values()), "waivers": base.waivers + child.waivers, **inherited}
+    )

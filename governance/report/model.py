@@ -1,0 +1,126 @@
+"""The report document: one JSON-able structure from which every format is rendered.
+
+:func:`build_report` reads a run from the trail and returns a :class:`ReportDocument`. Building is
+deterministic for a given trail, run, checkpoint and ``generated_at``; ``rai report verify``
+relies on that, rebuilding the document and comparing it with a report file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from governance import __version__
+from governance.report import sections as S
+from governance.report.mapping import framework_mapping
+from governance.report.source import RunRecord, load_run
+from governance.report.trailinfo import trail_section
+from governance.report.verdict import verdict
+
+SCHEMA_VERSION = "1.0"
+KIND = "rai.compliance-report"
+
+# Configuration from the pipeline spec that explains how the model was built (Annex IV(2)).
+_SPEC_DATA_KEYS = ("target", "positive_label", "sensitive_features", "test_fraction", "seed", "drop_columns")
+
+
+@dataclass
+class ReportDocument:
+    """Every section of a compliance report, in reading order (see ``report.schema.json``)."""
+
+    generated: dict[str, Any]
+    verdict: dict[str, Any]
+    run: dict[str, Any]
+    system: dict[str, Any]
+    metadata: dict[str, Any]
+    data: dict[str, Any]
+    policy: dict[str, Any]
+    stages: list[dict[str, Any]]
+    gates: list[dict[str, Any]]
+    privacy: dict[str, Any] | None
+    optimization: dict[str, Any] | None
+    approvals: list[dict[str, Any]]
+    waivers: list[dict[str, Any]]
+    trail: dict[str, Any]
+    events: list[dict[str, Any]]
+    frameworks: dict[str, Any] = field(default_factory=dict)
+    schema_version: str = SCHEMA_VERSION
+    kind: str = KIND
+
+    @property
+    def run_id(self) -> str:
+        return self.run["run_id"]
+
+    @property
+    def findings(self) -> list[dict[str, Any]]:
+        return [f for g in self.gates for f in g["findings"]]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict with ``schema_version`` and ``kind`` first (as in the JSON file)."""
+        d = asdict(self)
+        return {"schema_version": d.pop("schema_version"), "kind": d.pop("kind"), **d}
+
+
+def now_utc() -> str:
+    """The current UTC time in RFC 3339, to the second."""
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def configuration(rec: RunRecord) -> dict[str, Any]:
+    """How the run was configured: model, privacy and optimization settings, key data settings."""
+    spec = rec.payload("run.started").get("spec") or {}
+    data = spec.get("data") or {}
+    return {
+        "data": {k: data[k] for k in _SPEC_DATA_KEYS if k in data},
+        "model": spec.get("model"), "privacy": spec.get("privacy"), "optimize": spec.get("optimize"),
+    }
+
+
+def build_report(
+    trail: Any,
+    run_id: str,
+    *,
+    generated_at: str | None = None,
+    checkpoint: dict[str, Any] | None = None,
+    upto_seq: int | None = None,
+) -> ReportDocument:
+    """Build the compliance report of ``run_id`` from ``trail``.
+
+    Parameters
+    ----------
+    trail : an open trail (see :mod:`governance.trail`)
+    run_id : an existing run id (resolve ``latest`` with ``source.resolve_run_id`` first)
+    generated_at : RFC 3339 time to stamp the report with (default: now)
+    checkpoint : a checkpoint dict to cite and verify against instead of choosing one
+    upto_seq : ignore events after this seq (a report describes the trail as it was)
+
+    Returns
+    -------
+    ReportDocument
+    """
+    rec = load_run(trail, run_id, upto_seq=upto_seq)
+    gate_list = S.gates(rec)
+    findings = S.all_findings(gate_list)
+    stage_list = S.stages(rec)
+    system = S.system(rec, stage_list)
+    doc = ReportDocument(
+        generated={"at": generated_at or now_utc(), "tool": "rai", "tool_version": __version__},
+        verdict=verdict(rec.payload("run.finished", last=True) or None, gate_list, system,
+                        rec.events[-1] if rec.events else None),
+        run={**S.run_identity(rec), "configuration": configuration(rec)},
+        system=system,
+        metadata=dict(rec.payload("run.started").get("spec", {}).get("metadata") or {}),
+        data=S.data_lineage(rec, stage_list, findings),
+        policy=S.policy(rec, gate_list),
+        stages=stage_list,
+        gates=gate_list,
+        privacy=S.privacy(rec),
+        optimization=S.optimization(rec, gate_list),
+        approvals=S.approvals(rec),
+        waivers=S.waivers(rec, findings),
+        trail=trail_section(trail, rec, checkpoint),
+        events=S.events(rec),
+    )
+    doc.frameworks = framework_mapping(doc.to_dict())
+    return doc

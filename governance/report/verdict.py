@@ -1,0 +1,93 @@
+"""The verdict: what happened to the run, in plain words, before any table.
+
+A reader who stops after the first paragraph of a report must know whether the run passed and,
+if not, which rule stopped it, what was measured, what was allowed, and what did not happen as a
+consequence (later stages, registration).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from governance.report.text import fmt_value
+
+_BLOCKING = ("failed", "error")
+
+
+def _finding_sentence(f: dict[str, Any]) -> str:
+    rule = f"Rule '{f.get('rule_id')}' ({f.get('check')}, severity {f.get('severity')})"
+    where = f" for {f['subject']}" if f.get("subject") else ""
+    if f.get("status") == "error":
+        return (f"{rule} could not be evaluated{where}: {f.get('message')}. A check that cannot run "
+                "blocks; it never passes.")
+    numbers = ""
+    if f.get("observed") is not None or f.get("threshold") is not None:
+        numbers = f" Measured {fmt_value(f.get('observed'))}; the policy allows {fmt_value(f.get('threshold'))}."
+    message = str(f.get("message") or "").rstrip(".")
+    return f"{rule} failed{where}: {message}.{numbers}"
+
+
+def blocking_findings(gates: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The findings that made a binding gate block, in trail order."""
+    return [f for g in gates if g.get("decision") == "block" and g.get("binding", True)
+            for f in g["findings"] if f.get("status") in _BLOCKING]
+
+
+def _counts(gates: list[dict[str, Any]]) -> str:
+    gates = [g for g in gates if g.get("binding", True)]
+    findings = [f for g in gates for f in g["findings"]]
+    counts: dict[str, int] = {}
+    for f in findings:
+        counts[f.get("status")] = counts.get(f.get("status"), 0) + 1
+    parts = [f"{counts[s]} {s}" for s in ("passed", "warning", "waived", "skipped", "failed", "error") if counts.get(s)]
+    return f"{len(gates)} binding gate decisions with {len(findings)} rule results ({', '.join(parts) or 'none'})"
+
+
+def _non_binding(gates: list[dict[str, Any]]) -> list[str]:
+    """Failures at gates of variants that were not deployed: evidence, not the run's outcome."""
+    return [f"Variant {g['subject']} was not deployed; its gate would have blocked on "
+            + ", ".join(f"'{f.get('rule_id')}'" for f in g["findings"] if f.get("status") in _BLOCKING)
+            + " (see the optimization section)."
+            for g in gates if not g.get("binding", True) and g.get("decision") == "block"]
+
+
+def verdict(run_finished: dict[str, Any] | None, gates: list[dict[str, Any]], system: dict[str, Any],
+            last_event: dict[str, Any] | None) -> dict[str, Any]:
+    """``{"decision", "headline", "explanation": [sentences], "blocked_at", "blocking"}``."""
+    fin = run_finished or {}
+    blocking = blocking_findings(gates)
+    decision = fin.get("decision") or ("blocked" if blocking else "incomplete")
+    blocked_at = fin.get("blocked_at") or next(
+        (g["stage"] for g in gates if g.get("decision") == "block" and g.get("binding", True)), None)
+    reasons = [str(r) for r in fin.get("reasons") or []]
+    reg = system.get("registered")
+    lines: list[str]
+    if decision == "blocked":
+        headline = f"BLOCKED at the {blocked_at or 'unknown'} gate: this model must not be deployed."
+        lines = [_finding_sentence(f) for f in blocking] or reasons
+        lines.append(f"Stages after {blocked_at or 'the blocking gate'} did not run"
+                     + ("." if reg else ", and no model was registered."))
+    elif decision == "passed":
+        headline = "PASSED: every binding gate passed (a failed rule, if any, was waived)."
+        lines = [f"The run recorded {_counts(gates)}."]
+        if reg:
+            lines.append(f"Model '{reg.get('name')}' version {reg.get('version')} was registered"
+                         + (f" (variant {reg['variant']})." if reg.get("variant") else "."))
+        lines += _non_binding(gates)
+    elif decision == "awaiting_approval":
+        headline = "WAITING FOR APPROVAL: the automated gates passed, a required human approval is missing."
+        lines = reasons or ["Record the approval with `rai approve` and resume the run."]
+    elif decision == "failed":
+        headline = f"FAILED{' at ' + blocked_at if blocked_at else ''}: the run stopped on an error, not on a policy decision."
+        lines = reasons or ["The trail records no reason."]
+    else:
+        headline = "INCOMPLETE: the run has no final record; it is still running or was interrupted."
+        last = last_event or {}
+        lines = [f"The last recorded event is {last.get('kind')} at {last.get('time')} (seq {last.get('seq')})."]
+    warnings = [f for g in gates if g.get("binding", True) for f in g["findings"] if f.get("status") == "warning"]
+    if warnings and decision != "blocked":
+        lines.append("Warnings (reported, not blocking): " + "; ".join(
+            f"'{f.get('rule_id')}' measured {fmt_value(f.get('observed'))} against {fmt_value(f.get('threshold'))}"
+            for f in warnings) + ".")
+    return {"decision": decision, "headline": headline, "explanation": lines,
+            "blocked_at": blocked_at, "blocking": blocking}

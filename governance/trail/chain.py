@@ -1,0 +1,149 @@
+"""Events and the hash chain that links them.
+
+Every entry stores its event as one canonical JSON text, the *body*::
+
+    {"actor":..,"kind":..,"payload":{..},"run_id":..,"subjects":{..},"time":..}
+
+and its ``entry_hash`` is SHA-256 over a domain-separated encoding::
+
+    b"rai.trail.entry.v1\\x00" || seq (8 bytes, big-endian) || prev_hash (32 bytes) || body (UTF-8)
+
+The tag keeps these hashes apart from every other SHA-256 in the system (blob digests, Merkle
+nodes, signatures); seq and prev_hash have fixed lengths, so the encoding is unambiguous.
+The first entry's ``prev_hash`` is :data:`GENESIS_HASH`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any, NamedTuple
+
+from governance.trail.canonical import CanonicalJSONError, canonical_json
+from governance.trail.errors import EventError
+
+ENTRY_TAG = b"rai.trail.entry.v1\x00"
+GENESIS_HASH = "0" * 64
+KIND_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
+SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+
+
+class Row(NamedTuple):
+    """One stored entry exactly as a store returns it (``body`` is the hashed text)."""
+
+    seq: int
+    time: str
+    run_id: str | None
+    actor: str
+    kind: str
+    body: str
+    prev_hash: str
+    entry_hash: str
+
+
+@dataclass(frozen=True)
+class Event:
+    """One recorded event; ``entry_hash`` commits to all other fields."""
+
+    seq: int
+    time: str
+    run_id: str | None
+    actor: str
+    kind: str
+    subjects: dict[str, Any] = field(default_factory=dict)
+    payload: dict[str, Any] = field(default_factory=dict)
+    prev_hash: str = GENESIS_HASH
+    entry_hash: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able dict (the form ``rai trail export`` writes)."""
+        return asdict(self)
+
+    @classmethod
+    def from_row(cls, row: Row) -> Event:
+        content = json.loads(row.body)
+        return cls(
+            seq=row.seq, time=content["time"], run_id=content["run_id"], actor=content["actor"],
+            kind=content["kind"], subjects=content["subjects"], payload=content["payload"],
+            prev_hash=row.prev_hash, entry_hash=row.entry_hash,
+        )
+
+
+def entry_hash(seq: int, prev_hash: str, body: str) -> str:
+    """SHA-256 of an entry (see the module docstring for the exact encoding)."""
+    h = hashlib.sha256(ENTRY_TAG)
+    h.update(seq.to_bytes(8, "big"))
+    h.update(bytes.fromhex(prev_hash))
+    h.update(body.encode("utf-8"))
+    return h.hexdigest()
+
+
+def make_body(time: str, run_id: str | None, actor: str, kind: str,
+              subjects: dict[str, Any] | None, payload: dict[str, Any] | None) -> str:
+    """Validate an event's fields and return its canonical body text.
+
+    Raises
+    ------
+    EventError
+        for a malformed kind, a non-hash subject, or a payload without canonical JSON form
+    """
+    if not isinstance(kind, str) or not KIND_RE.match(kind):
+        raise EventError(f"event kind {kind!r}: must be dotted lowercase words, e.g. 'gate.decided'")
+    if run_id is not None and (not isinstance(run_id, str) or not run_id):
+        raise EventError(f"run_id {run_id!r}: must be a non-empty string or None")
+    if not isinstance(actor, str) or not actor:
+        raise EventError(f"actor {actor!r}: must be a non-empty string")
+    subjects = dict(subjects or {})
+    _check_subjects(subjects)
+    payload = {} if payload is None else payload
+    if not isinstance(payload, dict):
+        raise EventError(f"payload: must be a dict, got {type(payload).__name__}")
+    content = {"actor": actor, "kind": kind, "payload": payload, "run_id": run_id,
+               "subjects": subjects, "time": time}
+    try:
+        body = canonical_json(content, "event")
+        body.encode("utf-8")
+    except CanonicalJSONError as err:
+        raise EventError(str(err).replace("event.", "", 1)) from None
+    except UnicodeEncodeError as err:
+        raise EventError(f"event: text is not valid Unicode ({err.reason})") from None
+    return body
+
+
+def _check_subjects(subjects: dict[str, Any]) -> None:
+    for name, value in subjects.items():
+        values = value if isinstance(value, list) else [value]
+        for v in values:
+            if not isinstance(v, str) or not SHA256_RE.match(v):
+                raise EventError(
+                    f"subjects.{name}: {v!r} is not a SHA-256 hex digest (64 lowercase hex characters)"
+                )
+
+
+def utc_now() -> str:
+    """The current time as RFC 3339 UTC with microseconds, e.g. ``2025-01-31T09:30:00.123456Z``."""
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def normalize_time(value: str | dt.datetime | dt.date) -> str:
+    """Turn a date, datetime or ISO 8601 text into the stored RFC 3339 UTC form.
+
+    Naive values are taken as UTC. Stored times all have this one fixed-width form, so that
+    comparing the text compares the instants.
+    """
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            value = dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+        except ValueError:
+            raise EventError(
+                f"time {text!r}: expected an ISO 8601 date or time, e.g. 2025-01-31 or 2025-01-31T09:30:00Z"
+            ) from None
+    elif isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        value = dt.datetime(value.year, value.month, value.day)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

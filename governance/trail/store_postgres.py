@@ -1,0 +1,148 @@
+"""The team store: PostgreSQL, selected by a ``postgresql://`` URL.
+
+Appends are serialised by a transaction-scoped advisory lock: each append takes the lock, reads
+the head, inserts the next row and commits (``synchronous_commit = on``, so the commit is on
+disk when ``append`` returns), so seq and chain stay contiguous however many processes and
+machines write. Triggers refuse UPDATE, DELETE and TRUNCATE. Table names carry a ``rai_trail_``
+prefix so the trail can share a database; use one database (or schema, via ``options=-csearch_path=``)
+per trail.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+import psycopg
+
+from governance.trail.chain import GENESIS_HASH, Row
+from governance.trail.errors import TrailBusy, TrailMissing, TrailUnavailable
+from governance.trail.store import Store
+
+# Advisory lock keys: fixed 64-bit numbers derived from names, so every rai process agrees.
+APPEND_LOCK = int.from_bytes(hashlib.sha256(b"rai.trail.append").digest()[:8], "big", signed=True)
+SCHEMA_LOCK = int.from_bytes(hashlib.sha256(b"rai.trail.schema").digest()[:8], "big", signed=True)
+
+_TABLES = ("rai_trail_events", "rai_trail_checkpoints")
+_SCHEMA = [
+    "CREATE TABLE IF NOT EXISTS rai_trail_events (seq BIGINT PRIMARY KEY, time TEXT NOT NULL, "
+    "run_id TEXT, actor TEXT NOT NULL, kind TEXT NOT NULL, body TEXT NOT NULL, "
+    "prev_hash TEXT NOT NULL, entry_hash TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS rai_trail_events_by_run ON rai_trail_events (run_id, seq)",
+    "CREATE INDEX IF NOT EXISTS rai_trail_events_by_kind ON rai_trail_events (kind, seq)",
+    "CREATE TABLE IF NOT EXISTS rai_trail_checkpoints (id BIGSERIAL PRIMARY KEY, "
+    "tree_size BIGINT NOT NULL, doc TEXT NOT NULL)",
+    "CREATE OR REPLACE FUNCTION rai_trail_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$ "
+    "BEGIN RAISE EXCEPTION 'rai audit trail is append-only: % on % refused', TG_OP, TG_TABLE_NAME; END $$",
+    *[f"CREATE OR REPLACE TRIGGER {t}_append_only BEFORE UPDATE OR DELETE ON {t} "
+      "FOR EACH ROW EXECUTE FUNCTION rai_trail_refuse_change()" for t in _TABLES],
+    *[f"CREATE OR REPLACE TRIGGER {t}_no_truncate BEFORE TRUNCATE ON {t} "
+      "FOR EACH STATEMENT EXECUTE FUNCTION rai_trail_refuse_change()" for t in _TABLES],
+]
+_TRIGGERS = {f"{t}_{s}" for t in _TABLES for s in ("append_only", "no_truncate")}
+
+
+def redact(url: str) -> str:
+    """The URL without its password, for messages."""
+    url = re.sub(r"(://[^:/@]*):[^@/]*@", r"\1@", url)
+    return re.sub(r"(password=)[^&\s]*", r"\1***", url)
+
+
+class PostgresStore(Store):
+    """Trail rows in PostgreSQL tables ``rai_trail_events`` and ``rai_trail_checkpoints``.
+
+    Parameters
+    ----------
+    url : libpq connection URL, e.g. ``postgresql://rai@db.example/audit``
+    create : create the tables (and triggers) if missing
+    lock_timeout : seconds an append waits for other writers before giving up
+    """
+
+    events, checkpoints_table, ph = "rai_trail_events", "rai_trail_checkpoints", "%s"
+
+    def __init__(self, url: str, create: bool = True, lock_timeout: float = 60.0):
+        self.location = redact(url)
+        try:
+            self._conn = psycopg.connect(url, autocommit=True, connect_timeout=10)
+            self._conn.execute("SET synchronous_commit = on")  # a returned append is on disk
+            self._conn.execute(f"SET lock_timeout = {int(lock_timeout * 1000)}")
+            missing = self._missing_schema()
+            if missing and not create and "rai_trail_events" in missing:
+                raise TrailMissing(f"no audit trail in {self.location} (table rai_trail_events does not exist)")
+            if missing and create:
+                self._create_schema()
+        except psycopg.Error as err:
+            raise TrailUnavailable(f"{self.location}: cannot use PostgreSQL: {_first_line(err)}") from None
+
+    def _missing_schema(self) -> set[str]:
+        have = {r[0] for r in self._conn.execute(
+            "SELECT relname FROM pg_class WHERE relname = ANY(%s) AND relkind = 'r' "
+            "AND pg_table_is_visible(oid)", [list(_TABLES)])}
+        if set(_TABLES) - have:
+            return set(_TABLES) - have
+        return _TRIGGERS - self._triggers()
+
+    def _triggers(self) -> set[str]:
+        return {r[0] for r in self._conn.execute(
+            "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgenabled <> 'D' "
+            "AND tgrelid IN (SELECT oid FROM pg_class WHERE relname = ANY(%s) AND pg_table_is_visible(oid))",
+            [list(_TABLES)])}
+
+    def _create_schema(self) -> None:
+        with self._conn.transaction():
+            # DDL from several processes at once can collide in the catalogs; take turns.
+            self._conn.execute("SELECT pg_advisory_xact_lock(%s)", [SCHEMA_LOCK])
+            for statement in _SCHEMA:
+                self._conn.execute(statement)
+
+    def append(self, build: Callable[[int, str], Row]) -> Row:
+        """Run ``build(seq, prev_hash)`` under the append lock and insert its row durably."""
+        try:
+            with self._conn.transaction():
+                self._conn.execute("SELECT pg_advisory_xact_lock(%s)", [APPEND_LOCK])
+                # READ COMMITTED: this statement sees every append committed before we got the lock.
+                last = self._conn.execute(
+                    "SELECT seq, entry_hash FROM rai_trail_events ORDER BY seq DESC LIMIT 1").fetchone()
+                seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
+                row = build(seq, prev)
+                self._conn.execute("INSERT INTO rai_trail_events VALUES (%s, %s, %s, %s, %s, %s, %s, %s)", row)
+        except psycopg.errors.LockNotAvailable as err:
+            raise TrailBusy(f"{self.location}: trail stayed locked by another writer ({_first_line(err)})") from None
+        except psycopg.OperationalError as err:
+            raise TrailUnavailable(f"{self.location}: append failed: {_first_line(err)}") from None
+        return row
+
+    def add_checkpoint(self, tree_size: int, doc: str) -> None:
+        self._conn.execute("INSERT INTO rai_trail_checkpoints (tree_size, doc) VALUES (%s, %s)", [tree_size, doc])
+
+    def warnings(self) -> list[str]:
+        try:
+            missing = sorted(_TRIGGERS - self._triggers())
+        except psycopg.Error:
+            return []
+        return [f"append-only trigger(s) {', '.join(missing)} missing or disabled: the database was "
+                "altered outside rai"] if missing else []
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def _query(self, sql: str, params: Iterable[Any] = ()) -> list[tuple]:
+        return self._conn.execute(sql, list(params)).fetchall()
+
+    def _stream(self, sql: str, params: Iterable[Any] = ()) -> Iterator[tuple]:
+        # A server-side cursor streams a million rows without holding them all in memory.
+        with self._conn.transaction():
+            with self._conn.cursor(name=f"rai_trail_{uuid.uuid4().hex}") as cur:
+                cur.itersize = 5000
+                cur.execute(sql, list(params))
+                yield from cur
+
+    def _is_db_error(self, err: Exception) -> bool:
+        return isinstance(err, psycopg.Error)
+
+
+def _first_line(err: Exception) -> str:
+    return (str(err).strip().splitlines() or [type(err).__name__])[0]

@@ -1,0 +1,135 @@
+"""Verification: checkpoints first (signatures, keys), then one pass over the entries.
+
+Checkpoints come from three places and all count: the store's checkpoint table, the files in
+the workspace's ``checkpoints/`` directory, and any given explicitly (``--checkpoint FILE``, e.g.
+one a regulator kept). A checkpoint whose signature does not verify is reported and not used as
+evidence of the trail's earlier state; a good one pins the trail's first ``tree_size`` entries.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+
+from governance.trail.blobs import BlobStore
+from governance.trail.checkpoints import Checkpoint, CheckpointFormatError
+from governance.trail.errors import TrailMissing
+from governance.trail.merkle import EMPTY_ROOT
+from governance.trail.report import Problem, VerifyReport
+from governance.trail.signing import key_id_of, verify_signature
+from governance.trail.store import Store
+from governance.trail.walk import ChainWalk
+
+
+def gather_checkpoints(store: Store | None, directory: Path | None,
+                       extra: Iterable[Checkpoint] = ()) -> tuple[list[Checkpoint], list[Problem]]:
+    """All distinct checkpoints known for this trail, and problems with malformed ones."""
+    found: list[Checkpoint] = list(extra)
+    problems: list[Problem] = []
+    if directory is not None and directory.is_dir():
+        for path in sorted(directory.glob("*.json")):
+            try:
+                found.append(Checkpoint.load(path))
+            except CheckpointFormatError as err:
+                problems.append(Problem("bad_checkpoint", None, str(err), str(path)))
+    for doc in store.checkpoint_docs() if store is not None else []:
+        try:
+            found.append(Checkpoint.from_dict(json.loads(doc), f"{store.location} (checkpoint table)"))
+        except (ValueError, CheckpointFormatError) as err:
+            problems.append(Problem("bad_checkpoint", None, str(err), store.location))
+    unique: dict[tuple, Checkpoint] = {}
+    for cp in found:  # the same checkpoint is usually both a file and a row: keep the first seen
+        unique.setdefault((cp.tree_size, cp.root_hash, cp.head_hash, cp.time, cp.signature), cp)
+    return sorted(unique.values(), key=lambda c: c.tree_size), problems
+
+
+def check_signature(cp: Checkpoint, trusted: dict[str, bytes]) -> Problem | None:
+    """Problem with a checkpoint's key or signature, checked against the *trusted* key of its id."""
+    public = trusted.get(cp.key_id)
+    if public is None:
+        return Problem("unknown_key", cp.tree_size,
+                       f"checkpoint {cp.source} is signed by key {cp.key_id[:16]}…, which this workspace "
+                       "does not trust", cp.source)
+    if cp.public_key != public.hex():
+        return Problem("bad_signature", cp.tree_size,
+                       f"checkpoint {cp.source} carries a public key that is not key {cp.key_id[:16]}…",
+                       cp.source)
+    if not verify_signature(public, cp.message(), bytes.fromhex(cp.signature)):
+        return Problem("bad_signature", cp.tree_size,
+                       f"the signature of checkpoint {cp.source} (size {cp.tree_size}) does not verify",
+                       cp.source)
+    return None
+
+
+def verify_store(store: Store, trusted: dict[str, bytes], *, checkpoint_dir: Path | None,
+                 extra: Iterable[Checkpoint] = (), blobs: BlobStore | None = None,
+                 full: bool = True, upto: int | None = None) -> VerifyReport:
+    """Verify everything about one trail; see :class:`~governance.trail.report.VerifyReport`.
+
+    With ``full=False`` the content of entries already covered by a good checkpoint is not
+    re-hashed (their links and Merkle leaves still are): enough before signing a new checkpoint,
+    which commits to the stored entry hashes, and a full verify still finds any edit.
+    """
+    checkpoints, problems = gather_checkpoints(store, checkpoint_dir, extra)
+    anchors = []
+    for cp in checkpoints:
+        problem = check_signature(cp, trusted)
+        if problem:
+            problems.append(problem)
+        else:
+            anchors.append(cp)
+    blob_status = None
+    if blobs is not None:
+        blob_status = {d: blobs.status(d) for d in blobs.digests()}
+    content_from = 1 if full else max((cp.tree_size for cp in anchors), default=0) + 1
+    walk = ChainWalk(store, anchors, content_from=content_from, blob_status=blob_status, trusted=trusted)
+    walk.run(upto)
+    problems.extend(walk.problems)
+    problems.sort(key=Problem.sort_key)
+    return VerifyReport(
+        size=walk.last_seq,
+        head_hash=walk.prev_hash if walk.last_seq else None,
+        root_hash=walk.acc.root().hex(),
+        problems=problems,
+        checkpoints_verified=walk.verified,
+        latest_checkpoint=walk.latest,
+        blobs_checked=len(blob_status or {}),
+        warnings=store.warnings(),
+    )
+
+
+def is_self_consistent(cp: Checkpoint) -> bool:
+    """Whether a checkpoint verifies under the public key it carries (for third parties)."""
+    try:
+        public = bytes.fromhex(cp.public_key)
+    except ValueError:
+        return False
+    return key_id_of(public) == cp.key_id and verify_signature(public, cp.message(), bytes.fromhex(cp.signature))
+
+
+def report_without_store(ws, extra: list[Checkpoint], err: Exception) -> VerifyReport:
+    """Report for a trail whose database is missing (``TrailMissing``) or cannot be opened."""
+    from governance.trail.signing import KeyRing
+
+    checkpoints, problems = gather_checkpoints(None, ws.checkpoints, extra)
+    trusted = KeyRing(ws.keys).trusted()
+    good = []
+    for cp in checkpoints:
+        problem = check_signature(cp, trusted)
+        if problem:
+            problems.append(problem)
+        else:
+            good.append(cp)
+    nonempty = [cp for cp in good if cp.tree_size > 0]
+    if isinstance(err, TrailMissing):
+        if not checkpoints:
+            raise err  # nothing says a trail ever existed here: a wrong workspace, not tampering
+        if nonempty:
+            cp = nonempty[-1]
+            problems.append(Problem("truncated", 1, f"{err}, but checkpoint {cp.source} signed {cp.tree_size} "
+                                                    f"entries at {cp.time}", cp.source))
+    else:
+        problems.append(Problem("unreadable", 1, str(err), structural=True))
+    problems.sort(key=Problem.sort_key)
+    return VerifyReport(size=0, head_hash=None, root_hash=EMPTY_ROOT.hex(), problems=problems)

@@ -1,0 +1,250 @@
+"""Ingest: read the pipeline's data files into a labelled, typed, hashed and profiled Dataset.
+
+Frames hold only what later stages need: the model's features, the sensitive columns (kept for
+auditing even when they are not features) and the target coded 0/1 (1 = ``positive_label``).
+Numeric features are float64 with NaN for missing; categorical features are strings with NaN
+for missing (the model maps missing to its own reserved token). Rows without a label are dropped.
+
+Every user mistake (unreadable or empty file, missing column, unusable target) raises a
+:class:`~governance.errors.UserError` whose single line names the file and the column.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from governance.errors import UserError
+from lifecycle.spec import DataSpec
+
+
+@dataclass
+class Dataset:
+    """Train and test frames plus what a reviewer needs to trust them.
+
+    Attributes
+    ----------
+    train, test : frames with ``features``, the sensitive columns and ``target`` (0/1 ints)
+    target : name of the label column
+    numeric_features, categorical_features : the model's inputs, by type
+    sensitive_features : columns audited for fairness
+    source_hashes : sha256 of each source file's bytes, keyed ``"train"`` / ``"test"``
+    content_hashes : sha256 of the canonical processed ``train`` and ``test`` frames
+    profile : JSON-able summary: rows, missing values, label balance, group sizes
+    """
+
+    train: pd.DataFrame
+    test: pd.DataFrame
+    target: str
+    numeric_features: list[str]
+    categorical_features: list[str]
+    sensitive_features: list[str]
+    source_hashes: dict[str, str] = field(default_factory=dict)
+    content_hashes: dict[str, str] = field(default_factory=dict)
+    profile: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def features(self) -> list[str]:
+        """All model inputs: numeric first, then categorical."""
+        return self.numeric_features + self.categorical_features
+
+
+def load_dataset(spec: DataSpec, base_dir: Path) -> Dataset:
+    """Read, validate, type, label-code and (if no test file) split the data of ``spec``.
+
+    Parameters
+    ----------
+    spec : the pipeline's ``data`` section
+    base_dir : directory that relative paths in ``spec`` are resolved against (the spec's own)
+
+    Raises
+    ------
+    UserError
+        Unreadable or empty file, missing column, a target with one class or without
+        ``positive_label``, a numeric feature holding text.
+    """
+    train_path = Path(base_dir) / spec.train
+    raw_train = _read(train_path, spec)
+    columns = _columns(raw_train, train_path, spec)
+    train = _prepare(raw_train, train_path, spec, columns)
+    hashes = {"train": _file_sha256(train_path)}
+    if spec.test:
+        test_path = Path(base_dir) / spec.test
+        test = _prepare(_read(test_path, spec), test_path, spec, columns)
+        hashes["test"] = _file_sha256(test_path)
+    else:
+        train, test = _split(train, spec)
+    numeric, categorical = columns["numeric"], columns["categorical"]
+    return Dataset(
+        train=train,
+        test=test,
+        target=spec.target,
+        numeric_features=numeric,
+        categorical_features=categorical,
+        sensitive_features=list(spec.sensitive_features),
+        source_hashes=hashes,
+        content_hashes={"train": frame_sha256(train), "test": frame_sha256(test)},
+        profile=profile(train, test, spec.target, spec.sensitive_features),
+    )
+
+
+def _read(path: Path, spec: DataSpec) -> pd.DataFrame:
+    if not path.is_file():
+        raise UserError(f"{path}: data file not found")
+    try:
+        if path.name.lower().endswith((".parquet", ".pq")):
+            frame = pd.read_parquet(path)
+        else:
+            # Adult and many exports put a space after each comma; skipinitialspace drops it.
+            frame = pd.read_csv(path, skipinitialspace=True, na_values=spec.na_values, low_memory=False)
+    except pd.errors.EmptyDataError:
+        raise UserError(f"{path}: data file is empty") from None
+    except Exception as err:  # any parser or codec failure is the file's problem, not ours
+        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise UserError(f"{path}: cannot read data file: {reason}") from None
+    if frame.empty:
+        raise UserError(f"{path}: data file has a header but no rows")
+    frame.columns = [str(c).strip() for c in frame.columns]
+    if spec.na_values and path.name.lower().endswith((".parquet", ".pq")):
+        frame = frame.replace(list(spec.na_values), np.nan)
+    return frame
+
+
+def _require(frame: pd.DataFrame, path: Path, column: str, role: str) -> None:
+    if column in frame.columns:
+        return
+    close = difflib.get_close_matches(column, list(frame.columns), n=1)
+    hint = f"; did you mean '{close[0]}'?" if close else f"; columns are: {', '.join(frame.columns)}"
+    raise UserError(f"{path}: column '{column}' ({role}) not found{hint}")
+
+
+def _columns(frame: pd.DataFrame, path: Path, spec: DataSpec) -> dict[str, list[str]]:
+    """Resolve the feature lists against the training file, inferring types where not given."""
+    named = [(spec.target, "data.target")]
+    named += [(c, "data.sensitive_features") for c in spec.sensitive_features]
+    named += [(c, "data.numeric_features") for c in spec.numeric_features or []]
+    named += [(c, "data.categorical_features") for c in spec.categorical_features or []]
+    named += [(c, "data.drop_columns") for c in spec.drop_columns]
+    for column, role in named:
+        _require(frame, path, column, role)
+    excluded = {spec.target, *spec.drop_columns}
+    if not spec.use_sensitive_as_features:
+        excluded |= set(spec.sensitive_features)
+    rest = [c for c in frame.columns if c not in excluded]
+    numeric, categorical = spec.numeric_features, spec.categorical_features
+    if numeric is None and categorical is None:
+        numeric = [c for c in rest if _is_numeric(frame[c])]
+    if numeric is None:
+        numeric = [c for c in rest if c not in categorical]
+    if categorical is None:
+        categorical = [c for c in rest if c not in numeric]
+    if not numeric and not categorical:
+        raise UserError(f"{path}: no feature columns left besides the target '{spec.target}'")
+    return {"numeric": list(numeric), "categorical": list(categorical)}
+
+
+def _is_numeric(column: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
+
+
+def _prepare(frame: pd.DataFrame, path: Path, spec: DataSpec, columns: dict[str, list[str]]) -> pd.DataFrame:
+    """Select, type and label-code one file's rows."""
+    features = columns["numeric"] + columns["categorical"]
+    sensitive_only = [c for c in spec.sensitive_features if c not in features]
+    for column in [*features, *sensitive_only, spec.target]:
+        _require(frame, path, column, "present in the training file")
+    out = frame.loc[frame[spec.target].notna(), features + sensitive_only].copy()
+    if out.empty:
+        raise UserError(f"{path}: target column '{spec.target}' has no labelled rows")
+    for column in columns["numeric"]:
+        out[column] = _numeric(out[column], path, column)
+    for column in columns["categorical"]:
+        out[column] = _text(out[column])
+    out[spec.target] = _code_labels(frame.loc[out.index, spec.target], path, spec)
+    return out.reset_index(drop=True)
+
+
+def _numeric(column: pd.Series, path: Path, name: str) -> pd.Series:
+    values = pd.to_numeric(column, errors="coerce")
+    bad = column[values.isna() & column.notna()]
+    if len(bad):
+        raise UserError(f"{path}: numeric feature '{name}' holds text, e.g. {bad.iloc[0]!r}")
+    return values.astype("float64")
+
+
+def _text(column: pd.Series) -> pd.Series:
+    return column.where(column.isna(), column.astype(str).str.strip()).astype(object)
+
+
+def _code_labels(labels: pd.Series, path: Path, spec: DataSpec) -> pd.Series:
+    """1 where the (stripped) label equals ``positive_label``, else 0; checks both classes exist."""
+    text = labels.astype(str).str.strip()
+    if spec.label_strip:
+        text = text.str.strip(spec.label_strip)
+    positive = str(spec.positive_label)
+    coded = text == positive
+    if not coded.any() and pd.api.types.is_numeric_dtype(labels):
+        try:  # e.g. positive_label 1 against a float column holding 1.0
+            coded = labels == float(spec.positive_label)
+        except (TypeError, ValueError):
+            pass
+    classes = sorted(text.unique())
+    if len(classes) < 2:
+        raise UserError(f"{path}: target column '{spec.target}' has a single class {classes[0]!r}; need two")
+    if not coded.any():
+        shown = ", ".join(repr(c) for c in classes[:10])
+        raise UserError(
+            f"{path}: positive_label {spec.positive_label!r} not found in target column "
+            f"'{spec.target}'; values are: {shown}"
+        )
+    return coded.astype("int64")
+
+
+def _split(frame: pd.DataFrame, spec: DataSpec) -> tuple[pd.DataFrame, pd.DataFrame]:
+    from sklearn.model_selection import train_test_split
+
+    train, test = train_test_split(
+        frame, test_size=spec.test_fraction, stratify=frame[spec.target], random_state=spec.seed
+    )
+    return train.reset_index(drop=True), test.reset_index(drop=True)
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def frame_sha256(frame: pd.DataFrame) -> str:
+    """sha256 of a frame's canonical CSV form (columns in order, no index, '\\n' line ends)."""
+    text = frame.to_csv(index=False, lineterminator="\n", float_format="%.17g")
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def profile(train: pd.DataFrame, test: pd.DataFrame, target: str, sensitive: list[str]) -> dict[str, Any]:
+    """Rows, missing values per column, label balance and sensitive group sizes, per split."""
+    out: dict[str, Any] = {"rows": {}, "missing": {}, "label_balance": {}, "groups": {}}
+    for name, frame in (("train", train), ("test", test)):
+        out["rows"][name] = int(len(frame))
+        missing = frame.isna().sum()
+        out["missing"][name] = {str(c): int(n) for c, n in missing.items() if n}
+        positives = int(frame[target].sum())
+        out["label_balance"][name] = {
+            "positive": positives,
+            "negative": int(len(frame) - positives),
+            "positive_rate": positives / len(frame) if len(frame) else None,
+        }
+    for column in sensitive:
+        out["groups"][column] = {
+            name: {str(k): int(v) for k, v in frame[column].value_counts(dropna=False).items()}
+            for name, frame in (("train", train), ("test", test))
+        }
+    return out

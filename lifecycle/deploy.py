@@ -1,0 +1,259 @@
+"""Deploy: a versioned, content-addressed model registry with signed manifests.
+
+Layout (``REGISTRY`` is ``deploy.registry`` of the spec, default ``WORKSPACE/registry``)::
+
+    REGISTRY/MODEL_NAME/VERSION/
+      model.tflite | model.keras     the deployed model (LiteRT core, or the whole Keras model)
+      preprocess.keras               for LiteRT: the Keras model whose preprocessing feeds the core
+      reference.parquet              training features and scores: the monitor's drift reference
+      model_card.json                the model card
+      manifest.json                  {"manifest": BODY, "signature": {...}}
+
+``BODY`` names every file of the entry with its SHA-256 and size, and carries the run id, the
+policy hash, the decision summary, epsilon and the model card. The signature is Ed25519 over
+:data:`SIGNING_DOMAIN` followed by the canonical JSON of ``BODY``, with the workspace's signing
+key (the one that signs trail checkpoints); :func:`verify_manifest` checks it against the
+workspace's trusted keys and re-hashes every file, so an edited manifest, a swapped model file
+or a foreign key is detected before anything is served.
+
+Versions are 1, 2, 3, ... per model name. An entry is written into a hidden temporary directory
+and renamed into place, so a reader never sees a half-written version and two concurrent
+registrations never get the same number.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import errno
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from governance.errors import UserError
+from governance.findings import jsonable
+from governance.trail.canonical import canonical_bytes
+from governance.trail.signing import KeyRing, Signer, key_id_of, verify_signature
+from lifecycle.artifacts import sha256_file
+
+SCHEMA = "rai.registry-manifest/1"
+SIGNING_DOMAIN = b"rai.registry-manifest/1\x00"
+MANIFEST = "manifest.json"
+MODEL_CARD = "model_card.json"
+
+
+@dataclass(frozen=True)
+class RegistryEntry:
+    """One registered model version: its directory and its (signed) manifest body."""
+
+    name: str
+    version: int
+    dir: Path
+    body: dict[str, Any]
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.dir / MANIFEST
+
+    def file(self, role: str) -> Path:
+        """Path of the entry's file with ``role`` (``model``, ``preprocess``, ``reference``, ...)."""
+        for name, info in self.body["files"].items():
+            if info.get("role") == role:
+                return self.dir / name
+        raise KeyError(f"registry entry {self.name}/{self.version} has no '{role}' file")
+
+
+@dataclass
+class ManifestCheck:
+    """The result of :func:`verify_manifest`: ``ok`` and every problem found."""
+
+    ok: bool
+    problems: list[str] = field(default_factory=list)
+    body: dict[str, Any] | None = None
+    key_id: str | None = None
+
+
+def register(
+    registry: Path,
+    name: str,
+    files: dict[str, tuple[str, Path]],
+    body: dict[str, Any],
+    model_card: dict[str, Any],
+    signer: Signer,
+    keyring: KeyRing | None = None,
+) -> RegistryEntry:
+    """Write a new version of ``name`` into ``registry`` with a signed manifest.
+
+    Parameters
+    ----------
+    registry : registry root directory
+    name : model name (the spec's ``deploy.model_name``)
+    files : ``{file name in the entry: (role, source path)}``; one role must be ``"model"``
+    body : manifest fields (run id, policy, decision summary, privacy, ...); ``name``,
+        ``version``, ``files``, ``model_card`` and ``registered_at`` are filled in here
+    model_card : the model card, stored as ``model_card.json`` and inside the manifest
+    signer : the workspace's Ed25519 key
+    keyring : where the signer's public key is added as trusted (so verification finds it)
+    """
+    if not any(role == "model" for role, _ in files.values()):
+        raise ValueError("a registry entry needs a file with role 'model'")
+    model_dir = registry / name
+    model_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=model_dir))
+    try:
+        listed = _copy_files(staging, files)
+        card_bytes = json.dumps(jsonable(model_card), indent=2, sort_keys=True).encode("utf-8")
+        (staging / MODEL_CARD).write_bytes(card_bytes)
+        listed[MODEL_CARD] = {"role": "model_card", "sha256": sha256_file(staging / MODEL_CARD), "size_bytes": len(card_bytes)}
+        return _publish(model_dir, staging, name, {**jsonable(body), "files": listed, "model_card": jsonable(model_card)},
+                        signer, keyring)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _copy_files(staging: Path, files: dict[str, tuple[str, Path]]) -> dict[str, dict[str, Any]]:
+    listed = {}
+    for file_name, (role, source) in files.items():
+        target = staging / file_name
+        shutil.copyfile(source, target)
+        listed[file_name] = {"role": role, "sha256": sha256_file(target), "size_bytes": target.stat().st_size}
+    return listed
+
+
+def _publish(model_dir: Path, staging: Path, name: str, body: dict, signer: Signer, keyring: KeyRing | None) -> RegistryEntry:
+    """Sign the manifest for the next free version and rename the staged entry into place."""
+    if keyring is not None:
+        keyring.trust(signer.public_raw)
+    version = next_version(model_dir)
+    while True:
+        full = {"schema": SCHEMA, "name": name, "version": version,
+                "registered_at": _now(), **body}
+        document = {"manifest": full, "signature": sign_body(full, signer)}
+        (staging / MANIFEST).write_text(json.dumps(document, indent=2, sort_keys=True), encoding="utf-8")
+        _fsync_dir_files(staging)
+        try:
+            os.rename(staging, model_dir / str(version))
+        except OSError as err:
+            if err.errno not in (errno.EEXIST, errno.ENOTEMPTY):
+                raise
+            version += 1  # another registration took this number first: sign for the next one
+            continue
+        return RegistryEntry(name, version, model_dir / str(version), full)
+
+
+def _fsync_dir_files(directory: Path) -> None:
+    for path in directory.iterdir():
+        with open(path, "rb") as handle:
+            os.fsync(handle.fileno())
+
+
+def next_version(model_dir: Path) -> int:
+    """One more than the highest existing version number (1 for a new model)."""
+    return max(versions(model_dir), default=0) + 1
+
+
+def versions(model_dir: Path) -> list[int]:
+    """Registered version numbers of a model, ascending."""
+    if not model_dir.is_dir():
+        return []
+    return sorted(int(p.name) for p in model_dir.iterdir() if p.is_dir() and p.name.isdigit())
+
+
+def sign_body(body: dict[str, Any], signer: Signer) -> dict[str, str]:
+    """The signature block of a manifest body."""
+    signature = signer.sign(SIGNING_DOMAIN + canonical_bytes(body, "manifest"))
+    return {
+        "algorithm": "ed25519",
+        "key_id": signer.key_id,
+        "public_key": signer.public_raw.hex(),
+        "value": base64.b64encode(signature).decode("ascii"),
+    }
+
+
+def find_entry(registry: Path, name: str, version: int | None = None) -> RegistryEntry:
+    """The registry entry of ``name`` at ``version`` (default: the latest); UserError if absent.
+
+    The manifest is read but *not* verified; call :func:`verify_manifest` before trusting it.
+    """
+    model_dir = registry / name
+    available = versions(model_dir)
+    if not available:
+        known = sorted(p.name for p in registry.iterdir() if p.is_dir()) if registry.is_dir() else []
+        hint = f"; registered models: {', '.join(known)}" if known else "; the registry is empty"
+        raise UserError(f"{registry}: no registered model '{name}'{hint}")
+    version = available[-1] if version is None else version
+    if version not in available:
+        raise UserError(f"{model_dir}: no version {version}; versions are {', '.join(map(str, available))}")
+    entry_dir = model_dir / str(version)
+    document = _read_manifest(entry_dir / MANIFEST)
+    return RegistryEntry(name, version, entry_dir, document.get("manifest") or {})
+
+
+def _read_manifest(path: Path) -> dict[str, Any]:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise UserError(f"{path}: unreadable manifest ({err})") from None
+    if not isinstance(document, dict):
+        raise UserError(f"{path}: manifest is not a JSON object")
+    return document
+
+
+def verify_manifest(entry_dir: Path, trusted: dict[str, bytes]) -> ManifestCheck:
+    """Check an entry's manifest signature against ``trusted`` keys and every listed file's hash.
+
+    Parameters
+    ----------
+    entry_dir : ``REGISTRY/NAME/VERSION``
+    trusted : key id -> raw Ed25519 public key (``KeyRing(workspace.keys).trusted()``)
+    """
+    try:
+        document = _read_manifest(entry_dir / MANIFEST)
+    except UserError as err:
+        return ManifestCheck(False, [str(err)])
+    body, signature = document.get("manifest"), document.get("signature") or {}
+    if not isinstance(body, dict):
+        return ManifestCheck(False, [f"{entry_dir / MANIFEST}: no manifest body"])
+    problems = _signature_problems(body, signature, trusted)
+    problems += _file_problems(entry_dir, body)
+    return ManifestCheck(not problems, problems, body, signature.get("key_id"))
+
+
+def _signature_problems(body: dict, signature: dict, trusted: dict[str, bytes]) -> list[str]:
+    key_id = signature.get("key_id")
+    public = trusted.get(key_id) if isinstance(key_id, str) else None
+    if public is None:
+        return [f"manifest signed by unknown key {str(key_id)[:16]}... (not in the workspace's trusted keys)"]
+    if key_id_of(public) != key_id:
+        return ["trusted key file does not match its key id"]
+    try:
+        value = base64.b64decode(signature.get("value") or "", validate=True)
+        message = SIGNING_DOMAIN + canonical_bytes(body, "manifest")
+    except (ValueError, TypeError) as err:
+        return [f"manifest signature is malformed ({err})"]
+    if not verify_signature(public, message, value):
+        return ["manifest signature does not match its content (manifest edited after signing)"]
+    return []
+
+
+def _file_problems(entry_dir: Path, body: dict) -> list[str]:
+    problems = []
+    for name, info in sorted((body.get("files") or {}).items()):
+        path = entry_dir / name
+        if Path(name).name != name:
+            problems.append(f"manifest lists a file outside the entry: {name!r}")
+        elif not path.is_file():
+            problems.append(f"{name}: listed in the manifest but missing")
+        elif sha256_file(path) != info.get("sha256"):
+            problems.append(f"{name}: sha256 differs from the manifest (file modified or replaced)")
+    if not any(info.get("role") == "model" for info in (body.get("files") or {}).values()):
+        problems.append("manifest lists no model file")
+    return problems
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")

@@ -1,0 +1,68 @@
+"""Numbers the pipeline reports about a model's predictions: metrics, group gaps, summaries.
+
+These are descriptive (what the summary table, the ``--json`` object and the evidence blobs
+show); what *blocks* is decided by the policy's checks, which compute their own numbers from
+the same :class:`~governance.evidence.Predictions` with the same metric functions.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from governance.evidence import Predictions
+from governance.findings import Finding
+from governance.metrics.fairness import fairness_report
+from governance.metrics.performance import PERFORMANCE_METRICS, performance_metric
+
+#: Disparities listed per sensitive feature as "group gaps".
+GAP_METRICS = ("demographic_parity_difference", "equalized_odds_difference")
+#: Groups smaller than this are left out of the gaps (their rates are noise), as in the checks' default.
+MIN_GROUP_SIZE = 30
+
+
+def performance(predictions: Predictions) -> dict[str, float | None]:
+    """Accuracy, balanced accuracy, precision, recall, F1 and (with scores) ROC AUC."""
+    out: dict[str, float | None] = {}
+    for name in PERFORMANCE_METRICS:
+        if name == "roc_auc" and predictions.y_score is None:
+            continue
+        try:
+            out[name] = float(performance_metric(name, predictions.y_true, predictions.y_pred, predictions.y_score))
+        except ValueError:  # e.g. roc_auc on a single-class slice: undefined, not an error
+            out[name] = None
+    return out
+
+
+def group_gaps(predictions: Predictions, features: list[str]) -> dict[str, float | None]:
+    """``{"sex.demographic_parity_difference": 0.18, ...}`` for each sensitive feature on its own."""
+    gaps: dict[str, float | None] = {}
+    for feature, report in fairness_reports(predictions, features).items():
+        for metric in GAP_METRICS:
+            value = report["metrics"].get(metric)
+            gaps[f"{feature}.{metric}"] = value if isinstance(value, (int, float)) and math.isfinite(value) else None
+    return gaps
+
+
+def fairness_reports(predictions: Predictions, features: list[str]) -> dict[str, dict[str, Any]]:
+    """The per-group fairness table of each sensitive feature (JSON, see ``docs/audit.md``)."""
+    out = {}
+    for feature in features:
+        if feature in predictions.sensitive.columns:
+            report = fairness_report(predictions.y_true, predictions.y_pred,
+                                     predictions.sensitive[[feature]].fillna("[MISSING]"), MIN_GROUP_SIZE)
+            out[feature] = report.to_dict()
+    return out
+
+
+def finding_brief(finding: Finding) -> dict[str, Any]:
+    """A finding without its evidence tables: what a summary line or ``--json`` needs."""
+    full = finding.to_dict()
+    return {k: full.get(k) for k in ("rule_id", "check", "stage", "subject", "severity", "status",
+                                     "message", "observed", "threshold")}
+
+
+def reasons(findings: list[Finding]) -> list[str]:
+    """One line per blocking finding: ``rule-id (check): message``."""
+    return [f"{f.rule_id} ({f.check}{', ' + f.subject if f.subject else ''}): {f.message}"
+            for f in findings if f.blocks]

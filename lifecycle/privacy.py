@@ -1,0 +1,116 @@
+"""DP-SGD for :mod:`lifecycle.train`: plan the noise and account for it before training starts.
+
+Accounting follows tensorflow-privacy's ``compute_dp_sgd_privacy`` convention, through
+:mod:`governance.metrics.privacy` (the same code the privacy checks use, so the epsilon a
+stage records is the epsilon a check recomputes):
+
+* sampling rate ``q = batch_size / examples``, as if each example joined each batch
+  independently with probability ``q`` (Poisson sampling). Training actually reshuffles and cuts
+  fixed-size batches, the usual practice; the figure is the accepted approximation of it.
+* ``steps = ceil(epochs * examples / batch_size)``. Training drops the last partial batch of
+  each epoch, so it takes at most that many steps: the accounting never undercounts.
+* RDP epsilon (the reported one) with the PLD figure beside it.
+
+With ``target_epsilon`` the noise multiplier is calibrated *before* training, so the budget is
+met by construction rather than discovered afterwards.
+
+Clipping is per example by default (``microbatches`` = batch size): the optimizer takes the
+gradient of each example, clips it to ``l2_norm_clip``, sums, adds Gaussian noise of standard
+deviation ``noise_multiplier * l2_norm_clip`` and divides by the batch size. Larger microbatches
+are cheaper but double the sensitivity, which the accounting charges for.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from governance.errors import UserError
+from governance.metrics.privacy import (
+    calibrate_noise_multiplier,
+    dp_sgd_steps,
+    effective_noise_multiplier,
+    record_epsilon,
+)
+from lifecycle import tfcompat
+from lifecycle.spec import ModelSpec, PrivacySpec
+
+
+def plan_privacy(spec: PrivacySpec, examples: int, batch_size: int, epochs: int) -> dict[str, Any]:
+    """The DP-SGD record of a training run, computed before it starts.
+
+    Returns
+    -------
+    dict
+        ``{"dp": False}`` without DP; else ``dp``, ``epsilon`` (RDP), ``epsilon_pld``, ``delta``,
+        ``target_epsilon`` (or ``None``), ``noise_multiplier``, ``l2_norm_clip``,
+        ``sampling_rate``, ``steps``, ``epochs``, ``batch_size``, ``examples``,
+        ``microbatches`` and ``accountant`` (``"rdp"``): the ``privacy`` evidence.
+
+    Raises
+    ------
+    UserError
+        A batch larger than the data, microbatches that do not divide the batch, or a target
+        epsilon no noise multiplier reaches.
+    """
+    if not spec.dp:
+        return {"dp": False}
+    if batch_size > examples:
+        raise UserError(f"model.batch_size {batch_size} is larger than the {examples} training examples")
+    microbatches = spec.microbatches or batch_size
+    if batch_size % microbatches:
+        raise UserError(f"privacy.microbatches {microbatches} must divide model.batch_size {batch_size}")
+    sampling_rate = batch_size / examples
+    steps = dp_sgd_steps(examples, batch_size, epochs)
+    noise = spec.noise_multiplier
+    if spec.target_epsilon is not None:
+        noise = _calibrate(spec, sampling_rate, steps, batch_size, microbatches)
+    record = {
+        "dp": True,
+        "epsilon": None,
+        "epsilon_pld": None,
+        "delta": spec.delta,
+        "target_epsilon": spec.target_epsilon,
+        "noise_multiplier": float(noise),
+        "l2_norm_clip": spec.l2_norm_clip,
+        "sampling_rate": sampling_rate,
+        "steps": steps,
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "examples": examples,
+        "microbatches": microbatches,
+        "accountant": "rdp",
+    }
+    record["epsilon"] = record_epsilon(record, "rdp")
+    record["epsilon_pld"] = record_epsilon(record, "pld")
+    return record
+
+
+def _calibrate(spec: PrivacySpec, sampling_rate: float, steps: int, batch_size: int, microbatches: int) -> float:
+    try:
+        effective = calibrate_noise_multiplier(spec.target_epsilon, sampling_rate, steps, spec.delta, "rdp")
+    except ValueError as err:
+        raise UserError(f"privacy.target_epsilon {spec.target_epsilon}: {err}") from None
+    # Calibration finds the noise the accounting may count; shared microbatches count half.
+    counted_per_unit = effective_noise_multiplier(1.0, batch_size, microbatches)
+    return effective / counted_per_unit
+
+
+def dp_optimizer(model_spec: ModelSpec, record: dict[str, Any]) -> Any:
+    """tensorflow-privacy's vectorized DP optimizer for ``model_spec.optimizer``, set up from ``record``.
+
+    The vectorized variants compute the per-microbatch gradients with ``tf.vectorized_map``: on a
+    small MLP this is several times faster on CPU than the loop of the plain variants. The model
+    must be compiled with an unreduced (per-example) loss.
+    """
+    vectorized = tfcompat.privacy().vectorized
+    make = (
+        vectorized.VectorizedDPKerasSGDOptimizer
+        if model_spec.optimizer == "sgd"
+        else vectorized.VectorizedDPKerasAdamOptimizer
+    )
+    return make(
+        l2_norm_clip=record["l2_norm_clip"],
+        noise_multiplier=record["noise_multiplier"],
+        num_microbatches=record["microbatches"],
+        learning_rate=model_spec.learning_rate,
+    )

@@ -1,0 +1,137 @@
+"""Strict loading of ``pipeline.yaml``.
+
+The spec is read with :mod:`governance.yamlsafe` (no duplicate keys, anchors or tags; unknown
+keys are errors with a did-you-mean) and validated by :class:`lifecycle.spec.PipelineSpec`.
+Every problem is one line, ``FILE:LINE:COL: path: message``, raised as a
+:class:`~governance.errors.LocatedError` (exit code 2).
+
+Relative paths in the spec (``data.train``, ``data.test``, ``policy``, ``deploy.registry``)
+are resolved against the directory of the spec file, so a pipeline runs the same from any
+working directory. Referenced input files must exist; a missing one is reported at the line
+that names it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from governance.errors import LocatedError
+from governance.yamlsafe import Document, load_document, validate
+from lifecycle.spec import PipelineSpec
+
+# Spec locations holding paths, resolved against the spec file's directory.
+_PATH_FIELDS: tuple[tuple[str, ...], ...] = (("data", "train"), ("data", "test"), ("policy",), ("deploy", "registry"))
+
+
+@dataclass(frozen=True)
+class LoadedSpec:
+    """A validated pipeline spec and where it came from.
+
+    Attributes
+    ----------
+    spec : the validated spec, its paths made absolute
+    path : the spec file as given by the user
+    base_dir : directory that relative paths in the spec are resolved against
+    sha256 : SHA-256 of the spec file's bytes (recorded in the trail)
+    document : the strictly loaded YAML, for locating later errors (e.g. an unknown column)
+    """
+
+    spec: PipelineSpec
+    path: Path
+    base_dir: Path
+    sha256: str
+    document: Document
+
+    @property
+    def raw(self) -> dict[str, Any]:
+        """The spec exactly as written (relative paths kept), for the trail."""
+        return self.document.data
+
+    def error(self, loc: tuple[Any, ...], message: str) -> LocatedError:
+        """A one-line error located at ``loc`` in the spec file (e.g. ``("data", "target")``)."""
+        return self.document.error(loc, message)
+
+
+def load_spec(path: str | Path, *, check_policy: bool = True) -> LoadedSpec:
+    """Load and validate ``path``; resolve and check the files it names.
+
+    Parameters
+    ----------
+    path : the pipeline YAML file
+    check_policy : whether the spec's ``policy`` file must exist (not when ``--policy`` overrides it)
+
+    Raises
+    ------
+    LocatedError
+        For an unreadable file, malformed YAML, an invalid spec or a missing referenced file.
+    """
+    path = Path(path)
+    if not path.is_file():
+        what = "is a directory, not a pipeline YAML file" if path.is_dir() else "no such file"
+        raise LocatedError(path, None, None, "", what)
+    document = load_document(path)
+    spec = validate(document, PipelineSpec)
+    base_dir = path.resolve().parent
+    spec = resolve_paths(spec, base_dir)
+    _check_files_exist(document, spec, check_policy)
+    _check_deploy_choice(document, spec)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return LoadedSpec(spec=spec, path=path, base_dir=base_dir, sha256=digest, document=document)
+
+
+def spec_from_record(raw: dict[str, Any], base_dir: Path) -> PipelineSpec:
+    """Rebuild a spec recorded in the trail (``run.started``'s ``spec`` and ``spec_dir``)."""
+    return resolve_paths(PipelineSpec.model_validate(raw), base_dir)
+
+
+def resolve_paths(spec: PipelineSpec, base_dir: Path) -> PipelineSpec:
+    """A copy of ``spec`` whose relative paths are made absolute against ``base_dir``."""
+    updates = _resolved_paths(spec, base_dir)
+    return spec.model_copy(
+        update={
+            "data": spec.data.model_copy(update=updates.get("data", {})),
+            "deploy": spec.deploy.model_copy(update=updates.get("deploy", {})),
+            **({"policy": updates["policy"]["policy"]} if "policy" in updates else {}),
+        }
+    )
+
+
+def _resolved_paths(spec: PipelineSpec, base_dir: Path) -> dict[str, dict[str, str]]:
+    updates: dict[str, dict[str, str]] = {}
+    for loc in _PATH_FIELDS:
+        value = _get(spec, loc)
+        if value is None:
+            continue
+        resolved = Path(value).expanduser()
+        if not resolved.is_absolute():
+            resolved = base_dir / resolved
+        updates.setdefault(loc[0], {})[loc[-1]] = os.path.normpath(resolved)
+    return updates
+
+
+def _get(spec: PipelineSpec, loc: tuple[str, ...]) -> Any:
+    value: Any = spec
+    for part in loc:
+        value = getattr(value, part)
+    return value
+
+
+def _check_files_exist(document: Document, spec: PipelineSpec, check_policy: bool) -> None:
+    wanted = [("data", "train"), ("data", "test")] + ([("policy",)] if check_policy else [])
+    for loc in wanted:
+        value = _get(spec, loc)
+        if value is not None and not Path(value).is_file():
+            written = document.get(loc)
+            raise document.error(loc, f"file not found: {written} (relative to the spec file)")
+
+
+def _check_deploy_choice(document: Document, spec: PipelineSpec) -> None:
+    # float32 and keras need no entry in `modes`: float32 is always converted as the LiteRT parent.
+    choice = spec.optimize.deploy
+    if choice not in ("float32", "keras") and choice not in spec.optimize.modes:
+        modes = ", ".join(spec.optimize.modes) or "none"
+        raise document.error(("optimize", "deploy"), f"'{choice}' is not converted: add it to optimize.modes (now: {modes})")

@@ -1,0 +1,124 @@
+"""How ``rai run`` looks: rich progress bars while it runs and a summary table at the end."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from lifecycle.pipeline import Reporter
+
+_STATUS_STYLE = {"passed": "green", "blocked": "bold red", "failed": "bold red", "awaiting_approval": "yellow"}
+_HEADLINE = ("train_rows", "test_rows", "epsilon", "train_accuracy", "accuracy", "roc_auc", "version", "variant")
+
+
+class RichReporter(Reporter):
+    """Progress bars for stages and training epochs, one line per finished stage."""
+
+    def __init__(self, console: Console, stages: int):
+        self.console = console
+        self.progress = Progress(SpinnerColumn(), TextColumn("{task.description:<18}"), BarColumn(),
+                                 MofNCompleteColumn(), TimeElapsedColumn(), console=console, transient=True)
+        self.stages_task = self.progress.add_task("pipeline", total=stages)
+        self.epoch_task: Any = None
+
+    def __enter__(self) -> "RichReporter":
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+    def stage_started(self, stage: str) -> None:
+        self.progress.update(self.stages_task, description=f"stage {stage}")
+
+    def epoch(self, epoch: int, epochs: int, logs: dict[str, float]) -> None:
+        if self.epoch_task is None:
+            self.epoch_task = self.progress.add_task("training", total=epochs)
+        loss = logs.get("loss")
+        label = f"epoch loss {loss:.4f}" if loss is not None else "training"
+        self.progress.update(self.epoch_task, completed=epoch, description=label)
+
+    def stage_finished(self, stage: str, status: str, metrics: dict[str, Any]) -> None:
+        if self.epoch_task is not None:
+            self.progress.remove_task(self.epoch_task)
+            self.epoch_task = None
+        self.progress.advance(self.stages_task)
+        mark = "[green]✓[/]" if status == "passed" else "[red]✗[/]"
+        style = _STATUS_STYLE.get(status, "")
+        self.console.print(f"{mark} {stage:<9} [{style}]{status}[/] {_headline(metrics)}")
+
+
+def _headline(metrics: dict[str, Any]) -> str:
+    parts = []
+    for key in _HEADLINE:
+        value = metrics.get(key)
+        if value is not None:
+            parts.append(f"{key}={value:.4f}" if isinstance(value, float) else f"{key}={value}")
+    return " ".join(parts)
+
+
+def print_summary(console: Console, summary: dict[str, Any]) -> None:
+    """The final table, the blocking reasons and where the trail, evidence and registry entry are."""
+    table = Table(title=f"run {summary['run_id']}: {summary['decision']}", title_style=_STATUS_STYLE.get(summary["decision"], ""))
+    for column in ("stage", "gate", "metrics", "findings"):
+        table.add_column(column)
+    for entry in summary["stages"]:
+        table.add_row(entry["stage"], f"[{_STATUS_STYLE.get(entry['status'], '')}]{entry['status']}[/]",
+                      _headline(entry.get("metrics") or {}), _counts(entry.get("findings") or []))
+    console.print(table)
+    if summary.get("variants"):
+        console.print(_variants_table(summary["variants"]))
+    if summary.get("privacy"):
+        p = summary["privacy"]
+        console.print(f"privacy: DP-SGD epsilon={_num(p.get('epsilon'))} delta={p.get('delta')} "
+                      f"noise_multiplier={_num(p.get('noise_multiplier'))} ({p.get('accountant')})")
+    for reason in summary.get("reasons") or []:
+        console.print(f"[red]•[/] {reason}", markup=True, highlight=False)
+    _locations(console, summary)
+
+
+def _variants_table(variants: list[dict[str, Any]]) -> Table:
+    table = Table(title="LiteRT variants")
+    for column in ("mode", "size", "accuracy", "latency ms", "group gaps", "gate", "deployed"):
+        table.add_column(column)
+    for v in variants:
+        gaps = ", ".join(f"{k}={_num(x)}" for k, x in (v.get("group_gaps") or {}).items()
+                         if k.endswith("demographic_parity_difference"))
+        table.add_row(v["mode"], f"{v.get('size_bytes') or 0:,} B", _num(v.get("accuracy")), _num(v.get("latency_ms")),
+                      gaps or "-", v.get("decision") or "-", "yes" if v.get("deployed") else "")
+    return table
+
+
+def _counts(findings: list[dict[str, Any]]) -> str:
+    counts: dict[str, int] = {}
+    for f in findings:
+        counts[f["status"]] = counts.get(f["status"], 0) + 1
+    return ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "-"
+
+
+def _num(value: Any) -> str:
+    return f"{value:.4f}" if isinstance(value, float) else ("-" if value is None else str(value))
+
+
+def _locations(console: Console, summary: dict[str, Any]) -> None:
+    console.print(f"trail:    {_rel(summary['trail'])}  (run {summary['run_id']}; `rai trail show --run {summary['run_id']}`)")
+    console.print(f"evidence: {_rel(summary['evidence'])}  and blobs in {_rel(os.path.join(summary['workspace'], 'blobs'))}")
+    deployed = summary.get("deployed")
+    if deployed:
+        console.print(f"registry: {_rel(deployed['manifest'])}  ({deployed['name']} v{deployed['version']}, "
+                      f"`rai serve {deployed['name']}`)")
+    elif summary["decision"] == "awaiting_approval":
+        console.print(f"next:     `rai approve {summary['run_id']} --role ROLE --decision approve`, "
+                      f"then `rai run --resume {summary['run_id']}`")
+
+
+def _rel(path: str) -> str:
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:
+        return path
+    return path if relative.startswith("../..") else relative

@@ -1,0 +1,1 @@
+"""Tests of the check families; the shared case table lives in :mod:`cases`."""

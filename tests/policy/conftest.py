@@ -1,0 +1,25 @@
+"""Shared helpers of the policy tests: run the real ``rai`` entry point in-process."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from rai.cli import main
+
+
+@pytest.fixture
+def rai(capsys) -> Callable[..., tuple[int, str, str]]:
+    """``rai(*args) -> (exit code, stdout, stderr)`` through :func:`rai.cli.main`."""
+
+    def run(*args: str) -> tuple[int, str, str]:
+        try:
+            main(list(args))
+            code = 0
+        except SystemExit as exit_:
+            code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run

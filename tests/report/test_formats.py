@@ -1,0 +1,142 @@
+"""HTML, PDF and Markdown renderings: self-contained, complete, and the verdict first."""
+
+from __future__ import annotations
+
+import io
+import re
+from html.parser import HTMLParser
+
+import pytest
+from pypdf import PdfReader
+
+from governance.report import render_report
+from governance.report.render_pdf import latin1
+
+from .synthetic import BLOCKED_RUN, PASSED_RUN
+
+EXTERNAL = re.compile(r"^\s*(https?:|//|ftp:)", re.I)
+
+
+class _ExternalRefs(HTMLParser):
+    """Every way an HTML page could make the browser fetch something, collected."""
+
+    def __init__(self):
+        super().__init__()
+        self.found: list[str] = []
+        self.styles: list[str] = []
+        self._in_style = False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        for name in ("src", "href", "srcset", "data", "action", "poster", "xlink:href", "background"):
+            value = attrs.get(name)
+            if value and (EXTERNAL.match(value) or (name == "src")):
+                self.found.append(f"<{tag} {name}={value}>")
+        if tag == "script":
+            self.found.append("<script>")
+        if tag == "link":
+            self.found.append(f"<link {attrs}>")
+        if tag in ("iframe", "object", "embed", "img", "video", "audio"):
+            self.found.append(f"<{tag}>")
+        if tag == "style":
+            self._in_style = True
+        if attrs.get("style"):
+            self.styles.append(attrs["style"])
+
+    def handle_endtag(self, tag):
+        if tag == "style":
+            self._in_style = False
+
+    def handle_data(self, data):
+        if self._in_style:
+            self.styles.append(data)
+
+
+def _pdf_text(doc) -> str:
+    reader = PdfReader(io.BytesIO(render_report(doc, "pdf")))
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+@pytest.mark.parametrize("run", [PASSED_RUN, BLOCKED_RUN])
+def test_html_makes_no_external_request(reports, run):
+    html = render_report(reports[run], "html")
+    parser = _ExternalRefs()
+    parser.feed(html)
+    assert parser.found == []
+    for css in parser.styles:
+        assert not re.search(r"@import|url\s*\(\s*['\"]?\s*(https?:|//)", css, re.I), css
+    # Belt and braces: the page forbids every fetch itself.
+    assert "default-src 'none'" in html
+    assert not re.search(r"https?://", html)
+
+
+def test_html_is_one_small_file_with_inline_charts(reports):
+    html = render_report(reports[PASSED_RUN], "html")
+    assert len(html.encode()) < 2_000_000
+    assert html.count("<svg") >= 4  # per-group bars for three fairness rules and the privacy budget
+    assert "<style>" in html and "<title>Compliance report: run " + PASSED_RUN in html
+
+
+def test_html_escapes_text_from_the_trail(reports):
+    doc = {**reports[PASSED_RUN], "metadata": {"owner": "<script>alert(1)</script>"}}
+    html = render_report(doc, "html")
+    assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_pdf_text_has_run_id_policy_hash_rule_ids_and_epsilon(reports):
+    doc = reports[PASSED_RUN]
+    text = _pdf_text(doc)
+    assert PASSED_RUN in text
+    assert doc["policy"]["sha256"] in text
+    for rule in doc["policy"]["rules"]:
+        assert rule["id"] in text, rule["id"]
+    epsilon = doc["privacy"]["record"]["epsilon"]
+    assert f"{epsilon:.6g}" in text  # 1.18192 in the privacy table
+    assert doc["trail"]["checkpoint"]["root_hash"] in text
+
+
+def test_pdf_survives_text_outside_latin1(reports):
+    doc = reports[PASSED_RUN]
+    assert "ε" in str(doc["metadata"]) and "—" in str(doc["metadata"])
+    text = _pdf_text(doc)
+    assert "Zoë Müller" in text  # Latin-1 letters are kept
+    assert "epsilon ~ 1.18 covers training rows only - not the test set" in text
+
+
+@pytest.mark.parametrize("given,expected", [
+    ("ε ≤ 8 — δ ≥ 1e-5", "epsilon <= 8 - delta >= 1e-5"),
+    ("Zoë Müller", "Zoë Müller"),
+    ("Łódź", "Lodz"),
+    ("日本", "??"),
+    ("“quoted” … ✓", '"quoted" ... ok'),
+])
+def test_latin1_sanitizer(given, expected):
+    assert latin1(given) == expected
+    latin1(given).encode("latin-1")
+
+
+def _first_text(fmt: str, doc) -> str:
+    if fmt == "pdf":
+        return _pdf_text(doc)
+    text = render_report(doc, fmt)
+    return re.sub(r"<[^>]+>", " ", text) if fmt == "html" else text
+
+
+@pytest.mark.parametrize("fmt", ["md", "html", "pdf"])
+def test_blocked_report_explains_the_block_first(reports, fmt):
+    doc = reports[BLOCKED_RUN]
+    text = _first_text(fmt, doc)
+    verdict = text.find("BLOCKED at the evaluate gate")
+    why = text.find("Rule 'equal-opportunity-sex'")
+    assert 0 <= verdict < why
+    # ...in plain words, with the numbers, before any section of the report.
+    assert verdict < text.find("1. Run identity")
+    explanation = text[why:text.find("1. Run identity")]
+    assert "failed" in explanation and "0.2547" in explanation and "0.15" in explanation
+    assert "no model was registered" in " ".join(explanation.split())
+
+
+def test_passed_report_says_so_first(reports):
+    text = render_report(reports[PASSED_RUN], "md")
+    assert text.splitlines()[2].startswith("> PASSED")
+    assert "Variant dynamic_range was not deployed" in text
