@@ -37,9 +37,8 @@ def md(text: object) -> str:
 
 def head_key(t) -> tuple[int, str]:
     """A cache key that changes whenever the trail grows."""
-    n = t.count()
-    last = t.events(after_seq=n - 1, limit=1) if n else []
-    return n, (last[0].entry_hash if last else "")
+    size, head_hash = t.head()
+    return size, head_hash
 
 
 @st.cache_data(show_spinner="Verifying the trail…", max_entries=8)

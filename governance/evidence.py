@@ -18,7 +18,10 @@ Well-known pieces (producers must use these names and types):
     The ingested training frame and its target column, for ``data.*`` checks.
 ``privacy`` : ``dict``
     ``{"dp": bool, "epsilon", "delta", "noise_multiplier", "l2_norm_clip", "sampling_rate",
-    "steps", "epochs", "batch_size", "examples", "accountant"}`` (only ``dp`` when DP is off).
+    "steps", "epochs", "batch_size", "examples", "accountant"}`` (only ``dp`` when DP is off);
+    optionally ``"microbatches"`` (fewer than ``batch_size`` halves the noise that counts),
+    ``"epsilon_pld"`` and ``"target_epsilon"``. Checks recompute epsilon from the parameters
+    (:func:`governance.metrics.privacy.record_epsilon`); a recorded epsilon must agree with it.
 ``metadata`` : ``dict``
     Model-card fields: ``owner``, ``intended_use``, ``out_of_scope_uses``, ``limitations``, ...
 ``approvals`` : ``list[dict]``

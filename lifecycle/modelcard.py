@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from governance.metrics.privacy import privacy_statement
+from lifecycle.runrecord import policy_source
 
 
 def model_card(run: Any) -> dict[str, Any]:
@@ -66,7 +67,7 @@ def decision_summary(run: Any) -> dict[str, Any]:
 
 def _policy(run: Any) -> dict[str, Any]:
     p = run.policy
-    return {"name": p.policy, "version": p.version, "sha256": p.sha256, "owner": p.owner}
+    return {"name": p.policy, "version": p.version, "sha256": p.sha256, "owner": p.owner, "source": policy_source(p)}
 
 
 def _statement(record: dict[str, Any]) -> str:

@@ -69,7 +69,12 @@ def code_revision(directory: Path) -> str | None:
 def policy_payload(policy: Policy) -> dict[str, Any]:
     """Identity and full content of a policy (rules with parameters, waivers) for ``run.started``."""
     data = policy.model_dump(mode="json", exclude={"extends"})
-    return {**data, "name": policy.policy, "sha256": policy.sha256, "source": policy.source}
+    return {**data, "name": policy.policy, "sha256": policy.sha256, "source": policy_source(policy)}
+
+
+def policy_source(policy: Policy) -> str | None:
+    """The policy file as an absolute path, so that ``--resume`` and ``monitor`` find it from anywhere."""
+    return str(Path(policy.source).resolve()) if policy.source else None
 
 
 class RunRecorder:

@@ -63,7 +63,8 @@ def cli() -> None:
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; user mistakes become one line on stderr and exit code 2."""
     try:
-        cli.main(args=argv, prog_name="rai", standalone_mode=False)
+        # With standalone_mode=False click returns the code of ``ctx.exit(n)`` instead of exiting.
+        code = cli.main(args=argv, prog_name="rai", standalone_mode=False)
     except UserError as err:
         click.echo(f"error: {err}", err=True)
         sys.exit(err.exit_code)
@@ -75,6 +76,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(2 if err.exit_code in (1, 2) else err.exit_code)
     except click.exceptions.Exit as err:
         sys.exit(err.exit_code)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":  # pragma: no cover

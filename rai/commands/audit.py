@@ -114,6 +114,8 @@ def print_report(console: Console, report: FairnessReport) -> None:
     if report.excluded:
         console.print(f"[yellow]{len(report.excluded)} group(s) under {report.min_group_size} rows "
                       "excluded from the metrics[/]")
+    if len(report.included) < 2:
+        console.print("[bold yellow]fewer than 2 groups remain: the metrics compare nothing[/]")
 
 
 def _number(value) -> str:

@@ -84,6 +84,8 @@ def test_the_schema_validates_policies_like_the_loader(files, rai):
         assert list(validator.iter_errors(bad)), bad_params
     wrong_stage = {**good, "rules": [{**good["rules"][0], "stage": "train"}]}
     assert list(validator.iter_errors(wrong_stage))
+    bad_clause = {**good, "rules": [{**good["rules"][0], "maps_to": ["gdpr:5"]}]}
+    assert list(validator.iter_errors(bad_clause))
 
 
 def test_checks_lists_every_registered_check_with_its_params(rai):

@@ -31,7 +31,7 @@ while True:
     sys.stdout.write(f"{ev.seq} {ev.entry_hash}\\n")
     sys.stdout.flush()
     i += 1
-    if i % 40 == 0:
+    if ev.seq % 25 == 0:
         t.checkpoint()
 """
 

@@ -1,0 +1,160 @@
+"""Monitor: audit a batch of live data against a deployed model and its policy's ``monitor`` rules.
+
+The registry entry is verified (signature and hashes) and its model scores the batch. Evidence
+for the ``monitor`` gate (names as in :mod:`governance.evidence`):
+
+``reference`` / ``current``
+    the training features kept in the entry (``reference.parquet``) against the batch's features;
+``prediction_reference`` / ``prediction_current``
+    the model's test-set scores recorded at registration against its scores on the batch;
+``predictions``
+    only when the batch carries the target column: labels, predictions, scores, sensitive columns;
+``metadata``, ``lineage``
+    the model card's fields and the entry's lineage.
+
+The trail gets, under a fresh monitor run id, ``drift.checked`` (the batch, its hash, the
+headline numbers and an evidence blob) and ``gate.decided`` for stage ``monitor``, plus any
+``waiver.applied``, then a signed checkpoint.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from governance.engine import evaluate as evaluate_gate
+from governance.errors import UserError
+from governance.evidence import Evidence, Predictions
+from governance.io import file_sha256, missing_column_message
+from governance.policy.loader import load_policy
+from governance.policy.schema import Policy
+from governance.trail import open_trail
+from governance.trail.signing import KeyRing
+from governance.workspace import Workspace
+from lifecycle.measure import finding_brief, group_gaps, performance, reasons
+from lifecycle.runrecord import RunRecorder, new_run_id
+from lifecycle.serve import ServedModel, load_served
+
+POLICY_CHANGED = ("{source}: the policy changed since {name} v{version} was registered (sha256 {now}..., "
+                  "registered {then}...); pass --policy to monitor with a policy explicitly")
+
+
+@dataclass
+class MonitorResult:
+    """The monitor run's id, decision (``passed`` | ``blocked``) and its ``--json`` summary."""
+
+    run_id: str
+    decision: str
+    summary: dict[str, Any]
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.decision == "passed" else 1
+
+
+def monitor_batch(batch: str | Path, *, name: str, version: int | None = None, registry: str | Path | None = None,
+                  workspace: str | Path | None = None, policy_path: str | Path | None = None) -> MonitorResult:
+    """Score ``batch`` with the registered model ``name`` and gate it with the ``monitor`` rules."""
+    ws = Workspace.at(workspace)
+    served = load_served(Path(registry) if registry else ws.registry, name, version, KeyRing(ws.keys).trusted())
+    policy = _policy(served, policy_path)
+    frame, labels = read_batch(Path(batch), served.schema)
+    scores = served.scorer(frame)
+    evidence, numbers = _evidence(served, frame, labels, scores)
+    trail = open_trail(ws.ensure())
+    try:
+        recorder = RunRecorder(trail, "monitor-" + new_run_id())
+        result = evaluate_gate(policy, "monitor", evidence)
+        batch_info = {"file": str(batch), "sha256": file_sha256(batch), "rows": len(frame), "labelled": labels is not None}
+        model = {"name": served.entry.name, "version": served.entry.version, "model_sha256": served.entry.body["model_sha256"]}
+        blob = recorder.blob({"model": model, "batch": batch_info, "numbers": numbers,
+                              "findings": [f.to_dict() for f in result.findings]})
+        recorder.event("drift.checked", {"model": model, "batch": batch_info, "numbers": numbers,
+                                         "decision": result.decision, "evidence_blob": blob},
+                       {"model": model["model_sha256"], "batch": batch_info["sha256"]})
+        recorder.gate(result, policy, subjects={"model": model["model_sha256"]})
+        trail.checkpoint()
+    finally:
+        trail.close()
+    decision = "blocked" if result.blocked else "passed"
+    summary = {"run_id": recorder.run_id, "decision": decision, "model": model, "batch": batch_info,
+               "numbers": numbers, "reasons": reasons(result.findings),
+               "findings": [finding_brief(f) for f in result.findings], "policy": {"name": policy.policy, "sha256": policy.sha256}}
+    return MonitorResult(recorder.run_id, decision, summary)
+
+
+def _policy(served: ServedModel, policy_path: str | Path | None) -> Policy:
+    if policy_path is not None:
+        return load_policy(policy_path)
+    recorded = served.entry.body.get("policy") or {}
+    source = recorded.get("source")
+    if not source or not Path(source).is_file():
+        raise UserError(f"{served.entry.dir}: the registered policy file {source!r} is not available; pass --policy")
+    policy = load_policy(source)
+    if policy.sha256 != recorded.get("sha256"):
+        raise UserError(POLICY_CHANGED.format(source=source, name=served.entry.name, version=served.entry.version,
+                                              now=str(policy.sha256)[:12], then=str(recorded.get("sha256"))[:12]))
+    return policy
+
+
+def read_batch(path: Path, schema: dict[str, Any]) -> tuple[pd.DataFrame, np.ndarray | None]:
+    """The batch's typed features (and sensitive columns), and its 0/1 labels if it has the target."""
+    if not path.is_file():
+        raise UserError(f"{path}: batch file not found")
+    try:
+        raw = pd.read_parquet(path) if path.name.lower().endswith((".parquet", ".pq")) else pd.read_csv(
+            path, skipinitialspace=True, na_values=schema.get("na_values") or ["?", ""], low_memory=False)
+    except Exception as err:  # any parser failure is the file's problem
+        raise UserError(f"{path}: cannot read batch: {str(err).splitlines()[0] if str(err) else type(err).__name__}") from None
+    if raw.empty:
+        raise UserError(f"{path}: batch has no rows")
+    raw.columns = [str(c).strip() for c in raw.columns]
+    wanted = list(dict.fromkeys(schema["numeric"] + schema["categorical"] + schema["sensitive"]))
+    for column in wanted:
+        if column not in raw.columns:
+            raise UserError(f"{path}: {missing_column_message(column, list(raw.columns))}")
+    frame = raw[wanted].copy()
+    for column in schema["numeric"]:
+        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
+    for column in schema["categorical"]:
+        frame[column] = frame[column].where(frame[column].isna(), frame[column].astype(str).str.strip())
+    return frame.reset_index(drop=True), _labels(raw, schema)
+
+
+def _labels(raw: pd.DataFrame, schema: dict[str, Any]) -> np.ndarray | None:
+    target = schema["target"]
+    if target not in raw.columns or raw[target].isna().all():
+        return None
+    text = raw[target].astype(str).str.strip().str.strip(schema.get("label_strip") or "")
+    return (text == str(schema["positive_label"])).to_numpy(dtype=np.int64)
+
+
+def _evidence(served: ServedModel, frame: pd.DataFrame, labels: np.ndarray | None,
+              scores: np.ndarray) -> tuple[Evidence, dict[str, Any]]:
+    schema, body = served.schema, served.entry.body
+    features = schema["numeric"] + schema["categorical"]
+    reference = pd.read_parquet(served.entry.file("reference"))
+    reference_scores = pd.read_parquet(served.entry.file("reference_predictions"))["y_score"]
+    current_scores = pd.Series(np.asarray(scores, dtype=float), name="y_score")
+    numbers: dict[str, Any] = {"rows": len(frame), "reference_rows": len(reference),
+                               "mean_score": {"reference": float(reference_scores.mean()), "current": float(current_scores.mean())},
+                               "positive_rate": {"reference": float((reference_scores >= served.threshold).mean()),
+                                                 "current": float((current_scores >= served.threshold).mean())}}
+    predictions = None
+    if labels is not None:
+        predictions = Predictions(y_true=labels, y_pred=(current_scores.to_numpy() >= served.threshold).astype(int),
+                                  y_score=current_scores.to_numpy(), sensitive=frame[schema["sensitive"]].reset_index(drop=True))
+        numbers["performance"] = performance(predictions)
+        numbers["group_gaps"] = group_gaps(predictions, schema["sensitive"])
+    card = body.get("model_card") or {}
+    metadata = {"owner": (card.get("model_details") or {}).get("owner"),
+                "intended_use": (card.get("intended_use") or {}).get("primary"),
+                "limitations": card.get("caveats_and_recommendations")}
+    evidence = Evidence(reference=reference[features], current=frame[features], prediction_reference=reference_scores,
+                        prediction_current=current_scores, predictions=predictions, metadata=metadata,
+                        lineage=body.get("lineage"))
+    return evidence, numbers

@@ -1,0 +1,1 @@
+"""Tests of the ``rai`` commands, run through the real entry point."""

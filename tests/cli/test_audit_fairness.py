@@ -1,0 +1,327 @@
+"""`rai audit fairness`: numbers equal fairlearn's, exit codes, one-line errors, no TensorFlow."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from fairlearn.metrics import (
+    MetricFrame,
+    demographic_parity_difference,
+    demographic_parity_ratio,
+    equal_opportunity_difference,
+    equalized_odds_difference,
+    false_positive_rate,
+    selection_rate,
+    true_positive_rate,
+)
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score
+
+from rai.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT / "examples" / "adult-income" / "data"
+NUMERIC = ["age", "education-num", "capital-gain", "capital-loss", "hours-per-week"]
+BASE = ("audit", "fairness", "--data", "adult.csv", "--y-true", "Y", "--y-pred", "pred", "--pos-label", ">50K.")
+HEAVY = ("tensorflow", "tf_keras", "keras", "tensorflow_privacy", "ai_edge_litert", "fairlearn", "evidently")
+
+
+@pytest.fixture(scope="module")
+def adult_frame() -> pd.DataFrame:
+    """The Adult test split as shipped (labels ``<=50K.``/``>50K.``) plus 0/1 ``pred`` and ``score``."""
+    train = pd.read_csv(DATA / "adult.data.csv.gz", skipinitialspace=True)
+    test = pd.read_csv(DATA / "adult.test.csv.gz", skipinitialspace=True)
+    model = LogisticRegression(max_iter=1000).fit(train[NUMERIC], train["Y"].str.startswith(">50K"))
+    test["score"] = model.predict_proba(test[NUMERIC])[:, 1]
+    test["pred"] = (test["score"] >= 0.5).astype(int)
+    return test
+
+
+@pytest.fixture
+def files(tmp_path, monkeypatch, adult_frame):
+    monkeypatch.chdir(tmp_path)
+    adult_frame.to_csv("adult.csv", index=False)
+    return tmp_path
+
+
+@pytest.fixture
+def rai(capsys):
+    """``rai(*args) -> (exit code, stdout, stderr)`` through the real entry point."""
+
+    def run(*args: str) -> tuple[int, str, str]:
+        try:
+            main(list(args))
+            code = 0
+        except SystemExit as exit_:
+            code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+def policy(*rules: str, fail_on: str = "high") -> str:
+    body = "".join(f"  - {rule}\n" for rule in rules)
+    Path("policy.yaml").write_text(f"policy: audit\nversion: '1'\nowner: qa\nfail_on: {fail_on}\nrules:\n{body}")
+    return "policy.yaml"
+
+
+def rule(rule_id: str, check: str, params: str, severity: str = "high", stage: str = "evaluate") -> str:
+    return f"{{id: {rule_id}, check: {check}, stage: {stage}, severity: {severity}, params: {params}}}"
+
+
+# --- numbers ----------------------------------------------------------------------------------
+
+
+def test_json_equals_fairlearn_on_adult(files, rai, adult_frame):
+    code, out, err = rai(*BASE, "--sensitive", "sex,race", "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    y_true = (adult_frame["Y"] == ">50K.").astype(int)
+    y_pred, sensitive = adult_frame["pred"], adult_frame[["sex", "race"]]
+    for name, function in {
+        "demographic_parity_difference": demographic_parity_difference,
+        "demographic_parity_ratio": demographic_parity_ratio,
+        "equalized_odds_difference": equalized_odds_difference,
+        "equal_opportunity_difference": equal_opportunity_difference,
+    }.items():
+        assert result["metrics"][name] == pytest.approx(function(y_true, y_pred, sensitive_features=sensitive), rel=1e-12)
+    frame = MetricFrame(
+        metrics={"selection_rate": selection_rate, "accuracy": accuracy_score, "tpr": true_positive_rate,
+                 "fpr": false_positive_rate},
+        y_true=y_true, y_pred=y_pred, sensitive_features=sensitive,
+    )
+    expected = frame.by_group.dropna(how="all")
+    assert len(result["groups"]) == len(expected) == 10
+    for row in result["groups"]:
+        key = (row["group"]["sex"], row["group"]["race"])
+        for rate in ("selection_rate", "accuracy", "tpr", "fpr"):
+            assert row[rate] == pytest.approx(expected.loc[key, rate], rel=1e-12)
+    assert result["overall"]["accuracy"] == pytest.approx(frame.overall["accuracy"], rel=1e-12)
+    assert result["overall"]["count"] == len(adult_frame)
+
+
+def test_json_schema_keys(files, rai):
+    code, out, _ = rai(*BASE, "--sensitive", "race", "--min-group-size", "200", "--json")
+    result = json.loads(out)
+    assert code == 0
+    assert set(result) == {"schema_version", "sensitive_features", "min_group_size", "overall", "groups", "metrics"}
+    assert result["schema_version"] == 1 and result["sensitive_features"] == ["race"]
+    assert set(result["groups"][0]) == {"group", "count", "selection_rate", "accuracy", "tpr", "fpr", "excluded",
+                                        "tp", "fp", "tn", "fn"}
+    excluded = {g["group"]["race"] for g in result["groups"] if g["excluded"]}
+    assert excluded == {"Amer-Indian-Eskimo", "Other"}  # listed, flagged, not dropped
+
+
+def test_gzip_csv_and_parquet_give_the_same_json(files, rai, adult_frame):
+    adult_frame.to_csv("adult.csv.gz", index=False)
+    adult_frame.to_parquet("adult.parquet", index=False)
+    outputs = []
+    for name in ("adult.csv", "adult.csv.gz", "adult.parquet"):
+        args = list(BASE)
+        args[3] = name
+        code, out, _ = rai(*args, "--sensitive", "race,sex", "--json")
+        assert code == 0
+        outputs.append(json.loads(out))
+    assert outputs[0] == outputs[1] == outputs[2]
+
+
+def test_labels_already_coded_need_no_pos_label(files, rai, adult_frame):
+    frame = adult_frame.assign(truth=(adult_frame["Y"] == ">50K.").astype(int), flag=adult_frame["pred"] == 1)
+    frame.to_parquet("coded.parquet", index=False)
+    code, out, _ = rai("audit", "fairness", "--data", "coded.parquet", "--y-true", "truth", "--y-pred", "flag",
+                       "--sensitive", "sex", "--json")
+    _, reference, _ = rai(*BASE, "--sensitive", "sex", "--json")
+    assert code == 0 and json.loads(out)["metrics"] == json.loads(reference)["metrics"]
+
+
+def test_table_output(files, rai):
+    code, out, _ = rai(*BASE, "--sensitive", "sex")
+    assert code == 0
+    assert "Groups by sex" in out and "Female" in out and "Male" in out and "overall" in out
+    assert "demographic_parity_difference │ 0.0776" in out
+    assert "excluded" in out and "compare nothing" not in out
+
+
+@pytest.mark.parametrize("size, excluded, value", [(6000, 1, "0.0000"), (20000, 2, "n/a")])
+def test_table_warns_when_groups_are_too_small(files, rai, size, excluded, value):
+    code, out, _ = rai(*BASE, "--sensitive", "sex", "--min-group-size", str(size))
+    assert code == 0
+    (line,) = [line for line in out.splitlines() if "demographic_parity_difference" in line]
+    assert line.split("│")[2].strip() == value  # fairlearn: a single group differs by 0 from itself
+    assert f"{excluded} group(s) under {size} rows excluded from the metrics" in out
+    assert "fewer than 2 groups remain: the metrics compare nothing" in out
+
+
+# --- policies and exit codes ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("rules, code, statuses", [
+    ([rule("dp", "fairness.demographic_parity_difference", "{sensitive_features: [sex], max: 0.1}")], 0, ["passed"]),
+    ([rule("dp", "fairness.demographic_parity_difference", "{sensitive_features: [sex], max: 0.05}")], 1, ["failed"]),
+    ([rule("dpr", "fairness.demographic_parity_ratio", "{sensitive_features: [race]}", severity="medium")], 0, ["warning"]),
+    ([rule("acc", "performance.metric", "{metric: accuracy, min: 0.8}"),
+      rule("gm", "fairness.group_metric_min", "{sensitive_features: [sex, race], metric: accuracy, min: 0.7}",
+           stage="monitor")], 0, ["passed", "passed"]),
+    ([rule("one", "fairness.equal_opportunity_difference", "{sensitive_features: [sex], min_group_size: 20000}")],
+     1, ["error"]),
+])
+def test_policy_exit_codes(files, rai, rules, code, statuses):
+    got, out, err = rai(*BASE, "--sensitive", "sex", "--policy", policy(*rules), "--json")
+    result = json.loads(out)
+    assert got == code, err
+    assert [f["status"] for f in result["findings"]] == statuses
+    assert result["decision"] == ("block" if code else "pass")
+    assert result["policy"]["name"] == "audit" and len(result["policy"]["sha256"]) == 64
+
+
+def test_policy_rules_get_their_own_sensitive_columns(files, rai):
+    path = policy(rule("race", "fairness.demographic_parity_difference", "{sensitive_features: [race], max: 0.2}"))
+    code, out, _ = rai(*BASE, "--sensitive", "sex", "--policy", path, "--json")
+    result = json.loads(out)
+    assert code == 0 and result["sensitive_features"] == ["sex"]
+    assert result["findings"][0]["evidence"]["sensitive_features"] == ["race"]
+
+
+def test_policy_findings_table(files, rai):
+    path = policy(rule("dp", "fairness.demographic_parity_difference", "{sensitive_features: [sex], max: 0.05}"),
+                  rule("auc", "performance.metric", "{metric: roc_auc, min: 0.75}"))
+    code, out, _ = rai(*BASE, "--sensitive", "sex", "--y-score", "score", "--policy", path)
+    assert code == 1
+    assert "Policy findings" in out and "decision: block (dp)" in out
+    assert "auc: roc_auc 0.8" in out
+
+
+# --- user mistakes: one line, exit 2 ----------------------------------------------------------
+
+ERRORS = [
+    (["--sensitive", "sexx"], "adult.csv: no column 'sexx' (columns: age, workclass, fnlwgt, education, "
+     "education-num, marital-status, occupation, relationship, race, sex, capital-gain, capital-loss, "
+     "hours-per-week, native-country, Y, score, pred; did you mean 'sex'?)"),
+    (["--sensitive", "Sex"], "did you mean 'sex'?)"),
+    (["--sensitive", "sex,"], "--sensitive: empty column name in 'sex,' (give COL[,COL...])"),
+    (["--sensitive", "sex", "--pos-label", ">50K"],
+     "adult.csv: --pos-label '>50K' is not a label of column 'Y' (labels: '<=50K.', '>50K.')"),
+    (["--sensitive", "sex", "--y-pred", "race"], "adult.csv: column 'race' has 5 distinct labels"),
+    (["--sensitive", "sex", "--y-score", "race"], "adult.csv: column 'race' must hold numeric scores, got object"),
+    (["--sensitive", "sex", "--data", "missing.csv"], "missing.csv: no such file"),
+    (["--sensitive", "sex", "--data", "adult.xlsx"], "adult.xlsx: unknown file type (expected one of .csv,"),
+]
+
+
+@pytest.mark.parametrize("extra, message", ERRORS)
+def test_user_mistakes(files, rai, extra, message):
+    args = list(BASE)
+    for flag, value in zip(extra[::2], extra[1::2]):
+        if flag in args:
+            args[args.index(flag) + 1] = value
+        else:
+            args += [flag, value]
+    code, out, err = rai(*args)
+    assert code == 2 and out == ""
+    assert err.startswith("error: ") and message in err and err.count("\n") == 1
+
+
+def test_text_labels_need_a_pos_label(files, rai):
+    code, _, err = rai("audit", "fairness", "--data", "adult.csv", "--y-true", "Y", "--y-pred", "pred",
+                       "--sensitive", "sex")
+    assert code == 2
+    assert err == "error: adult.csv: column 'Y' holds labels '<=50K.', '>50K.'; pass --pos-label with the positive one\n"
+
+
+def test_missing_sensitive_values_name_the_column(files, rai, adult_frame):
+    adult_frame.assign(race=adult_frame["race"].where(adult_frame.index != 4)).to_csv("holes.csv", index=False)
+    code, _, err = rai("audit", "fairness", "--data", "holes.csv", "--y-true", "Y", "--y-pred", "pred",
+                       "--pos-label", ">50K.", "--sensitive", "sex,race")
+    assert code == 2
+    assert err == ("error: holes.csv: column 'race' has 1 missing value(s) (first in data row 5); "
+                   "fill or drop them first\n")
+
+
+def test_header_only_file(files, rai):
+    Path("empty.csv").write_text("Y,pred,sex\n")
+    code, _, err = rai("audit", "fairness", "--data", "empty.csv", "--y-true", "Y", "--y-pred", "pred", "--sensitive", "sex")
+    assert (code, err) == (2, "error: empty.csv: no rows\n")
+
+
+@pytest.mark.parametrize("rules, message", [
+    ([rule("dp", "fairness.demographic_parity_difference", "{sensitive_features: [gender]}")],
+     "adult.csv: no column 'gender' (columns: "),
+    ([rule("auc", "performance.metric", "{metric: roc_auc, min: 0.7}")],
+     "rule 'auc' of policy.yaml needs prediction scores: pass --y-score COL"),
+    ([rule("meta", "accountability.metadata_present", "{}", stage="train")],
+     "policy.yaml: no fairness.* or performance.* rules to audit (rules: 1)"),
+    ([rule("dp", "fairness.demographic_parity_difference", "{sensitive_features: [sex], max: 2}")],
+     "policy.yaml:6:"),
+])
+def test_policy_mistakes(files, rai, rules, message):
+    code, _, err = rai(*BASE, "--sensitive", "sex", "--policy", policy(*rules))
+    assert code == 2 and message in err and err.count("\n") == 1
+    if "gender" in message:
+        assert err.rstrip().endswith("(needed by rule 'dp' of policy.yaml)")
+
+
+# --- whole process ----------------------------------------------------------------------------
+
+
+def run_process(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    code = textwrap.dedent(f"""
+        import sys
+        from rai.cli import main
+        try:
+            main({args!r})
+        finally:
+            heavy = sorted(m for m in sys.modules if m.split(".")[0] in {HEAVY!r})
+            print("HEAVY", heavy, file=sys.stderr)
+    """)
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    return subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, env=env)
+
+
+def test_whole_process_loads_no_tensorflow_nor_oracles(files):
+    path = policy(rule("dp", "fairness.demographic_parity_difference", "{sensitive_features: [sex], max: 0.05}"),
+                  rule("auc", "performance.metric", "{metric: roc_auc, min: 0.7}"))
+    done = run_process(list(BASE) + ["--sensitive", "sex", "--y-score", "score", "--policy", path, "--json"], files)
+    assert done.returncode == 1
+    assert json.loads(done.stdout)["decision"] == "block"
+    assert done.stderr.strip().splitlines()[-1] == "HEAVY []"
+
+
+def test_console_script_error_has_no_traceback(files):
+    done = subprocess.run([str(Path(sys.executable).parent / "rai"), *BASE, "--sensitive", "sexx"],
+                          cwd=files, capture_output=True, text=True)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr and done.stderr.count("\n") == 1
+    assert done.stderr.startswith("error: adult.csv: no column 'sexx'")
+
+
+# --- the trail --------------------------------------------------------------------------------
+
+
+def test_record_appends_an_audit_event(files, rai):
+    from governance.io import file_sha256
+    from governance.trail import open_trail
+
+    path = policy(rule("dp", "fairness.demographic_parity_difference", "{sensitive_features: [sex], max: 0.05}"))
+    code, out, err = rai(*BASE, "--sensitive", "sex", "--policy", path, "--json", "--record", "--workspace", "ws")
+    assert code == 1 and "recorded audit.completed (event 1)" in err
+    with open_trail("ws", create=False) as trail:
+        (event,) = trail.events(kind="audit.completed")
+        assert trail.verify().ok
+    digest = file_sha256("adult.csv")
+    assert event.subjects == {"inputs": [digest]}
+    assert event.payload["kind"] == "fairness" and event.payload["inputs"] == {"adult.csv": digest}
+    assert event.payload["result"] == json.loads(out)
+    assert event.payload["decision"] == "block" and event.payload["findings"][0]["status"] == "failed"
+
+
+def test_audit_group_lists_fairness(rai):
+    code, out, _ = rai("audit", "--help")
+    assert code == 0 and "fairness" in out
