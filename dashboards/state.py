@@ -1,18 +1,24 @@
-"""Workspace, trail access and caching shared by the dashboard pages."""
+"""Workspace, trail access, cache keys and Markdown escaping shared by the dashboard pages."""
 
 from __future__ import annotations
 
 import os
 import re
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Iterator
 
 import streamlit as st
 
-from governance.trail import open_trail
+from governance.trail import Trail, TrailIntegrityError, TrailMissing, open_trail
 from governance.workspace import Workspace
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
+# Every ASCII punctuation character may be backslash-escaped in CommonMark; escaping them all
+# leaves no markup, link, HTML tag, emoji shortcode or LaTeX for recorded text to smuggle in.
+_MD_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")
+_UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+TrailKey = tuple[str, int, str, tuple[int, ...]]
 
 
 def workspace() -> Workspace:
@@ -21,9 +27,23 @@ def workspace() -> Workspace:
 
 
 @contextmanager
-def trail() -> Iterator:
-    """A trail connection for one script run (SQLite connections must not cross threads)."""
-    t = open_trail(workspace())
+def trail() -> Iterator[Trail]:
+    """The workspace's trail for one script run, opened without creating anything.
+
+    SQLite connections must not cross threads, and Streamlit runs each script run in its own
+    thread: so every run opens, and closes, its own connection. A missing or unreadable trail
+    stops the page with a message instead of a traceback.
+    """
+    ws = workspace()
+    try:
+        t = open_trail(ws, create=False)
+    except TrailMissing:
+        st.info(f"No audit trail in the workspace {md(ws.root)} yet. Run `rai run PIPELINE.yaml` first, "
+                "or start the dashboard with `--workspace DIR`.")
+        st.stop()
+    except TrailIntegrityError as err:
+        st.error(f"The audit trail cannot be opened: {md(err)}")
+        st.stop()
     try:
         yield t
     finally:
@@ -31,32 +51,31 @@ def trail() -> Iterator:
 
 
 def md(text: object) -> str:
-    """Escape data for Markdown so that recorded strings can never inject markup or HTML."""
-    return _MD_SPECIAL.sub(r"\\\1", str(text))
+    """Escape data for Markdown, so that recorded strings are shown as typed, never as markup."""
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
 
 
-def head_key(t) -> tuple[int, str]:
-    """A cache key that changes whenever the trail grows."""
+def safe_filename(text: object) -> str:
+    """``text`` reduced to characters that are safe in a download's file name."""
+    return _UNSAFE_FILENAME.sub("_", str(text)).strip("._") or "download"
+
+
+def trail_key(t: Trail) -> TrailKey:
+    """A cache key that changes whenever the trail does: its size, head hash and file stamps.
+
+    The head alone would not notice an entry edited in the middle of a SQLite file, so the
+    database file's modification time and size, and its write-ahead log's size, are part of it.
+    """
     size, head_hash = t.head()
-    return size, head_hash
+    db = Path(t.location)  # a PostgreSQL URL names no file: its key is the head alone
+    stamp = (_stat(db, "st_mtime_ns"), _stat(db, "st_size"), _stat(db.with_name(db.name + "-wal"), "st_size"))
+    return str(t.workspace.root.resolve()), size, head_hash, stamp
 
 
-@st.cache_data(show_spinner="Verifying the trail…", max_entries=8)
-def verification(root: str, key: tuple[int, str]) -> dict:
-    """Verify the whole trail once per trail head (the key), return a plain dict."""
-    t = open_trail(Workspace.at(root))
+def _stat(path: Path, field: str) -> int:
+    # Only the WAL's size counts: every connection re-creates it (a new mtime) and removes it
+    # when the last one closes, while its size grows with each write.
     try:
-        report = t.verify()
-    finally:
-        t.close()
-    problems = [str(p) for p in getattr(report, "problems", [])]
-    return {"ok": bool(report.ok), "size": getattr(report, "size", key[0]), "problems": problems}
-
-
-def integrity_badge(result: dict) -> None:
-    """Green when the trail verifies, red naming the first problem otherwise."""
-    if result["ok"]:
-        st.success(f"Trail intact: {result['size']:,} events, hash chain and signed checkpoints verified.")
-    else:
-        first = result["problems"][0] if result["problems"] else "verification failed"
-        st.error(f"Trail TAMPERED: {first}")
+        return getattr(path.stat(), field)
+    except OSError:
+        return 0

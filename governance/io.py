@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -49,7 +49,7 @@ def read_columns(path: str | Path) -> list[str]:
 def read_table(
     path: str | Path, columns: Sequence[str] | None = None, categorical: Iterable[str] = ()
 ) -> pd.DataFrame:
-    """Read ``columns`` (all when ``None``) of a CSV or Parquet file into a DataFrame.
+    """Read ``columns`` (all when ``None``, else in the order given) of a CSV or Parquet file.
 
     CSV values may be separated by ``", "`` (the space is skipped). Empty fields and pandas' usual
     markers (``NA``, ``NaN``, ``null``) are missing; anything else, such as ``?``, is a value. Columns in ``categorical`` are read as
@@ -73,6 +73,8 @@ def read_table(
         raise
     except Exception as err:  # noqa: BLE001
         raise UserError(f"{path}: cannot read as {fmt.upper()}: {_first_line(err)}") from None
+    if columns is not None and list(frame.columns) != columns:
+        frame = frame[columns]  # CSV readers keep the file's order; callers get theirs
     for name in categorical:
         frame[name] = _sorted_categories(frame[name])
     return frame

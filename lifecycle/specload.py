@@ -33,9 +33,10 @@ class LoadedSpec:
 
     Attributes
     ----------
-    spec : the validated spec, its paths made absolute
+    spec : the validated spec, its paths resolved against the spec file's directory as named by
+        the user (relative to the working directory when the spec path was relative)
     path : the spec file as given by the user
-    base_dir : directory that relative paths in the spec are resolved against
+    base_dir : absolute directory of the spec file (relative paths in the spec are relative to it)
     sha256 : SHA-256 of the spec file's bytes (recorded in the trail)
     document : the strictly loaded YAML, for locating later errors (e.g. an unknown column)
     """
@@ -75,8 +76,10 @@ def load_spec(path: str | Path, *, check_policy: bool = True) -> LoadedSpec:
         raise LocatedError(path, None, None, "", what)
     document = load_document(path)
     spec = validate(document, PipelineSpec)
+    # Resolve against the directory as the user named it, so messages show short paths; the
+    # absolute directory is kept too, to rebuild the spec from the trail from anywhere.
+    spec = resolve_paths(spec, path.parent)
     base_dir = path.resolve().parent
-    spec = resolve_paths(spec, base_dir)
     _check_files_exist(document, spec, check_policy)
     _check_deploy_choice(document, spec)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()

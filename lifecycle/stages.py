@@ -36,7 +36,7 @@ def ingest(run: Any) -> StageOutput:
     """Load and profile the data; train-versus-test drift is evidence for the ingest gate."""
     from lifecycle.data import load_dataset
 
-    ds = load_dataset(run.spec.data, run.loaded.base_dir)
+    ds = load_dataset(run.spec.data, Path())  # spec paths are already resolved
     run.dataset = ds
     artifacts = {
         name: run.artifacts.put_frame("dataset", name, f"data/{name}.parquet", frame).to_dict()
@@ -117,8 +117,7 @@ def optimize(run: Any) -> tuple[StageOutput, list[tuple[str, Evidence]]]:
     built = variants.build_all(run)
     run.parent, run.variants = built.parent, built.rows
     run.candidate = candidate(run, built)
-    artifacts = dict(built.artifacts)
-    artifacts["reference"] = run.candidate["reference"]
+    artifacts = dict(built.artifacts)  # one per LiteRT variant, keyed by mode (readers list them as variants)
     blob = {"parent": built.parent, "variants": built.rows, "fairness": built.fairness,
             "deploy": run.spec.optimize.deploy, "deploy_candidate": run.candidate}
     output = StageOutput(Evidence(), run.optimize_metrics(), artifacts, blob, {"deploy_candidate": run.candidate})

@@ -37,7 +37,8 @@ class MetadataPresent(Check):
     stages = ("ingest", "train", "evaluate", "deploy")
 
     class Params(CheckParams):
-        fields: list[str] = Field(default_factory=lambda: ["owner", "intended_use", "limitations"], min_length=1)
+        # A plain default (pydantic copies it per instance) so `rai checks` and the schema show it.
+        fields: list[str] = Field(["owner", "intended_use", "limitations"], min_length=1)
 
     def evaluate(self, evidence: Evidence, params: Params) -> Outcome:
         metadata = evidence.require("metadata")
@@ -111,9 +112,7 @@ class LineageRecorded(Check):
     stages = ("train", "evaluate", "deploy")
 
     class Params(CheckParams):
-        require: list[Literal["datasets", "model"]] = Field(
-            default_factory=lambda: ["datasets", "model"], min_length=1
-        )
+        require: list[Literal["datasets", "model"]] = Field(["datasets", "model"], min_length=1)
 
     def evaluate(self, evidence: Evidence, params: Params) -> Outcome:
         lineage = evidence.require("lineage")

@@ -21,27 +21,24 @@ Free-text columns (which evidently tests with a text classifier) are reported as
 
 from __future__ import annotations
 
-import difflib
 import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from governance.errors import UserError
 from governance.findings import jsonable
+from governance.io import missing_column_message
+from governance.metrics.coltypes import KIND_WORDS, factorize_pair, infer_kind, infer_with_codes
 from governance.metrics.samples import Sample
 from governance.metrics.stattests import STATTESTS, StatTest, unknown_stattest_message
 
 SCHEMA_VERSION = 1
 DRIFTABLE = ("num", "cat")
-KIND_WORDS = {"num": "numerical", "cat": "categorical", "text": "free text", "datetime": "a datetime",
-              "unknown": "of an unsupported type"}
-# evidently's limits: integer columns with few values are categories; a string column whose
-# values are mostly distinct is free text; small references are tested with p-values.
-INTEGER_CATEGORY_MAX_VALUES = 10
-TEXT_DISTINCT_SHARE = 0.5
+# evidently tests small references with p-values and large ones with distances.
 SMALL_REFERENCE_ROWS = 1000
 FEW_VALUES, BINARY_VALUES = 5, 2
 
@@ -158,65 +155,6 @@ def prediction_drift(
     return column_drift(reference, current, kind, str(column), stattest=stattest, threshold=threshold, names=names)
 
 
-def infer_kind(series: pd.Series) -> str:
-    """evidently's column type of ``series``: ``num``, ``cat``, ``text``, ``datetime`` or ``unknown``.
-
-    Decided by the dtype name, as evidently does: nullable ``Int64``/``Float64`` and unsigned
-    integer dtypes are therefore ``unknown``.
-    """
-    dtype = series.dtype.name
-    if dtype.startswith("float"):
-        return "num"
-    if dtype.startswith("int"):
-        return "cat" if series.nunique() <= INTEGER_CATEGORY_MAX_VALUES else "num"
-    if dtype in ("string", "str"):
-        return _text_or_category(series)
-    if dtype == "object":
-        present = series.dropna()
-        if present.empty:
-            return "unknown"
-        if isinstance(present.iloc[0], str) and isinstance(present.iloc[-1], str):
-            return _text_or_category(series)
-        return "unknown"
-    if dtype in ("bool", "category"):
-        return "cat"
-    if dtype.startswith("datetime"):
-        return "datetime"
-    return "unknown"
-
-
-def _text_or_category(series: pd.Series) -> str:
-    return _text_or_category_counts(series.nunique(), series.count())
-
-
-def _text_or_category_counts(n_distinct: int, n_present: int) -> str:
-    return "text" if n_distinct > n_present * TEXT_DISTINCT_SHARE else "cat"
-
-
-def _infer_with_codes(reference: pd.Series, current: pd.Series) -> tuple[str, tuple | None]:
-    """:func:`infer_kind` of ``current``, factorizing string columns once for the test as well.
-
-    Hashing a million strings is the dearest step of a categorical column; the type rule needs
-    the distinct and present counts of ``current`` and the test needs the codes of both series.
-    """
-    dtype = current.dtype.name
-    if dtype not in ("object", "string", "str"):
-        return infer_kind(current), None
-    codes, keys = _factorize(reference, current)
-    cur_codes = codes[len(reference):]
-    present = np.flatnonzero(cur_codes >= 0)
-    if dtype == "object" and not (
-        present.size and isinstance(current.iloc[present[0]], str) and isinstance(current.iloc[present[-1]], str)
-    ):
-        return "unknown", None
-    n_distinct = int(np.count_nonzero(np.bincount(cur_codes[present], minlength=len(keys))))
-    return _text_or_category_counts(n_distinct, present.size), (codes, keys)
-
-
-def _factorize(reference: pd.Series, current: pd.Series) -> tuple[np.ndarray, Any]:
-    return pd.factorize(pd.concat([reference, current], ignore_index=True))
-
-
 def default_stattest(sample: Sample) -> str:
     """evidently's default method for a column, from its type, reference size and value count."""
     n_values = sample.n_distinct_upto(FEW_VALUES)
@@ -259,14 +197,16 @@ def column_drift(
 def _check_fits(test: StatTest, kind: str, column: str) -> None:
     if kind not in test.kinds:
         allowed = " or ".join(KIND_WORDS[k] for k in test.kinds)
-        raise UserError(f"stattest '{test.name}' applies to {allowed} columns; column '{column}' is {KIND_WORDS[kind]}")
+        fitting = ", ".join(name for name, other in STATTESTS.items() if kind in other.kinds)
+        raise UserError(f"stattest '{test.name}' applies to {allowed} columns; column '{column}' is "
+                        f"{KIND_WORDS[kind]} (methods for it: {fitting})")
 
 
 def _sample(reference: pd.Series, current: pd.Series, kind: str, column: str, names, codes=None) -> Sample:
     if kind == "num":
         sample = Sample.numeric(_finite(reference, column, names[0]), _finite(current, column, names[1]))
     else:
-        codes, keys = codes or _factorize(reference, current)
+        codes, keys = codes or factorize_pair(reference, current)
         ref_codes, cur_codes = codes[: len(reference)], codes[len(reference):]
         sample = Sample("cat", ref_codes[ref_codes >= 0], cur_codes[cur_codes >= 0], np.asarray(keys))
     for size, name in ((sample.n_ref, names[0]), (sample.n_cur, names[1])):
@@ -289,10 +229,10 @@ def _select_columns(reference, current, columns, names) -> tuple[list[tuple], li
     for frame, name, other in ((current, names[1], reference), (reference, names[0], current)):
         for column in (wanted if explicit else other.columns):
             if column not in frame.columns:
-                raise UserError(f"{name}: {_missing_column(column, frame.columns)}")
+                raise UserError(f"{name}: {missing_column_message(str(column), [str(c) for c in frame.columns])}")
     selected, skipped = [], []
     for column in wanted:
-        kind, codes = _infer_with_codes(reference[column], current[column])
+        kind, codes = infer_with_codes(reference[column], current[column])
         if kind in DRIFTABLE:
             selected.append((column, kind, codes))
         elif explicit:
@@ -301,12 +241,6 @@ def _select_columns(reference, current, columns, names) -> tuple[list[tuple], li
         else:
             skipped.append({"column": column, "type": kind, "reason": f"{KIND_WORDS[kind]} (dtype {current[column].dtype})"})
     return selected, skipped
-
-
-def _missing_column(column: str, present: Iterable[str]) -> str:
-    close = difflib.get_close_matches(str(column), [str(c) for c in present], n=3, cutoff=0.6)
-    hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-    return f"no column '{column}'{hint}"
 
 
 def _check_options(stattest, threshold, drift_share, per_column) -> None:

@@ -84,7 +84,7 @@ class FairnessReport:
         columns = {name: self.groups[name].tolist() for name in _TABLE_COLUMNS}
         rows = []
         for i, key in enumerate(keys):
-            row = {"group": dict(zip(self.sensitive_features, key))}
+            row = {"group": dict(zip(self.sensitive_features, key, strict=True))}
             row.update({name: values[i] for name, values in columns.items()})
             rows.append(row)
         return jsonable(rows)
@@ -132,7 +132,7 @@ def fairness_report(
     truth = _binary(y_true, "y_true", len(sensitive))
     pred = _binary(y_pred, "y_pred", len(sensitive))
 
-    codes, uniques = zip(*(_codes(sensitive.iloc[:, j], names[j]) for j in range(len(names))))
+    codes, uniques = zip(*(_codes(sensitive.iloc[:, j], names[j]) for j in range(len(names))), strict=True)
     group_id, n_groups = _group_ids(codes, [len(u) for u in uniques], len(sensitive))
     cells = np.bincount(group_id * 4 + truth * 2 + pred, minlength=4 * n_groups).reshape(n_groups, 4)
     tn, fp, fn, tp = cells.T
@@ -140,7 +140,7 @@ def fairness_report(
     excluded = rates["count"] < min_group_size
 
     table = {}
-    for name, code, values in zip(names, codes, uniques):
+    for name, code, values in zip(names, codes, uniques, strict=True):
         code_of_group = np.zeros(n_groups, dtype=np.int64)
         code_of_group[group_id] = code  # every row of a group has the same code: order is moot
         table[name] = np.asarray(values.take(code_of_group), dtype=object)
@@ -200,7 +200,7 @@ def _codes(column: pd.Series, name: str) -> tuple[np.ndarray, pd.Index]:
 def _group_ids(codes, dims: list[int], n_rows: int) -> tuple[np.ndarray, int]:
     """Dense group ids ``0..G-1`` in lexicographic order of the features' codes."""
     key, size = np.zeros(n_rows, dtype=np.int64), 1
-    for code, dim in zip(codes, dims):
+    for code, dim in zip(codes, dims, strict=True):
         if size * dim > _DENSE_LIMIT:
             uniq, key = np.unique(key, return_inverse=True)  # order-preserving compaction
             size = len(uniq)

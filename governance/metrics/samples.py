@@ -42,7 +42,7 @@ class Sample:
         self._keys = keys
 
     @classmethod
-    def numeric(cls, ref: np.ndarray, cur: np.ndarray) -> "Sample":
+    def numeric(cls, ref: np.ndarray, cur: np.ndarray) -> Sample:
         """A numerical sample from two arrays of finite numbers."""
         return cls("num", np.asarray(ref, dtype=np.float64), np.asarray(cur, dtype=np.float64))
 

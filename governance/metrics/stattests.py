@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import difflib
 import operator
+import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 from scipy import special, stats
@@ -187,6 +188,14 @@ def t_test(s: Sample) -> float:
 def mannw(s: Sample) -> float:
     """Mann-Whitney U p-value, alternative "less" (reference stochastically smaller), as evidently."""
     return stats.mannwhitneyu(s.ref, s.cur, alternative="less").pvalue
+
+
+@_register("anderson", NUM, 0.1, operator.lt)
+def anderson(s: Sample) -> float:
+    """k-sample Anderson-Darling p-value (scipy caps it to [0.001, 0.25])."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the capping warning says what the docstring says
+        return stats.anderson_ksamp([s.ref, s.cur]).pvalue
 
 
 @_register("ed", NUM, 0.1, operator.gt, score="distance")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from governance.report.blocks import BarChart, Block, Bullets, Heading, KeyValues, Paragraph, Table
-from governance.report.text import fmt_bytes, fmt_value, group_label
+from governance.report.text import fmt_bytes, fmt_params, fmt_value, group_label
 
 _MISSING = "Not stated. Edit the model-card narrative file to add it."
 _GROUP_COLUMNS = ("count", "selection_rate", "accuracy", "tpr", "fpr", "excluded")
@@ -96,8 +96,8 @@ def card_blocks(card: dict[str, Any]) -> list[Block]:
                KeyValues([("Sensitive features", ", ".join(factors["sensitive_features"]) or "-"),
                           ("Groups evaluated", "; ".join(factors["groups"]) or "-")])]
     blocks += [Heading(2, "Metrics"), _text(metrics.get("notes")),
-               Table(["Rule", "Check", "Stage", "Threshold"],
-                     [[m["rule"], m["check"], m["stage"], fmt_value(m["params"])] for m in metrics["measured"]])]
+               Table(["Rule", "Check", "Stage", "Parameters in force"],
+                     [[m["rule"], m["check"], m["stage"], fmt_params(m["params"])] for m in metrics["measured"]])]
     blocks += _data(card, "evaluation_data", "Evaluation data") + _data(card, "training_data", "Training data")
     blocks += _analyses(card)
     blocks += [Heading(2, "Ethical considerations"), _items(ethics["items"])]

@@ -13,7 +13,7 @@ from typing import Any
 from governance.report import layout_evidence as E
 from governance.report.blocks import Block, Heading, KeyValues, Paragraph, Table
 from governance.report.layout_evidence import evidence_blocks
-from governance.report.text import fmt_bytes, fmt_value
+from governance.report.text import fmt_bytes, fmt_params, fmt_value
 
 _TONE = {"passed": "ok", "blocked": "alert", "failed": "alert"}
 
@@ -143,16 +143,10 @@ def policy_blocks(doc: dict[str, Any]) -> list[Block]:
     out.append(Table(
         ["Rule", "Stage", "Check", "Severity", "Parameters in force", "Maps to"],
         [[r["id"], fmt_value(r.get("stage")), fmt_value(r.get("check")), fmt_value(r.get("severity")),
-          _params(r.get("params")), ", ".join(r.get("maps_to") or []) or "-"] for r in p["rules"]],
+          fmt_params(r.get("params")), ", ".join(r.get("maps_to") or []) or "-"] for r in p["rules"]],
         caption=f"{len(p['rules'])} rules"))
     if p.get("waivers"):
         out.append(Table(["Rule", "Reason", "Approved by", "Expires"],
                          [[fmt_value(w.get("rule")), fmt_value(w.get("reason")), fmt_value(w.get("approved_by")),
                            fmt_value(w.get("expires"))] for w in p["waivers"]], caption="Waivers declared in the policy"))
     return out
-
-
-def _params(params: Any) -> str:
-    if not isinstance(params, dict) or not params:
-        return "-"
-    return "; ".join(f"{k}={fmt_value(v)}" for k, v in params.items())

@@ -6,8 +6,15 @@ from typing import Any
 
 from governance.report.blocks import BarChart, Block, Bullets, Heading, KeyValues, Paragraph, Table
 from governance.report.text import (
-    CLAUSE_STATUS_WORDS, STATUS_WORDS, chart_series, evidence_scalars, evidence_tables, fmt_bytes,
-    fmt_value, short_hash,
+    CLAUSE_STATUS_WORDS,
+    STATUS_WORDS,
+    chart_series,
+    evidence_scalars,
+    evidence_tables,
+    fmt_bytes,
+    fmt_params,
+    fmt_value,
+    short_hash,
 )
 
 _PRIVACY_FIELDS = ("dp", "epsilon", "epsilon_pld", "delta", "accountant", "l2_norm_clip", "noise_multiplier",
@@ -43,8 +50,7 @@ def _finding_chart(f: dict[str, Any], params: dict[str, Any]) -> BarChart | None
 def findings_blocks(doc: dict[str, Any]) -> list[Block]:
     """Stage metrics, then each gate's findings and the evidence behind every finding."""
     out: list[Block] = [Heading(2, "5. Findings and evidence")]
-    metric_rows = [[s["stage"] or "-", s["status"] or "-", "; ".join(f"{k}={fmt_value(v)}" for k, v in s["metrics"].items()) or "-"]
-                   for s in doc["stages"]]
+    metric_rows = [[s["stage"] or "-", s["status"] or "-", fmt_params(s["metrics"])] for s in doc["stages"]]
     if metric_rows:
         out.append(Table(["Stage", "Status", "Metrics"], metric_rows, caption="Stages"))
     params = {r["id"]: r.get("params") or {} for r in doc["policy"]["rules"]}
@@ -104,12 +110,12 @@ def optimization_blocks(doc: dict[str, Any]) -> list[Block]:
     rows = []
     if parent:
         rows.append(["parent", fmt_bytes(parent.get("size_bytes")), "1", fmt_value(parent.get("latency_ms")),
-                     fmt_value(parent.get("accuracy")), "-", _gaps(parent.get("group_gaps")), "-", "-"])
+                     fmt_value(parent.get("accuracy")), "-", fmt_params(parent.get("group_gaps")), "-", "-"])
     for v in o["variants"]:
         ratio = _ratio(v.get("size_bytes"), parent.get("size_bytes"))
         drop = (v["accuracy"] - parent["accuracy"]) if _num(v.get("accuracy")) and _num(parent.get("accuracy")) else None
         rows.append([fmt_value(v["name"]), fmt_bytes(v.get("size_bytes")), ratio, fmt_value(v.get("latency_ms")),
-                     fmt_value(v.get("accuracy")), fmt_value(drop), _gaps(v.get("group_gaps")),
+                     fmt_value(v.get("accuracy")), fmt_value(drop), fmt_params(v.get("group_gaps")),
                      fmt_value(v.get("gate")), "yes" if v.get("deployed") else "no"])
     out.append(Table(["Model", "Size", "Size ratio", "Latency (ms)", "Accuracy", "Accuracy change",
                       "Group gaps", "Gate", "Deployed"], rows))
@@ -122,12 +128,6 @@ def _num(x: Any) -> bool:
 
 def _ratio(a: Any, b: Any) -> str:
     return fmt_value(a / b, 3) if _num(a) and _num(b) and b else "-"
-
-
-def _gaps(gaps: Any) -> str:
-    if not isinstance(gaps, dict) or not gaps:
-        return "-"
-    return "; ".join(f"{k}={fmt_value(v)}" for k, v in gaps.items())
 
 
 def oversight_blocks(doc: dict[str, Any]) -> list[Block]:

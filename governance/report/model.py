@@ -64,7 +64,7 @@ class ReportDocument:
 
 def now_utc() -> str:
     """The current UTC time in RFC 3339, to the second."""
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def configuration(rec: RunRecord) -> dict[str, Any]:
@@ -110,7 +110,7 @@ def build_report(
                         rec.events[-1] if rec.events else None),
         run={**S.run_identity(rec), "configuration": configuration(rec)},
         system=system,
-        metadata=dict(rec.payload("run.started").get("spec", {}).get("metadata") or {}),
+        metadata=dict((rec.payload("run.started").get("spec") or {}).get("metadata") or {}),
         data=S.data_lineage(rec, stage_list, findings),
         policy=S.policy(rec, gate_list),
         stages=stage_list,

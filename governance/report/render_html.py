@@ -29,11 +29,12 @@ p.note { border-left: 5px solid var(--note); background: #fff6e0; padding: 8px 1
 table { border-collapse: collapse; margin: 8px 0 14px; width: 100%; font-size: 13px; }
 caption { text-align: left; color: var(--muted); font-style: italic; padding: 2px 0; }
 th, td { border: 1px solid var(--line); padding: 4px 7px; text-align: left; vertical-align: top;
-         overflow-wrap: anywhere; }
+         overflow-wrap: break-word; white-space: pre-line; }
 th { background: #eef1f5; } table.kv th { width: 22%; background: #f6f7f9; }
+table.kv td { overflow-wrap: anywhere; }  /* signatures and hashes: one unbroken token */
 td.st-failed, td.st-error { color: var(--bad); font-weight: 700; }
 td.st-passed { color: var(--ok); } td.st-warning, td.st-waived { color: var(--note); font-weight: 600; }
-nav ol { columns: 2; font-size: 13px; } nav a { color: var(--ink); }
+nav ul { columns: 2; font-size: 13px; list-style: none; padding-left: 0; } nav a { color: var(--ink); }
 svg.chart { display: block; margin: 6px 0; font-size: 11px; }
 svg .bar { fill: #4a78b5; } svg .bar-bad { fill: var(--bad); } svg .axis { stroke: #888; }
 svg .limit { stroke: var(--bad); stroke-dasharray: 4 3; stroke-width: 1.5; } svg text { fill: var(--ink); }
@@ -93,7 +94,7 @@ def render_blocks_html(blocks: list[Block], title: str) -> str:
         body.append(_block(b))
         # The contents go after the verdict, so the decision stays the first thing one reads.
         if toc and isinstance(b, KeyValues) and not any(isinstance(x, KeyValues) for x in blocks[:i]):
-            body.append(f"<nav><ol>{toc}</ol></nav>")
+            body.append(f"<nav><ul>{toc}</ul></nav>")
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from governance.report.layout import report_blocks
 from governance.report.blocks import BarChart, Block, Bullets, Heading, KeyValues, Paragraph, Table
+from governance.report.layout import report_blocks
 from governance.report.text import fmt_value
 
 _TAG_START = re.compile(r"<(?=[A-Za-z/!?])")

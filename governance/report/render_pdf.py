@@ -12,7 +12,6 @@ import datetime as dt
 import unicodedata
 
 from fpdf import FPDF
-from fpdf.fonts import FontFace
 
 from governance.report.blocks import BarChart, Block, Bullets, Heading, KeyValues, Paragraph, Table
 from governance.report.layout import report_blocks
@@ -29,6 +28,7 @@ _ASCII = {
 _TONE_COLOUR = {"alert": (179, 38, 30), "ok": (31, 122, 58), "note": (138, 90, 0)}
 _HEADING_SIZE = {1: 17, 2: 13.5, 3: 11.5, 4: 10}
 _BODY, _SMALL, _LINE = 9.5, 7.5, 4.6
+_ROW_LINE, _PAD = 3.3, 0.9  # table text line height and cell padding (mm)
 
 
 def latin1(text: object) -> str:
@@ -74,15 +74,31 @@ def _paragraph(pdf: FPDF, b: Paragraph) -> None:
     pdf.ln(1.5)
 
 
-def _column_widths(pdf: FPDF, body: list[list[str]]) -> tuple[float, ...]:
+def _width(pdf: FPDF, text: str) -> float:
+    """Width of ``text`` in mm in the current core font (what ``get_string_width`` returns).
+
+    Summed from the font's character widths: fpdf2's own method builds text fragments on every
+    call, which made measuring the cells of a large report take seconds.
+    """
+    widths = pdf.current_font.cw
+    return sum(widths.get(ch, 600) for ch in text) * pdf.font_size / 1000
+
+
+def _column_widths(pdf: FPDF, head: list[str] | None, body: list[list[str]]) -> tuple[float, ...]:
     """Widths that let short columns (numbers, hashes) keep their text on one line.
 
-    Water-filling: a column that needs less than an equal share of what is left gets exactly
-    what it needs; the columns that remain share the rest, so only long prose wraps.
+    Rows are rectangular. Water-filling: a column that needs less than an equal share of what
+    is left gets exactly what it needs; the columns that remain share the rest, so only long
+    prose wraps.
     """
-    n = max(len(r) for r in body)
-    need = [max((pdf.get_string_width(r[i]) for r in body if i < len(r)), default=0) + 3.5 for i in range(n)]
-    widths, left, todo = [0.0] * n, pdf.epw, list(range(n))
+    columns = list(zip(*body, strict=True)) if body else [()] * len(head or [])
+    need = [max((_width(pdf, c) for c in col), default=0) for col in columns]
+    if head:  # headings are bold, hence wider
+        pdf.set_font("Helvetica", "B", _SMALL)
+        need = [max(w, _width(pdf, h)) for w, h in zip(need, head, strict=True)]
+        pdf.set_font("Helvetica", "", _SMALL)
+    need = [w + 2 * _PAD + 0.5 for w in need]
+    widths, left, todo = [0.0] * len(need), pdf.epw, list(range(len(need)))
     while todo:
         share = left / len(todo)
         fits = [i for i in todo if need[i] <= share]
@@ -98,21 +114,78 @@ def _column_widths(pdf: FPDF, body: list[list[str]]) -> tuple[float, ...]:
     return tuple(widths)
 
 
+def _wrap(pdf: FPDF, text: str, width: float) -> list[str]:
+    """Lines of ``text`` within ``width`` mm: greedy by words, by characters inside a long word."""
+    out: list[str] = []
+    for paragraph in text.split("\n"):
+        if _width(pdf, paragraph) <= width:
+            out.append(paragraph)
+            continue
+        line = ""
+        for word in paragraph.split(" "):
+            candidate = f"{line} {word}" if line else word
+            if _width(pdf, candidate) <= width:
+                line = candidate
+                continue
+            if line:
+                out.append(line)
+            line = ""
+            for ch in word:  # hashes and JSON have no spaces to break at
+                if line and _width(pdf, line + ch) > width:
+                    out.append(line)
+                    line = ""
+                line += ch
+        out.append(line)
+    return out
+
+
+def _layout_row(pdf: FPDF, cells: list[str], widths: tuple[float, ...], bold: bool) -> tuple[list[list[str]], float]:
+    """The wrapped lines of each cell and the row's height (its tallest cell)."""
+    pdf.set_font("Helvetica", "B" if bold else "", _SMALL)
+    lines = [_wrap(pdf, cell, w - 2 * _PAD) for cell, w in zip(cells, widths, strict=True)]
+    return lines, max(len(cell) for cell in lines) * _ROW_LINE + 2 * _PAD
+
+
+def _draw_row(pdf: FPDF, lines: list[list[str]], widths: tuple[float, ...], height: float, bold: bool) -> None:
+    pdf.set_font("Helvetica", "B" if bold else "", _SMALL)
+    x, y = pdf.l_margin, pdf.get_y()
+    for cell_lines, w in zip(lines, widths, strict=True):
+        pdf.rect(x, y, w, height, style="DF" if bold else "D")
+        for k, text in enumerate(cell_lines):
+            pdf.text(x + _PAD, y + _PAD + (k + 0.78) * _ROW_LINE, text)
+        x += w
+    pdf.set_y(y + height)
+
+
 def _table(pdf: FPDF, header: list[str], rows: list[list[str]], caption: str = "", headings: bool = True) -> None:
+    """A bordered table; the header row is repeated after every page break.
+
+    Drawn directly rather than with ``FPDF.table``, which lays every cell out twice and took
+    seconds for the per-group tables of a full run.
+    """
     if caption:
         pdf.set_font("Helvetica", "I", _SMALL)
         pdf.multi_cell(0, 4, latin1(caption), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", size=_SMALL)
-    body = [[latin1(c) for c in row] for row in ([header] + rows if headings else rows)]
-    if not body:
+    n = max(len(r) for r in [header, *rows])
+    head = [latin1(c) for c in header] + [""] * (n - len(header)) if headings and header else None
+    body = [[latin1(c) for c in row] + [""] * (n - len(row)) for row in rows]
+    if not n or not (body or head):
         return
-    with pdf.table(text_align="LEFT", line_height=3.4, first_row_as_headings=headings, padding=0.8,
-                   col_widths=_column_widths(pdf, body), width=pdf.epw,
-                   headings_style=FontFace(emphasis="BOLD", fill_color=(238, 241, 245))) as table:
-        for row in body:
-            r = table.row()
-            for cell in row:
-                r.cell(cell)
+    pdf.set_font("Helvetica", size=_SMALL)
+    widths = _column_widths(pdf, head, body)
+    pdf.set_draw_color(200, 205, 212)
+    pdf.set_fill_color(238, 241, 245)
+    head_layout = _layout_row(pdf, head, widths, bold=True) if head else None
+    if head_layout:
+        _draw_row(pdf, head_layout[0], widths, head_layout[1], True)
+    for row in body:
+        lines, height = _layout_row(pdf, row, widths, bold=False)
+        if pdf.will_page_break(height):
+            pdf.add_page()
+            if head_layout:
+                _draw_row(pdf, head_layout[0], widths, head_layout[1], True)
+        _draw_row(pdf, lines, widths, height, False)
+    pdf.set_draw_color(0, 0, 0)
     pdf.ln(2)
 
 

@@ -19,24 +19,6 @@ NO_SUCH_RUN = "unknown run id '{run_id}' in {where}; known runs: {known}"
 NO_RUNS = "the trail in {where} has no runs yet (run `rai run PIPELINE.yaml` first)"
 
 
-def event_dict(event: Any) -> dict[str, Any]:
-    """The fields of a trail event as a plain dict (accepts Event objects or dicts)."""
-    if isinstance(event, dict):
-        return event
-    names = ("seq", "time", "run_id", "actor", "kind", "subjects", "payload", "prev_hash", "entry_hash")
-    return {n: getattr(event, n, None) for n in names}
-
-
-def iso_time(value: Any) -> str | None:
-    """RFC 3339 text for a datetime or a string (``None`` stays ``None``)."""
-    if value is None:
-        return None
-    if hasattr(value, "isoformat"):
-        text = value.isoformat()
-        return text.replace("+00:00", "Z")
-    return str(value)
-
-
 @dataclass
 class RunRecord:
     """The events of one run (up to ``upto_seq``) and access to the blobs they reference."""
@@ -92,8 +74,8 @@ def resolve_run_id(trail: Any, run_id: str, where: str) -> str:
     runs = list(trail.runs())
     if not runs:
         raise UserError(NO_RUNS.format(where=where))
-    if run_id == "latest":
-        started = {e.run_id if not isinstance(e, dict) else e["run_id"] for e in trail.events(kind="run.started")}
+    if run_id == "latest":  # the latest pipeline run; audits and approvals alone do not count
+        started = {e.run_id for e in trail.iter_events(kind="run.started")}
         pipeline_runs = [r for r in runs if r in started]
         return (pipeline_runs or runs)[-1]
     if run_id not in runs:
@@ -103,15 +85,8 @@ def resolve_run_id(trail: Any, run_id: str, where: str) -> str:
 
 
 def load_run(trail: Any, run_id: str, upto_seq: int | None = None) -> RunRecord:
-    """The run's events in seq order, limited to ``seq <= upto_seq`` when given."""
-    events = [jsonable_event(e) for e in trail.events(run_id=run_id)]
+    """The run's events in seq order (as plain dicts), limited to ``seq <= upto_seq`` when given."""
+    events = [jsonable(e.to_dict()) for e in trail.iter_events(run_id=run_id)]
     if upto_seq is not None:
         events = [e for e in events if e["seq"] <= upto_seq]
-    events.sort(key=lambda e: e["seq"])
     return RunRecord(run_id=run_id, events=events, trail=trail)
-
-
-def jsonable_event(event: Any) -> dict[str, Any]:
-    d = event_dict(event)
-    d = {**d, "time": iso_time(d.get("time"))}
-    return jsonable(d)

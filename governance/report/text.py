@@ -27,10 +27,21 @@ def fmt_value(value: Any, digits: int = 4) -> str:
     if isinstance(value, float):
         return f"{value:.{digits}g}"
     if isinstance(value, list) and all(not isinstance(v, (dict, list)) for v in value):
-        return "; ".join(fmt_value(v, digits) for v in value) if value else "none"
+        if not value:
+            return "none"
+        # Sentences (model-card limitations, ...) read best one per line; short values inline.
+        sep = "\n" if any(isinstance(v, str) and " " in v for v in value) else "; "
+        return sep.join(fmt_value(v, digits) for v in value)
     if isinstance(value, (dict, list)):
         return json.dumps(value, sort_keys=True, separators=(", ", ": "), ensure_ascii=False, default=str)
     return str(value)
+
+
+def fmt_params(params: Any) -> str:
+    """A rule's parameters as ``max=0.15; sensitive_features=sex`` (``-`` when there are none)."""
+    if not isinstance(params, dict) or not params:
+        return "-"
+    return "; ".join(f"{k}={fmt_value(v)}" for k, v in params.items())
 
 
 def fmt_bytes(n: Any) -> str:

@@ -74,11 +74,8 @@ class Event:
 
 def entry_hash(seq: int, prev_hash: str, body: str) -> str:
     """SHA-256 of an entry (see the module docstring for the exact encoding)."""
-    h = hashlib.sha256(ENTRY_TAG)
-    h.update(seq.to_bytes(8, "big"))
-    h.update(bytes.fromhex(prev_hash))
-    h.update(body.encode("utf-8"))
-    return h.hexdigest()
+    return hashlib.sha256(ENTRY_TAG + seq.to_bytes(8, "big") + bytes.fromhex(prev_hash)
+                          + body.encode("utf-8")).hexdigest()
 
 
 def make_body(time: str, run_id: str | None, actor: str, kind: str,

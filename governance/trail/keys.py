@@ -71,10 +71,10 @@ def rotate(trail) -> tuple[str, str, Checkpoint]:
 
 
 def _last_signing_key(trail) -> str | None:
-    docs = trail.store.checkpoint_docs()
+    docs = trail.store.latest_checkpoint_docs(limit=1)
     if not docs:
         return None
     try:
-        return json.loads(docs[-1]).get("key_id")
+        return json.loads(docs[0]).get("key_id")
     except ValueError:
         return None

@@ -58,6 +58,24 @@ class MerkleAccumulator:
             node = node_hash(left, node)
         return node
 
+    def frontier(self) -> list[bytes]:
+        """Roots of the complete subtrees making up the current size, largest first.
+
+        Together with the size they are all that is needed to keep appending, and they fold
+        into the root, so a frontier stored beside a signed root is checked by that root.
+        """
+        return [node for _, node in self._stack]
+
+    @classmethod
+    def resume(cls, size: int, frontier: Sequence[bytes]) -> MerkleAccumulator:
+        """An accumulator at ``size`` leaves from its :meth:`frontier`."""
+        heights = [h for h in reversed(range(size.bit_length())) if size >> h & 1]
+        if len(heights) != len(frontier):
+            raise ValueError(f"a frontier of {len(frontier)} hashes does not fit {size} leaves")
+        acc = cls()
+        acc.size, acc._stack = size, list(zip(heights, frontier, strict=True))
+        return acc
+
 
 def root_of(leaves: Iterable[bytes]) -> bytes:
     """Merkle root of an iterable of leaf hashes."""

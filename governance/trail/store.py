@@ -107,6 +107,14 @@ class Store:
         except TrailIntegrityError:
             return []  # a damaged checkpoint table must not hide the events; files still count
 
+    def latest_checkpoint_docs(self, limit: int = 5) -> list[str]:
+        """The newest stored checkpoint records (largest tree size first)."""
+        try:
+            return [r[0] for r in self._read(
+                f"SELECT doc FROM {self.checkpoints_table} ORDER BY tree_size DESC, id DESC LIMIT {int(limit)}")]
+        except TrailIntegrityError:
+            return []
+
     def _read(self, sql: str, params: Iterable[Any] = ()) -> list[tuple]:
         try:
             return self._query(sql, params)

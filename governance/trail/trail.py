@@ -119,13 +119,15 @@ class Trail:
 
         signer = keys.active_signer(self)
         trusted = keys.ensure_trusted(self, signer)
-        size, _ = self.store.head()
-        report = self._verify(trusted, [], blobs=False, full=False, upto=size)
+        from governance.trail.verify import verify_for_checkpoint
+
+        report, frontier = verify_for_checkpoint(self.store, trusted, self.workspace.checkpoints)
         if not report.ok:
             raise TrailIntegrityError(f"refusing to sign a checkpoint over a damaged trail: "
                                       f"{report.first}; run `rai trail verify`")
         cp = sign_checkpoint(signer, report.size, report.root_hash, report.head_hash or GENESIS_HASH, utc_now())
-        self.store.add_checkpoint(cp.tree_size, json.dumps(cp.to_dict(), sort_keys=True))
+        # The stored record keeps the Merkle frontier, so the next checkpoint reads only newer entries.
+        self.store.add_checkpoint(cp.tree_size, json.dumps({**cp.to_dict(), "frontier": frontier}, sort_keys=True))
         path = cp.save(self.workspace.checkpoints)
         return replace(cp, source=str(path))
 
@@ -149,15 +151,11 @@ class Trail:
         """Recompute the chain and Merkle root, check all checkpoints (and blobs); never raises
         for tampering, which the report describes."""
         from governance.trail.signing import KeyRing
-
-        extra = _as_checkpoints(checkpoint)
-        return self._verify(KeyRing(self.workspace.keys).trusted(), extra, blobs=blobs, full=True)
-
-    def _verify(self, trusted, extra, *, blobs: bool, full: bool, upto: int | None = None) -> VerifyReport:
         from governance.trail.verify import verify_store
 
-        return verify_store(self.store, trusted, checkpoint_dir=self.workspace.checkpoints, extra=extra,
-                            blobs=self.blobs if blobs else None, full=full, upto=upto)
+        return verify_store(self.store, KeyRing(self.workspace.keys).trusted(),
+                            checkpoint_dir=self.workspace.checkpoints, extra=_as_checkpoints(checkpoint),
+                            blobs=self.blobs if blobs else None)
 
     def prove(self, seq: int, checkpoint: str | Path | Checkpoint | None = None) -> dict[str, Any]:
         """Inclusion proof (JSON-able dict) of entry ``seq`` against the latest or a given checkpoint."""

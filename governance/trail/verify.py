@@ -15,7 +15,7 @@ from pathlib import Path
 from governance.trail.blobs import BlobStore
 from governance.trail.checkpoints import Checkpoint, CheckpointFormatError
 from governance.trail.errors import TrailMissing
-from governance.trail.merkle import EMPTY_ROOT
+from governance.trail.merkle import EMPTY_ROOT, MerkleAccumulator
 from governance.trail.report import Problem, VerifyReport
 from governance.trail.signing import key_id_of, verify_signature
 from governance.trail.store import Store
@@ -63,14 +63,15 @@ def check_signature(cp: Checkpoint, trusted: dict[str, bytes]) -> Problem | None
 
 
 def verify_store(store: Store, trusted: dict[str, bytes], *, checkpoint_dir: Path | None,
-                 extra: Iterable[Checkpoint] = (), blobs: BlobStore | None = None,
-                 full: bool = True, upto: int | None = None) -> VerifyReport:
-    """Verify everything about one trail; see :class:`~governance.trail.report.VerifyReport`.
+                 extra: Iterable[Checkpoint] = (), blobs: BlobStore | None = None) -> VerifyReport:
+    """Verify everything about one trail; see :class:`~governance.trail.report.VerifyReport`."""
+    walk, problems, blob_status = _full_walk(store, trusted, checkpoint_dir, extra, blobs)
+    return _report(walk, problems, blob_status, store.warnings())
 
-    With ``full=False`` the content of entries already covered by a good checkpoint is not
-    re-hashed (their links and Merkle leaves still are): enough before signing a new checkpoint,
-    which commits to the stored entry hashes, and a full verify still finds any edit.
-    """
+
+def _full_walk(store, trusted, checkpoint_dir, extra, blobs) -> tuple[ChainWalk, list[Problem], dict | None]:
+    # Checkpoints are read before the entries: every checkpoint read was signed over entries
+    # already committed, so one larger than the entries the walk sees means entries were lost.
     checkpoints, problems = gather_checkpoints(store, checkpoint_dir, extra)
     anchors = []
     for cp in checkpoints:
@@ -82,11 +83,49 @@ def verify_store(store: Store, trusted: dict[str, bytes], *, checkpoint_dir: Pat
     blob_status = None
     if blobs is not None:
         blob_status = {d: blobs.status(d) for d in blobs.digests()}
-    content_from = 1 if full else max((cp.tree_size for cp in anchors), default=0) + 1
-    walk = ChainWalk(store, anchors, content_from=content_from, blob_status=blob_status, trusted=trusted)
-    walk.run(upto)
-    problems.extend(walk.problems)
-    problems.sort(key=Problem.sort_key)
+    walk = ChainWalk(store, anchors, blob_status=blob_status, trusted=trusted)
+    walk.run()
+    return walk, problems, blob_status
+
+
+def verify_for_checkpoint(store: Store, trusted: dict[str, bytes],
+                          checkpoint_dir: Path | None) -> tuple[VerifyReport, list[str]]:
+    """Check the trail before signing it; return the report and the Merkle frontier of what was read.
+
+    When a stored checkpoint verifies and carries its Merkle frontier, only the entries after
+    it are read: the new checkpoint then extends a root that is already signed, so it can never
+    vouch for rewritten history (a full ``verify`` still finds edits of older entries).
+    Otherwise the whole trail is verified.
+    """
+    base, later = None, []
+    for doc in store.latest_checkpoint_docs():
+        try:
+            data = json.loads(doc)
+            cp = Checkpoint.from_dict(data, f"{store.location} (checkpoint table)")
+            acc = MerkleAccumulator.resume(cp.tree_size, [bytes.fromhex(h) for h in data["frontier"]])
+        except (ValueError, KeyError, TypeError, CheckpointFormatError):
+            continue
+        if check_signature(cp, trusted) is None and acc.root().hex() == cp.root_hash:
+            base = (cp.tree_size, cp.head_hash, acc)
+            break
+        later.append(cp)
+    if base is not None and base[0] > 0:
+        row = store.row_at(base[0])
+        if row is None or row.entry_hash != base[1]:
+            base = None  # the checkpointed head itself is gone or changed: look at everything
+    if base is None:
+        walk, problems, _ = _full_walk(store, trusted, checkpoint_dir, (), None)
+    else:
+        # Newer good checkpoints (without frontier) still pin the entries; one beyond the end
+        # of the trail is reported as truncation.
+        anchors = [cp for cp in later if check_signature(cp, trusted) is None]
+        walk, problems = ChainWalk(store, anchors, trusted=trusted, resume=base), []
+        walk.run()
+    return _report(walk, problems, None, []), [h.hex() for h in walk.acc.frontier()]
+
+
+def _report(walk: ChainWalk, problems: list[Problem], blob_status, warnings: list[str]) -> VerifyReport:
+    problems = sorted(problems + walk.problems, key=Problem.sort_key)
     return VerifyReport(
         size=walk.last_seq,
         head_hash=walk.prev_hash if walk.last_seq else None,
@@ -95,7 +134,7 @@ def verify_store(store: Store, trusted: dict[str, bytes], *, checkpoint_dir: Pat
         checkpoints_verified=walk.verified,
         latest_checkpoint=walk.latest,
         blobs_checked=len(blob_status or {}),
-        warnings=store.warnings(),
+        warnings=warnings,
     )
 
 

@@ -8,27 +8,63 @@ modules (``audit_<name>.py``) and are added to this group when present.
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import json
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 import numpy as np
-from rich.console import Console
-from rich.table import Table
 
 from governance.errors import UserError
 from governance.evidence import Evidence, Predictions
-from governance.io import encode_binary, file_sha256, read_columns, read_table, require_columns, require_no_missing
+from governance.io import (
+    encode_binary,
+    file_sha256,
+    read_columns,
+    read_table,
+    require_columns,
+    require_no_missing,
+)
 from governance.metrics.fairness import RATES, FairnessReport, fairness_report
 from rai.commands.audit_common import (
-    exit_blocked, load_rules, policy_summary, print_findings, record_audit, rule_param, run_rules,
+    exit_blocked,
+    load_rules,
+    policy_summary,
+    print_findings,
+    record_audit,
+    rule_param,
+    run_rules,
 )
 from rai.options import json_option, workspace_option
+
+if TYPE_CHECKING:  # rich is imported when a table is printed: --json output does not pay for it
+    from rich.console import Console
 
 AUDIT_FAMILIES = ("fairness.", "performance.")
 
 
-@click.group("audit")
+# Audits written in their own modules (``rai/commands/audit_<name>.py``, defining a click command
+# ``<name>``). They are imported when invoked, so that ``rai audit fairness`` does not pay for
+# the statistics libraries of ``rai audit drift``.
+OPTIONAL_AUDITS = ("drift",)
+
+
+class AuditGroup(click.Group):
+    """The ``audit`` group: built-in subcommands plus the optional audits that are installed."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        present = [n for n in OPTIONAL_AUDITS if importlib.util.find_spec(f"rai.commands.audit_{n}")]
+        return sorted(set(super().list_commands(ctx)) | set(present))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        command = super().get_command(ctx, name)
+        if command is None and name in OPTIONAL_AUDITS:
+            command = _optional_command(name)
+        return command
+
+
+@click.group("audit", cls=AuditGroup)
 def audit() -> None:
     """Audit a predictions or data file: fairness, drift (no training)."""
 
@@ -78,6 +114,8 @@ def fairness(data, y_true, y_pred, sensitive, y_score, pos_label, min_group_size
     if as_json:
         click.echo(json.dumps(result, indent=2))
     else:
+        from rich.console import Console
+
         console = Console()
         print_report(console, report)
         if policy is not None:
@@ -90,6 +128,8 @@ def fairness(data, y_true, y_pred, sensitive, y_score, pos_label, min_group_size
 
 def print_report(console: Console, report: FairnessReport) -> None:
     """The per-group table, then the disparity metrics and the excluded groups."""
+    from rich.table import Table
+
     table = Table(title=f"Groups by {', '.join(report.sensitive_features)}", title_justify="left")
     for name in report.sensitive_features:
         table.add_column(name, overflow="fold")
@@ -156,11 +196,12 @@ def _scores(frame, column: str, data: str) -> np.ndarray:
     return values.to_numpy(dtype=float)
 
 
-# Subcommands written in their own modules join the group when they are installed.
-try:
-    from rai.commands.audit_drift import drift as _drift
-except ModuleNotFoundError as _err:
-    if _err.name != "rai.commands.audit_drift":
-        raise
-else:
-    audit.add_command(_drift)
+def _optional_command(name: str) -> click.Command | None:
+    """The ``name`` subcommand from ``rai.commands.audit_<name>``, or ``None`` if not installed."""
+    module = f"rai.commands.audit_{name}"
+    try:
+        return getattr(importlib.import_module(module), name)
+    except ModuleNotFoundError as err:
+        if err.name != module:
+            raise
+        return None

@@ -8,17 +8,17 @@ check families, print the findings and record the audit.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
-
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
+from typing import TYPE_CHECKING, Any
 
 from governance.errors import UserError
 from governance.evidence import Evidence
 from governance.findings import Finding, Status
 from governance.workspace import Workspace
+
+if TYPE_CHECKING:  # rich is imported when a table is printed: --json output does not pay for it
+    from rich.console import Console
 
 _STATUS_STYLE = {
     Status.PASSED: "green", Status.FAILED: "bold red", Status.ERROR: "bold red",
@@ -74,6 +74,9 @@ def policy_summary(policy, findings: list[Finding]) -> dict[str, Any]:
 
 def print_findings(console: Console, findings: list[Finding]) -> None:
     """A findings table, each finding's message, and the gate decision."""
+    from rich.markup import escape
+    from rich.table import Table
+
     table = Table(title="Policy findings", title_justify="left")
     for column in ("rule", "check", "stage", "severity", "status", "observed", "threshold"):
         table.add_column(column, overflow="fold")

@@ -50,10 +50,10 @@ def run(pipeline: Path | None, policy: Path | None, workspace: Path, until: str 
             result = run_pipeline(pipeline, workspace=workspace, policy_path=policy, until=until, reporter=reporter)
     if as_json:
         click.echo(json.dumps(result.summary, indent=2, sort_keys=False))
-    else:
+    elif result.error is None:
         print_summary(console, result.summary)
     if result.error is not None:
-        raise result.error
+        raise result.error  # one line on stderr, exit 2 (the trail already records the failed run)
     if result.exit_code:
         raise click.exceptions.Exit(result.exit_code)
 

@@ -26,11 +26,13 @@ class RichReporter(Reporter):
         self.epoch_task: Any = None
 
     def __enter__(self) -> "RichReporter":
-        self.progress.start()
+        if self.console.is_terminal:  # bars only on a terminal; logs and CI get the stage lines alone
+            self.progress.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.progress.stop()
+        if self.progress.live.is_started:
+            self.progress.stop()
 
     def stage_started(self, stage: str) -> None:
         self.progress.update(self.stages_task, description=f"stage {stage}")

@@ -285,3 +285,60 @@ CASES["performance.metric"] = [
     ("roc-auc-below-min", _confusion(_MALE | {("Female",): (10, 10, 65, 15)}, scores=True),
      {"metric": "roc_auc", "min": 0.8}, False),
 ]
+
+
+# --- drift ----------------------------------------------------------------------------------
+
+
+def drift_frame(n: int = 2000, shift: float = 0.0, seed: int = 0) -> pd.DataFrame:
+    """Two numerical and two categorical features; ``shift`` moves every one of them."""
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({
+        "age": rng.normal(40 + 10 * shift, 10, n),
+        "hours": rng.normal(40 + 8 * shift, 8, n),
+        "sex": rng.choice(["Male", "Female"], n, p=[0.67 - 0.4 * shift, 0.33 + 0.4 * shift]),
+        "race": rng.choice(["White", "Black", "Other"], n, p=[0.8 - 0.5 * shift, 0.1 + 0.3 * shift, 0.1 + 0.2 * shift]),
+    })
+
+
+def _drift(shift: float = 0.0, shifted_columns: tuple[str, ...] | None = None) -> Callable[[], Evidence]:
+    """Reference and current frames; the current one shifted (only in ``shifted_columns``, if given)."""
+
+    def make() -> Evidence:
+        reference, current = drift_frame(seed=1), drift_frame(seed=2)
+        moved = drift_frame(shift=shift, seed=2)
+        for column in shifted_columns or moved.columns:
+            current[column] = moved[column]
+        return Evidence(reference=reference, current=current)
+
+    return make
+
+
+def _scores(shift: float) -> Callable[[], Evidence]:
+    def make() -> Evidence:
+        rng = np.random.default_rng(3)
+        return Evidence(prediction_reference=pd.Series(rng.beta(2, 5, 3000), name="score"),
+                        prediction_current=pd.Series(rng.beta(2 + 3 * shift, 5, 3000), name="score"))
+
+    return make
+
+
+CASES["drift.dataset"] = [
+    ("same-distribution", _drift(), {}, True),
+    ("one-of-four-shifted", _drift(1.0, ("age",)), {}, True),
+    ("all-shifted", _drift(1.0), {}, False),
+    ("one-of-four-at-quarter-share", _drift(1.0, ("age",)), {"drift_share": 0.25}, False),
+    ("shifted-column-left-out", _drift(1.0, ("age",)), {"columns": ["hours", "sex", "race"]}, True),
+    ("psi-override", _drift(1.0), {"stattest": "psi", "stattest_threshold": 0.2}, False),
+]
+CASES["drift.column"] = [
+    ("unshifted-columns", _drift(1.0, ("age",)), {"columns": ["hours", "sex"]}, True),
+    ("shifted-column", _drift(1.0, ("age",)), {"columns": ["hours", "age"]}, False),
+    ("ks-override-small-shift", _drift(0.02, ("age",)), {"columns": ["age"], "stattest": "ks"}, True),
+    ("categorical-shift", _drift(1.0, ("race",)), {"columns": ["race"], "stattest": "psi"}, False),
+]
+CASES["drift.prediction"] = [
+    ("same-scores", _scores(0.0), {}, True),
+    ("scores-shifted", _scores(1.0), {}, False),
+    ("ks-shifted", _scores(0.5), {"stattest": "ks"}, False),
+]

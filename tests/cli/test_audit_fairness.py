@@ -219,7 +219,7 @@ ERRORS = [
 @pytest.mark.parametrize("extra, message", ERRORS)
 def test_user_mistakes(files, rai, extra, message):
     args = list(BASE)
-    for flag, value in zip(extra[::2], extra[1::2]):
+    for flag, value in zip(extra[::2], extra[1::2], strict=True):
         if flag in args:
             args[args.index(flag) + 1] = value
         else:
@@ -271,14 +271,14 @@ def test_policy_mistakes(files, rai, rules, message):
 # --- whole process ----------------------------------------------------------------------------
 
 
-def run_process(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+def run_process(args: list[str], cwd: Path, heavy: tuple[str, ...] = HEAVY) -> subprocess.CompletedProcess:
     code = textwrap.dedent(f"""
         import sys
         from rai.cli import main
         try:
             main({args!r})
         finally:
-            heavy = sorted(m for m in sys.modules if m.split(".")[0] in {HEAVY!r})
+            heavy = sorted(m for m in sys.modules if m in {heavy!r} or m.split(".")[0] in {heavy!r})
             print("HEAVY", heavy, file=sys.stderr)
     """)
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
@@ -291,6 +291,14 @@ def test_whole_process_loads_no_tensorflow_nor_oracles(files):
     done = run_process(list(BASE) + ["--sensitive", "sex", "--y-score", "score", "--policy", path, "--json"], files)
     assert done.returncode == 1
     assert json.loads(done.stdout)["decision"] == "block"
+    assert done.stderr.strip().splitlines()[-1] == "HEAVY []"
+
+
+def test_plain_audit_loads_no_statistics_libraries(files):
+    """Without a policy only the fairness code runs: no drift audit, SciPy or scikit-learn."""
+    done = run_process(list(BASE) + ["--sensitive", "sex", "--json"], files,
+                       heavy=HEAVY + ("scipy", "sklearn", "rai.commands.audit_drift"))
+    assert done.returncode == 0, done.stderr
     assert done.stderr.strip().splitlines()[-1] == "HEAVY []"
 
 

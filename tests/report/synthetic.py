@@ -13,19 +13,21 @@ import contextlib
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 import governance.trail.trail as trail_module
 from governance.trail import open_trail
+
 from . import synthetic_data as D
 
 PASSED_RUN = "20250301T090000Z-a1b2c3"
 BLOCKED_RUN = "20250301T101500Z-d4e5f6"
-START = dt.datetime(2025, 3, 1, 9, 0, 0, tzinfo=dt.timezone.utc)
+START = dt.datetime(2025, 3, 1, 9, 0, 0, tzinfo=dt.UTC)
 
 
 def fake_hash(label: str) -> str:
@@ -111,19 +113,24 @@ def _ingest_and_train(run: _Run) -> None:
     run.gate("train", D.train_findings())
 
 
-def _passed_run(trail, clock: Clock) -> None:
+def _passed_run(trail, clock: Clock, heavy: bool = False) -> None:
     run = _Run(trail, clock, PASSED_RUN)
     _started(run)
     _ingest_and_train(run)
     run.stage("evaluate", D.EVAL_METRICS, {}, {"fairness": {"sex": D.fairness_evidence("sex", D.SEX_OK)}}, after=4.1)
-    run.gate("evaluate", D.evaluate_findings(passing=True))
+    run.gate("evaluate", D.evaluate_findings(passing=True) + (D.heavy_evaluate_findings() if heavy else []))
     w = D.POLICY["waivers"][0]
     run.event("waiver.applied", {"rule": w["rule"], "stage": "evaluate", "subject": None, "reason": w["reason"],
                                  "approved_by": w["approved_by"], "expires": w["expires"],
                                  "observed": 0.2617, "threshold": 0.25}, after=0.1)
-    run.stage("optimize", {"variants": 2}, D.VARIANT_ARTIFACTS, D.OPTIMIZE_EVIDENCE, after=38.4)
-    run.gate("optimize", D.optimize_findings("int8"), subject="int8")
-    run.gate("optimize", D.optimize_findings("dynamic_range"), subject="dynamic_range", binding=False)
+    evidence = D.OPTIMIZE_EVIDENCE
+    if heavy:
+        evidence = {**evidence, "variants": evidence["variants"] + [D.FLOAT16]}
+    run.stage("optimize", {"variants": len(evidence["variants"])}, D.VARIANT_ARTIFACTS, evidence, after=38.4)
+    for mode, binding in (("int8", True), ("dynamic_range", False)) + ((("float16", False),) if heavy else ()):
+        # A real optimize gate re-audits each variant with the evaluate rules as well.
+        extra = D.heavy_evaluate_findings(mode) if heavy else []
+        run.gate("optimize", D.optimize_findings(mode) + extra, subject=mode, binding=binding)
     run.event("approval.recorded", {"role": "risk-officer", "decision": "approve",
                                     "comment": "Reviewed the fairness evidence and the waiver FAIR-12."},
               after=1800, actor="dana")
@@ -151,11 +158,16 @@ def _blocked_run(trail, clock: Clock) -> None:
     trail.checkpoint()
 
 
-def build_workspace(root: Path) -> Path:
-    """Write both runs into a new workspace at ``root``; return ``root``."""
+def build_workspace(root: Path, heavy: bool = False) -> Path:
+    """Write both runs into a new workspace at ``root``; return ``root``.
+
+    ``heavy`` adds what a full Adult DP run records beyond the golden fixture: intersectional
+    per-group tables (40 groups) for every fairness rule, and a third LiteRT variant, each
+    variant re-audited with those rules. Sizes and timings are measured on it.
+    """
     write_fixed_key(root)
     clock = Clock(START)
     with fixed_clock(clock), open_trail(root) as trail:
-        _passed_run(trail, clock)
+        _passed_run(trail, clock, heavy)
         _blocked_run(trail, clock)
     return root

@@ -106,7 +106,7 @@ def test_pdf_text_has_run_id_policy_hash_rule_ids_and_epsilon(reports):
 def test_pdf_survives_text_outside_latin1(reports):
     doc = reports[PASSED_RUN]
     assert "ε" in str(doc["metadata"]) and "—" in str(doc["metadata"])
-    text = _pdf_text(doc)
+    text = " ".join(_pdf_text(doc).split())  # table cells wrap where they must
     assert "Zoë Müller" in text  # Latin-1 letters are kept
     assert "epsilon ~ 1.18 covers training rows only - not the test set" in text
 

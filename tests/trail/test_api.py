@@ -137,6 +137,43 @@ def test_checkpoint_is_signed_saved_and_stored(trail, ws):
     assert report.ok and report.checkpoints_verified == 1 and report.latest_checkpoint == cp
 
 
+def test_later_checkpoints_read_only_new_entries_and_extend_the_signed_root(trail, ws):
+    for i in range(5):
+        trail.append("stage.completed", payload={"i": i})
+    first = trail.checkpoint()
+    for i in range(6):
+        trail.append("stage.completed", payload={"i": i})
+    calls = []
+    original = trail.store.rows
+    trail.store.rows = lambda **kw: (calls.append(kw), original(**kw))[1]
+    second = trail.checkpoint()
+    assert calls == [{"after_seq": 5, "upto": None}]  # resumed after the first checkpoint
+    trail.store.rows = original
+    assert second.tree_size == 11 and second.root_hash == trail.verify().root_hash != first.root_hash
+
+
+def test_checkpoint_refuses_when_entries_behind_the_last_one_were_cut(ws):
+    with open_trail(ws) as t:
+        for i in range(6):
+            t.append("stage.completed", payload={"i": i})
+        t.checkpoint()
+    with raw_db(ws) as db:
+        db.execute("DELETE FROM events WHERE seq >= 4")
+    with open_trail(ws) as t, pytest.raises(TrailIntegrityError, match="entry 4: truncated"):
+        t.checkpoint()
+
+
+def test_checkpoint_refuses_a_new_entry_edited_since_the_last_checkpoint(ws):
+    with open_trail(ws) as t:
+        t.append("stage.completed", payload={"i": 0})
+        t.checkpoint()
+        t.append("stage.completed", payload={"i": 1})
+    with raw_db(ws) as db:
+        db.execute("UPDATE events SET body = replace(body, '\"i\":1', '\"i\":2') WHERE seq = 2")
+    with open_trail(ws) as t, pytest.raises(TrailIntegrityError, match="entry 2: edited"):
+        t.checkpoint()
+
+
 def test_checkpoint_of_an_empty_trail(trail):
     cp = trail.checkpoint()
     assert cp.tree_size == 0 and cp.root_hash == hashlib.sha256(b"").hexdigest()

@@ -12,9 +12,11 @@ from .writers import APPENDER, acknowledged
 WRITERS, APPENDS = 8, 500
 
 
-def run_writers(target: str, url: str | None, writers: int = WRITERS, appends: int = APPENDS) -> dict[int, str]:
+def run_writers(target: str, url: str | None, writers: int = WRITERS, appends: int = APPENDS,
+                checkpoint_every: int = 0) -> dict[int, str]:
     """Start the writers, release them together, and collect every acknowledged append."""
-    procs = [subprocess.Popen([sys.executable, "-c", APPENDER, target, url or "", str(w), str(appends)],
+    procs = [subprocess.Popen([sys.executable, "-c", APPENDER, target, url or "", str(w), str(appends),
+                               str(checkpoint_every)],
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for w in range(writers)]
     for p in procs:
@@ -46,15 +48,16 @@ def check_contiguous(trail, acks: dict[int, str], writers: int, appends: int) ->
 
 @pytest.mark.slow
 def test_eight_sqlite_writers(ws):
-    acks = run_writers(str(ws.root), None)
+    acks = run_writers(str(ws.root), None, checkpoint_every=100)
     with open_trail(ws) as t:
         check_contiguous(t, acks, WRITERS, APPENDS)
         assert t.store.integrity_check() == "ok"
+        assert t.verify().checkpoints_verified >= WRITERS * APPENDS // 100
 
 
 def test_a_few_sqlite_writers(ws):
     # The quick variant of the test above, run in every test session.
-    acks = run_writers(str(ws.root), None, writers=3, appends=20)
+    acks = run_writers(str(ws.root), None, writers=3, appends=20, checkpoint_every=5)
     with open_trail(ws) as t:
         check_contiguous(t, acks, 3, 20)
 
@@ -62,6 +65,6 @@ def test_a_few_sqlite_writers(ws):
 @pytest.mark.slow
 @pytest.mark.postgres
 def test_eight_postgres_writers(ws, pg_url):
-    acks = run_writers(str(ws.root), pg_url)
+    acks = run_writers(str(ws.root), pg_url, checkpoint_every=100)
     with open_trail(ws, url=pg_url) as t:
         check_contiguous(t, acks, WRITERS, APPENDS)

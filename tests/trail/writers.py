@@ -5,17 +5,19 @@ from __future__ import annotations
 import sys
 
 # Appends N events once the parent says "go" on stdin, printing "seq entry_hash" after each
-# append returns (i.e. once it is acknowledged as durable).
+# append returns (i.e. once it is acknowledged as durable), and a checkpoint every EVERY appends.
 APPENDER = """
 import sys
 from governance.trail import open_trail
-target, url, writer, n = sys.argv[1], sys.argv[2] or None, sys.argv[3], int(sys.argv[4])
+target, url, writer, n, every = sys.argv[1], sys.argv[2] or None, sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
 t = open_trail(target, url=url)
 print("ready", flush=True)
 sys.stdin.readline()
 for i in range(n):
     ev = t.append("test.appended", run_id=f"writer-{writer}", actor=f"w{writer}", payload={"i": i})
     print(ev.seq, ev.entry_hash, flush=True)
+    if every and (i + 1) % every == 0:
+        t.checkpoint()  # checkpoints signed while the others keep appending
 t.close()
 """
 

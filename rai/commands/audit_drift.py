@@ -1,0 +1,147 @@
+"""``rai audit drift``: compare a current data file with a reference file, column by column.
+
+Prints each column's method, statistic, threshold and drift flag and the share of drifted
+columns, the numbers evidently's ``DataDriftPreset`` gives on the same files (see
+:mod:`governance.metrics.drift`). With ``--policy`` the policy's ``drift.*`` rules run as a gate
+(exit 0 pass, 1 blocked); ``--prediction COL`` names a column of model outputs, which is then
+tested on its own (``drift.prediction`` rules) rather than as a feature.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from governance.errors import UserError
+from governance.evidence import Evidence
+from governance.findings import jsonable
+from governance.io import file_sha256, read_table
+from governance.metrics.drift import DriftReport, drift_report, prediction_drift
+from rai.commands.audit_common import (
+    exit_blocked,
+    format_value,
+    load_rules,
+    policy_summary,
+    print_findings,
+    record_audit,
+    run_rules,
+)
+from rai.options import json_option, workspace_option
+
+if TYPE_CHECKING:  # rich is imported when a table is printed: --json output does not pay for it
+    from rich.console import Console
+
+AUDIT_FAMILIES = ("drift.",)
+
+
+@click.command("drift")
+@click.option("--reference", required=True, help="Reference CSV (optionally .gz) or Parquet file, e.g. the training data.")
+@click.option("--current", required=True, help="Current CSV or Parquet file compared with the reference.")
+@click.option("--columns", help="Columns to compare, comma-separated (default: every numerical and categorical column).")
+@click.option("--stattest", help="Method for every column, by evidently's name: ks, chisquare, z, wasserstein, "
+              "jensenshannon, psi, kl_div, hellinger, t_test, mannw, ed (default: evidently's choice per column).")
+@click.option("--threshold", type=float, help="Drift threshold for every column (default: the method's own).")
+@click.option("--drift-share", "drift_share", type=click.FloatRange(0, 1, min_open=True), default=0.5,
+              show_default=True, help="The dataset drifts when at least this share of columns drifts.")
+@click.option("--prediction", help="Column of model outputs, tested on its own instead of as a feature.")
+@click.option("--policy", "policy_path", help="Policy file whose drift.* rules gate the audit.")
+@json_option
+@click.option("--record", is_flag=True, help="Append an audit.completed event to the trail.")
+@workspace_option
+def drift(reference, current, columns, stattest, threshold, drift_share, prediction, policy_path, as_json,
+          record, workspace) -> None:
+    """Per-column data drift of CURRENT against REFERENCE and the dataset drift share.
+
+    Exits 0 when no policy is given or the policy passes, 1 when it blocks, 2 on a usage error.
+    """
+    wanted = _split_columns(columns) if columns else None
+    policy, rules = load_rules(policy_path, AUDIT_FAMILIES) if policy_path else (None, [])
+    if prediction is None and any(rule.check == "drift.prediction" for rule in rules):
+        name = next(rule.id for rule in rules if rule.check == "drift.prediction")
+        raise UserError(f"rule '{name}' of {policy_path} tests prediction drift: pass --prediction COL")
+    to_read = None if wanted is None else list(dict.fromkeys(wanted + ([prediction] if prediction else [])))
+    ref_frame, cur_frame = read_table(reference, to_read), read_table(current, to_read)
+    for frame, path in ((ref_frame, reference), (cur_frame, current)):
+        if frame.empty:
+            raise UserError(f"{path}: no rows")
+    names = (str(reference), str(current))
+
+    predictions = _predictions(ref_frame, cur_frame, prediction, names)
+    if prediction is not None and prediction not in (wanted or []):  # outputs are not features
+        ref_frame, cur_frame = ref_frame.drop(columns=[prediction]), cur_frame.drop(columns=[prediction])
+    report = drift_report(ref_frame, cur_frame, columns=wanted, stattest=stattest, stattest_threshold=threshold,
+                          drift_share=drift_share, names=names)
+    result = report.to_dict()
+    if predictions is not None:
+        result["prediction"] = prediction_drift(*predictions, stattest=stattest, threshold=threshold, names=names)
+    findings = []
+    if policy is not None:
+        evidence = Evidence(reference=ref_frame, current=cur_frame,
+                            prediction_reference=predictions and predictions[0],
+                            prediction_current=predictions and predictions[1])
+        findings = run_rules(policy, rules, evidence)
+        result.update(policy_summary(policy, findings))
+    result = jsonable(result)  # NaN statistics (a chi-square test on one category) become null
+
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+    else:
+        from rich.console import Console
+
+        console = Console()
+        print_report(console, report, result.get("prediction"), names)
+        if policy is not None:
+            print_findings(console, findings)
+    if record:
+        inputs = {str(reference): file_sha256(reference), str(current): file_sha256(current)}
+        event = record_audit(workspace, "drift", inputs, result)
+        click.echo(f"recorded audit.completed (event {getattr(event, 'seq', '?')})", err=True)
+    exit_blocked(findings)
+
+
+def _predictions(ref_frame, cur_frame, column: str | None, names: tuple[str, str]):
+    if column is None:
+        return None
+    for frame, name in ((ref_frame, names[0]), (cur_frame, names[1])):
+        if column not in frame.columns:
+            raise UserError(f"{name}: --prediction: no column '{column}'")
+    return ref_frame[column], cur_frame[column]
+
+
+def print_report(console: Console, report: DriftReport, prediction: dict[str, Any] | None,
+                 names: tuple[str, str]) -> None:
+    """The per-column table, the dataset verdict, the prediction row and the skipped columns."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=f"Drift of {escape(names[1])} against {escape(names[0])}", title_justify="left")
+    table.add_column("column", no_wrap=True)
+    for name in ("type", "method", "statistic", "threshold", "drifted"):
+        table.add_column(name, justify="right" if name in ("statistic", "threshold") else "left", no_wrap=True)
+    rows = report.columns + ([prediction] if prediction else [])
+    for i, row in enumerate(rows):
+        if prediction and i == len(report.columns):
+            table.add_section()
+        p_value = "p=" if row["statistic_kind"] == "p_value" else ""
+        table.add_row(escape(str(row["column"])), row["type"], row["method"],
+                      p_value + format_value(row["statistic"]), format_value(row["threshold"]),
+                      "[bold red]yes[/]" if row["drifted"] else "no")
+    console.print(table)
+    console.print("[dim]drifted: a p-value below its threshold (ks: at or below), a distance at or above it "
+                  "(ed: above)[/]")
+    verdict = "[bold red]detected[/]" if report.dataset_drift else "[green]not detected[/]"
+    console.print(f"Dataset drift {verdict}: {report.n_drifted} of {len(report.columns)} columns drifted "
+                  f"({report.drifted_share:.1%}; the dataset drifts at {report.drift_share_threshold:.1%})")
+    for skipped in report.skipped:
+        console.print(f"[yellow]skipped column '{escape(str(skipped['column']))}': {skipped['reason']}[/]")
+
+
+def _split_columns(text: str) -> list[str]:
+    names = [name.strip() for name in text.split(",")]
+    if not all(names):
+        raise UserError(f"--columns: empty column name in {text!r} (give COL[,COL...])")
+    if len(set(names)) != len(names):
+        raise UserError(f"--columns: column repeated in {text!r}")
+    return names
