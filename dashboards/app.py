@@ -11,6 +11,7 @@ import streamlit as st
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from dashboards.auth import require_login  # noqa: E402
+from dashboards.state import md, workspace  # noqa: E402
 
 st.set_page_config(page_title="rai audit dashboard", page_icon="🛡️", layout="wide")
 require_login()
@@ -25,4 +26,6 @@ navigation = st.navigation([
     st.Page(PAGES / "reports.py", title="Reports", icon="📄"),
     st.Page(PAGES / "approvals.py", title="Approvals", icon="✍️"),
 ])
+st.sidebar.caption(f"Workspace: {md(workspace().root)}")
+st.sidebar.caption("Read-only view of the audit trail; the only write is recording an approval.")
 navigation.run()

@@ -6,15 +6,16 @@ See docs/dashboard.md for the ``.streamlit/secrets.toml`` entries (``redirect_ur
 
 from __future__ import annotations
 
-import getpass
-
 import streamlit as st
+
+from dashboards.state import md
 
 
 def auth_configured() -> bool:
+    """Whether the secrets configure an identity provider."""
     try:
         return "auth" in st.secrets
-    except Exception:  # no secrets file at all
+    except Exception:  # no secrets file at all (st.secrets raises on first access)
         return False
 
 
@@ -24,15 +25,16 @@ def require_login() -> None:
         return
     if not st.user.is_logged_in:
         st.title("rai audit dashboard")
+        st.write("Sign in to see the audit trail.")
         st.button("Sign in", on_click=st.login)
         st.stop()
     with st.sidebar:
-        st.caption(f"Signed in as {st.user.get('email') or st.user.get('name')}")
+        st.caption(f"Signed in as {md(signed_in_identity())}")
         st.button("Sign out", on_click=st.logout)
 
 
-def current_actor() -> str:
-    """Who is acting: the signed-in user's e-mail or name, else the OS user running the dashboard."""
-    if auth_configured() and st.user.is_logged_in:
-        return str(st.user.get("email") or st.user.get("name"))
-    return getpass.getuser()
+def signed_in_identity() -> str | None:
+    """The signed-in user's e-mail (else name), or ``None`` without sign-in."""
+    if not auth_configured() or not st.user.is_logged_in:
+        return None
+    return str(st.user.get("email") or st.user.get("name") or st.user.get("sub"))

@@ -26,6 +26,8 @@ training map to the lookup's out-of-vocabulary slot.
 from __future__ import annotations
 
 import re
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -172,3 +174,30 @@ def _forward(network: Any, df: pd.DataFrame, model: Any) -> np.ndarray:
     if not chunks:
         return np.zeros((0, network.output_shape[-1]), dtype=np.float32)
     return np.concatenate(chunks)
+
+
+def save_model(model: Any, path: str | Path) -> Path:
+    """Save a model from :func:`build_model` as one ``.keras`` file.
+
+    It holds only built-in Keras layers, so :func:`load_model` needs neither this package's
+    training code nor tensorflow-privacy.
+    """
+    path = Path(path)
+    if path.suffix != ".keras":
+        raise ValueError(f"model files end in .keras, got {path.name}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    model.save(path)
+    return path
+
+
+def load_model(path: str | Path) -> Any:
+    """Load a model saved by :func:`save_model` (inference only: not compiled)."""
+    return tfcompat.keras().models.load_model(Path(path), compile=False)
+
+
+def load_model_bytes(content: bytes) -> Any:
+    """Load a model from the bytes of a ``.keras`` file (e.g. read from a verified registry entry)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "model.keras"
+        path.write_bytes(content)
+        return load_model(path)

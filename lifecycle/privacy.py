@@ -14,9 +14,9 @@ stage records is the epsilon a check recomputes):
 With ``target_epsilon`` the noise multiplier is calibrated *before* training, so the budget is
 met by construction rather than discovered afterwards.
 
-Clipping is per example by default (``microbatches`` = batch size): the optimizer takes the
-gradient of each example, clips it to ``l2_norm_clip``, sums, adds Gaussian noise of standard
-deviation ``noise_multiplier * l2_norm_clip`` and divides by the batch size. Larger microbatches
+Clipping is per example by default (``microbatches`` = batch size): each step clips every
+example's gradient to L2 norm ``l2_norm_clip``, sums, adds Gaussian noise of standard deviation
+``noise_multiplier * l2_norm_clip`` and divides by the batch size. Larger microbatches
 are cheaper but double the sensitivity, which the accounting charges for.
 """
 
@@ -95,22 +95,29 @@ def _calibrate(spec: PrivacySpec, sampling_rate: float, steps: int, batch_size: 
     return effective / counted_per_unit
 
 
-def dp_optimizer(model_spec: ModelSpec, record: dict[str, Any]) -> Any:
-    """tensorflow-privacy's vectorized DP optimizer for ``model_spec.optimizer``, set up from ``record``.
+def dp_model(core: Any, record: dict[str, Any]) -> Any:
+    """A DP-SGD trainer over the layers of ``core``: tensorflow-privacy's ``DPModel``.
 
-    The vectorized variants compute the per-microbatch gradients with ``tf.vectorized_map``: on a
-    small MLP this is several times faster on CPU than the loop of the plain variants. The model
-    must be compiled with an unreduced (per-example) loss.
+    The trainer is a new functional model on ``core``'s own input and output tensors, so it
+    shares (and trains) ``core``'s weights while ``core``, and the model that contains it, stay
+    plain Keras: serving never needs tensorflow-privacy. Compile it with an ordinary optimizer
+    and the usual mean-reduced loss.
+
+    Per-example gradient norms come from fast gradient clipping (Dense layers are in
+    tensorflow-privacy's layer registry): two backward passes per batch instead of one per
+    example. On Adult that is about ten times faster than the DP optimizers, whose Jacobian costs
+    grow with the square of the batch size.
     """
-    vectorized = tfcompat.privacy().vectorized
-    make = (
-        vectorized.VectorizedDPKerasSGDOptimizer
-        if model_spec.optimizer == "sgd"
-        else vectorized.VectorizedDPKerasAdamOptimizer
-    )
-    return make(
+    tfp = tfcompat.privacy()
+    microbatches = record["microbatches"]
+    return tfp.DPModel(
         l2_norm_clip=record["l2_norm_clip"],
         noise_multiplier=record["noise_multiplier"],
-        num_microbatches=record["microbatches"],
-        learning_rate=model_spec.learning_rate,
+        # None: one microbatch per example, the per-example clipping the accounting assumes.
+        num_microbatches=None if microbatches == record["batch_size"] else microbatches,
+        use_xla=False,  # XLA compilation costs more than it saves on a small MLP
+        layer_registry=tfp.make_default_layer_registry(),
+        inputs=core.inputs,
+        outputs=core.outputs,
+        name="dp_core",
     )

@@ -43,6 +43,7 @@ class Run:
         self.model: Any = None  # the trained tf_keras model
         self.model_artifact: dict[str, Any] | None = None
         self.predictions: Any = None  # the Keras parent's test-set Predictions
+        self.predictions_artifact: dict[str, Any] | None = None
         self.privacy: dict[str, Any] = {"dp": False}
         self.lineage: dict[str, Any] = {"datasets": {}, "model": None}
         self.variants: list[dict[str, Any]] = []  # summary row per LiteRT variant
@@ -73,8 +74,11 @@ class Run:
                 row["findings"] = [finding_brief(f) for f in result.findings]
 
     def optimize_metrics(self) -> dict[str, Any]:
-        """The optimize stage's headline numbers: each variant's size and accuracy."""
-        out: dict[str, Any] = {"variants": len(self.variants), "deploy": self.spec.optimize.deploy}
+        """The optimize stage's headline numbers: the deployed model's, then each variant's."""
+        choice = self.spec.optimize.deploy
+        deployed = next((r for r in self.variants if r["mode"] == choice), self.parent)
+        out: dict[str, Any] = {"deploy": choice, "accuracy": deployed.get("accuracy"),
+                               "size_bytes": deployed.get("size_bytes"), "parent_size_bytes": self.parent.get("size_bytes")}
         for row in self.variants:
             out[f"{row['mode']}.size_bytes"] = row.get("size_bytes")
             out[f"{row['mode']}.accuracy"] = row.get("accuracy")

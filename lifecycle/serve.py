@@ -12,7 +12,8 @@ Endpoints::
     POST /predict   {"rows": [{"age": 39, "workclass": "State-gov", ...}, ...]}  (or a bare list)
                     -> {"model", "version", "predictions": [{"score": 0.12, "label": 0}, ...]}
 
-Rows carry the training columns by name; ``null`` is a missing value. Errors are JSON
+Rows carry the training columns by name; ``null`` (or one of the spec's ``na_values``, as in
+training) is a missing value. Errors are JSON
 ``{"error": "..."}`` with status 400 (bad rows), 404, 405 or 413 (body over 8 MiB).
 """
 
@@ -62,6 +63,10 @@ class ServedModel:
             if missing:
                 raise ValueError(f"rows[{i}]: missing column(s) {', '.join(missing)} (null marks a missing value)")
         frame = pd.DataFrame.from_records(rows, columns=numeric + categorical)
+        # The spec's missing-value markers (e.g. Adult's '?') mean "missing" here as in training.
+        markers = [m for m in self.schema.get("na_values") or [] if m != ""]
+        if markers:
+            frame = frame.mask(frame.isin(markers))
         for column in numeric:
             values = pd.to_numeric(frame[column], errors="coerce")
             bad = frame[column][values.isna() & frame[column].notna()]

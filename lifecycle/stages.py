@@ -99,6 +99,7 @@ def evaluate(run: Any) -> StageOutput:
     predictions = evaluate_model(run.model, run.dataset)
     run.predictions = predictions
     artifact = run.artifacts.put_predictions("keras", predictions)
+    run.predictions_artifact = artifact.to_dict()
     sensitive = run.dataset.sensitive_features
     metrics = {**performance(predictions), **group_gaps(predictions, sensitive)}
     blob = {"metrics": metrics, "fairness": fairness_reports(predictions, sensitive),

@@ -38,7 +38,7 @@ def set_verbose(verbose: bool) -> None:
 
 
 @contextlib.contextmanager
-def _quiet_stderr() -> Iterator[None]:
+def quiet_stderr() -> Iterator[None]:
     # Native start-up messages bypass Python's sys.stderr, so redirect the descriptor itself.
     if _VERBOSE:
         yield
@@ -61,8 +61,10 @@ def tensorflow() -> ModuleType:
         os.environ["TF_USE_LEGACY_KERAS"] = "1"
         if not _VERBOSE:
             os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-        with _quiet_stderr():
+        with quiet_stderr():
             import tensorflow as tf
+
+            tf.config.list_physical_devices()  # device probing logs too (e.g. "failed call to cuInit")
         if not _VERBOSE:
             tf.get_logger().setLevel(logging.ERROR)
             logging.getLogger("absl").setLevel(logging.ERROR)
@@ -88,14 +90,23 @@ def keras() -> ModuleType:
 def privacy() -> SimpleNamespace:
     """Import tensorflow-privacy's DP-SGD pieces without its broken package ``__init__``.
 
-    Returns a namespace with ``optimizers`` (``DPKerasAdamOptimizer``, ``DPKerasSGDOptimizer``)
-    and ``vectorized`` (their vectorized variants).
+    Returns a namespace with ``DPModel`` (DP-SGD ``train_step``), ``make_default_layer_registry``
+    (fast gradient clipping for Dense layers), ``optimizers`` (the ``DPKeras*Optimizer`` module)
+    and ``compute_dp_sgd_privacy_lib`` (tensorflow-privacy's own epsilon, for cross-checks).
     """
     tensorflow()
     sys.skip_tf_privacy_import = True  # read by tensorflow_privacy/__init__.py
-    with _quiet_stderr():
-        from tensorflow_privacy.privacy.optimizers import dp_optimizer_keras, dp_optimizer_keras_vectorized
-    return SimpleNamespace(optimizers=dp_optimizer_keras, vectorized=dp_optimizer_keras_vectorized)
+    with quiet_stderr():
+        from tensorflow_privacy.privacy.analysis import compute_dp_sgd_privacy_lib
+        from tensorflow_privacy.privacy.fast_gradient_clipping import layer_registry
+        from tensorflow_privacy.privacy.keras_models import dp_keras_model
+        from tensorflow_privacy.privacy.optimizers import dp_optimizer_keras
+    return SimpleNamespace(
+        DPModel=dp_keras_model.DPModel,
+        make_default_layer_registry=layer_registry.make_default_layer_registry,
+        optimizers=dp_optimizer_keras,
+        compute_dp_sgd_privacy_lib=compute_dp_sgd_privacy_lib,
+    )
 
 
 def seed_everything(seed: int, deterministic_ops: bool = True) -> None:

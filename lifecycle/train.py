@@ -7,8 +7,8 @@ out of every epoch and gives DP-SGD a plain float model to take per-example grad
 
 Input pipeline: ``tf.data`` cached tensors, reshuffled each epoch with the run's seed, batched
 (with ``autotune.min_parallelism`` so autotuned batching starts parallel instead of warming up)
-and prefetched. DP-SGD drops the last partial batch: the optimizer splits every batch into a
-fixed number of microbatches. See :mod:`lifecycle.privacy` for the privacy accounting.
+and prefetched. DP-SGD drops the last partial batch, so every step has the batch size (and
+microbatch count) that the accounting assumes; see :mod:`lifecycle.privacy`.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import numpy as np
 from lifecycle import tfcompat
 from lifecycle.data import Dataset
 from lifecycle.model import build_model, core_model, encode_features
-from lifecycle.privacy import dp_optimizer, plan_privacy
+from lifecycle.privacy import dp_model, plan_privacy
 from lifecycle.spec import ModelSpec, PrivacySpec
 
 EpochCallback = Callable[[int, dict[str, float]], None]
@@ -77,16 +77,15 @@ def train(
     features = encode_features(model, dataset.train)
     labels = dataset.train[dataset.target].to_numpy(dtype=np.float32).reshape(-1, 1)
     record = plan_privacy(privacy_spec, len(labels), model_spec.batch_size, model_spec.epochs)
-    core = core_model(model)
-    if record["dp"]:
-        optimizer = dp_optimizer(model_spec, record)
-        loss = keras.losses.BinaryCrossentropy(reduction=keras.losses.Reduction.NONE)  # per-example
-    else:
-        optimizer = _optimizer(keras, model_spec)
-        loss = keras.losses.BinaryCrossentropy()
-    core.compile(optimizer=optimizer, loss=loss, metrics=[keras.metrics.BinaryAccuracy(name="accuracy")])
+    # DP-SGD trains a DPModel sharing the core's layers; the core itself stays plain Keras.
+    trainer = dp_model(core_model(model), record) if record["dp"] else core_model(model)
+    trainer.compile(
+        optimizer=_optimizer(keras, model_spec),
+        loss=keras.losses.BinaryCrossentropy(),
+        metrics=[keras.metrics.BinaryAccuracy(name="accuracy")],
+    )
     batches = _batches(features, labels, model_spec.batch_size, seed, drop_remainder=record["dp"])
-    fit = core.fit(batches, epochs=model_spec.epochs, verbose=0, callbacks=_callbacks(keras, on_epoch))
+    fit = trainer.fit(batches, epochs=model_spec.epochs, verbose=0, callbacks=_callbacks(keras, on_epoch))
     history = {k: [float(v) for v in values] for k, values in fit.history.items()}
     return TrainResult(model=model, history=history, wall_time_s=time.perf_counter() - started, privacy=record)
 

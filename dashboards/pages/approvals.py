@@ -1,40 +1,85 @@
-"""Approvals: runs waiting for a human decision; recording one goes through ``rai approve``'s code path."""
+"""Approvals: runs waiting for a human decision, and recording one.
 
+Recording goes through :func:`governance.trail.approvals.record_approval`, the function behind
+``rai approve``, with the actor named: the signed-in user when sign-in is configured, otherwise
+the name typed here (as ``rai approve --actor`` takes it).
+"""
+
+import pandas as pd
 import streamlit as st
 
-from dashboards import queries
-from dashboards.auth import current_actor
-from dashboards.state import md, trail
+from dashboards import data, queries
+from dashboards.auth import signed_in_identity
+from dashboards.state import md, trail, trail_key
 from governance.errors import UserError
-from governance.trail.approvals import approvals_for, record_approval
+from governance.trail import default_actor
+from governance.trail.approvals import DECISIONS, approvals_for, record_approval
+
+
+def pending(t, runs: pd.DataFrame) -> pd.DataFrame:
+    """Runs whose latest decision is ``awaiting_approval``, with the roles still missing."""
+    rows = []
+    for _, run in runs[runs["decision"] == "awaiting_approval"].iterrows():
+        roles = queries.required_approvals(t, run["run_id"])
+        missing = [f"{r['role']} ({len([a for a in r['approved_by'].split(', ') if a])} of {r['needed']})"
+                   for r in roles if not r["satisfied"]]
+        rows.append({"run_id": run["run_id"], "model": run["model"], "waiting_since": run["finished"],
+                     "waiting_for": ", ".join(missing) or "nothing: ready to resume",
+                     "resume": f"rai run --resume {run['run_id']}"})
+    return pd.DataFrame(rows, columns=["run_id", "model", "waiting_since", "waiting_for", "resume"])
+
+
+def record_form(t, run_id: str) -> None:
+    """The approval form for ``run_id``; on submit, one ``approval.recorded`` event."""
+    roles = [r["role"] for r in queries.required_approvals(t, run_id)] or ["risk-officer"]
+    identity = signed_in_identity()
+    with st.form("approve", clear_on_submit=True):
+        role = st.selectbox("Role", roles, accept_new_options=True)
+        decision = st.radio("Decision", DECISIONS, horizontal=True)
+        comment = st.text_area("Comment (recorded with the decision)")
+        if identity is None:
+            actor = st.text_input("Your name (recorded as the actor)", value=default_actor())
+        else:
+            actor = identity
+            st.caption(f"Recorded as {md(identity)} (signed in)")
+        submitted = st.form_submit_button("Record decision", type="primary")
+    if not submitted:
+        return
+    if not actor.strip():
+        st.error("Name the person deciding: the trail records who approved.")
+        return
+    try:
+        ev = record_approval(t, run_id, role, decision, actor=actor.strip(), comment=comment.strip() or None)
+    except UserError as err:
+        st.error(md(err))
+        return
+    # Shown after the rerun below, so that the tables above already include the new event.
+    st.session_state["approval_recorded"] = md(
+        f"Recorded as trail event #{ev.seq}: {ev.payload['role']} {decision}s run {run_id}, actor {ev.actor}. "
+        f"Continue the run with: rai run --resume {run_id}")
+    st.rerun()
+
 
 st.title("Approvals")
+if "approval_recorded" in st.session_state:
+    st.success(st.session_state.pop("approval_recorded"), icon="✍️")
 with trail() as t:
-    pending = queries.pending_approvals(t)
-    if pending.empty:
+    runs = data.runs(t, trail_key(t))
+    runs = runs[runs["kind"] == "pipeline"]
+    waiting = pending(t, runs)
+    if waiting.empty:
         st.success("No run is waiting for an approval.")
     else:
-        st.dataframe(pending, hide_index=True, width="stretch")
-
-    runs = queries.run_summaries(t)
-    runs = runs[runs["kind"] == "pipeline"]
+        st.dataframe(waiting, hide_index=True, width="stretch")
     if runs.empty:
         st.stop()
-    ids = list(pending["run_id"]) + [r for r in runs["run_id"] if r not in set(pending["run_id"])]
-    with st.form("approve"):
-        run_id = st.selectbox("Run", ids)
-        role = st.text_input("Role", "risk-officer")
-        decision = st.radio("Decision", ["approve", "reject"], horizontal=True)
-        comment = st.text_area("Comment")
-        actor = current_actor()
-        st.caption(f"Recorded as: {md(actor)}")
-        submitted = st.form_submit_button("Record decision")
-    if submitted:
-        try:
-            ev = record_approval(t, run_id, role, decision, actor=actor, comment=comment)
-        except UserError as err:
-            st.error(str(err))
-        else:
-            st.success(f"Recorded as trail event #{ev.seq}. Continue the run with `rai run --resume {run_id}`.")
-    st.subheader("Approvals recorded for the selected run")
-    st.dataframe(approvals_for(t, run_id), hide_index=True, width="stretch")
+    first = list(waiting["run_id"])
+    ids = first + [r for r in runs["run_id"] if r not in set(first)]
+    run_id = st.selectbox("Run to decide on (waiting runs first)", ids)
+    record_form(t, run_id)
+    st.subheader("Decisions recorded for this run")
+    recorded = approvals_for(t, run_id)
+    if recorded:
+        st.dataframe(pd.DataFrame(recorded), hide_index=True, width="stretch")
+    else:
+        st.text("None yet.")

@@ -1,45 +1,76 @@
-"""Models: registry entries from the trail, their manifests' signature status, what is deployed."""
+"""Models: registry entries, their manifests' signature status, and what is deployed."""
 
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
-from dashboards.state import md, trail, workspace
-from governance.manifest import verify_manifest
-from governance.trail.signing import KeyRing
+from dashboards import data, queries
+from dashboards.state import md, trail, trail_key, workspace
+
+
+def entries(registered: pd.DataFrame, root: Path) -> pd.DataFrame:
+    """Registrations from the trail joined with entries found in the registry, each verified."""
+    dirs = {str(queries.entry_dir(p, root)): i for i, p in registered["manifest_path"].items() if p}
+    rows = [dict(r) for _, r in registered.iterrows()]
+    for found in queries.registry_dirs(workspace().registry):
+        if str(found) not in dirs:  # on disk, but the trail never recorded its registration
+            rows.append({"name": found.parent.name, "version": found.name, "manifest_path": str(found / "manifest.json")})
+    out = []
+    for r in rows:
+        entry = queries.entry_dir(r.get("manifest_path"), root)
+        check = data.manifest_status(entry, workspace().keys) if entry else {"ok": False, "problems": [
+            "no manifest path recorded"], "body": None}
+        body = check.get("body") or {}
+        problems = list(check["problems"])
+        if r.get("model_sha256") and body and body.get("model_sha256") != r.get("model_sha256"):
+            problems.append("the manifest's model hash differs from the one the trail recorded")
+        if not r.get("run_id"):
+            problems.append("no model.registered event in the trail for this entry")
+        out.append({"name": r.get("name"), "version": r.get("version"), "variant": r.get("variant"),
+                    "signature": "valid" if not problems else "INVALID", "deployed": r.get("deployed"),
+                    "run_id": r.get("run_id"), "registered": r.get("registered"), "key_id": check.get("key_id"),
+                    "problems": "; ".join(problems), "entry": str(entry) if entry else None})
+    return pd.DataFrame(out)
+
+
+def deployed_now(registered: pd.DataFrame) -> pd.DataFrame:
+    """The latest deployed version of each model name."""
+    done = registered[registered["deployed"].notna()].sort_values("deployed")
+    return done.groupby("name", sort=True).tail(1)[["name", "version", "variant", "deployed", "target", "run_id"]]
+
 
 st.title("Models")
 with trail() as t:
-    registered = t.events(kind="model.registered")
-    deployed = {(e.payload.get("name"), e.payload.get("version")): e for e in t.events(kind="model.deployed")}
-
-if not registered:
+    registered = data.registrations(t, trail_key(t))
+table = entries(registered, workspace().root)
+if table.empty:
     st.info("No model has been registered yet: a run registers its model only when every gate passes.")
     st.stop()
 
-trusted = KeyRing(workspace().keys).trusted()
-rows = []
-for ev in registered:
-    p = ev.payload
-    manifest = Path(p.get("manifest_path") or "")
-    check = verify_manifest(manifest.parent, trusted) if manifest.name else None
-    rows.append({
-        "name": p.get("name"), "version": p.get("version"), "variant": p.get("variant"),
-        "run_id": ev.run_id, "registered": ev.time,
-        "signature": "valid" if check and check.ok else "INVALID",
-        "deployed": "yes" if (p.get("name"), p.get("version")) in deployed else "",
-        "model_sha256": (p.get("model_sha256") or "")[:16] + "…",
-        "problems": "; ".join(check.problems) if check else "no manifest path recorded",
-        "manifest": str(manifest),
-    })
-frame = pd.DataFrame(rows)
-bad = frame[frame["signature"] != "valid"]
+bad = table[table["signature"] != "valid"]
 if bad.empty:
-    st.success(f"{len(frame)} registered version(s); every manifest signature and file hash verifies.")
+    st.success(f"{len(table)} registry entr{'y' if len(table) == 1 else 'ies'}: every manifest signature, file hash "
+               "and recorded model hash verifies.", icon="✅")
 else:
-    st.error(f"{len(bad)} registry entr(y/ies) fail verification: {md(bad.iloc[0]['problems'])}")
-st.dataframe(frame, hide_index=True, width="stretch")
-pick = st.selectbox("Manifest", list(frame["manifest"]))
-if pick and Path(pick).is_file():
-    st.code(Path(pick).read_text(encoding="utf-8"), language="json")
+    first = bad.iloc[0]
+    st.error(f"{len(bad)} of {len(table)} registry entries fail verification. First: {md(first['name'])} "
+             f"v{md(first['version'])}: {md(first['problems'])}", icon="🚨")
+
+st.subheader("Deployed")
+now = deployed_now(registered)
+if now.empty:
+    st.text("Nothing is deployed.")
+else:
+    st.dataframe(now, hide_index=True, width="stretch")
+
+st.subheader("Registry entries")
+st.dataframe(table, hide_index=True, width="stretch")
+pick = st.selectbox("Manifest of", table.index, format_func=lambda i: f"{table.at[i, 'name']} v{table.at[i, 'version']}")
+entry = table.at[pick, "entry"]
+if entry:
+    body = data.manifest_status(Path(entry), workspace().keys).get("body")
+    if body:
+        st.json({k: v for k, v in body.items() if k != "model_card"}, expanded=False)
+    else:
+        st.text("The manifest cannot be read.")

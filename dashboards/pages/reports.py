@@ -1,30 +1,82 @@
-"""Reports: generate and download the compliance report (HTML, PDF, JSON, Markdown) and model card."""
+"""Reports: generate and download a run's compliance report (HTML, PDF, JSON, Markdown) and model card.
+
+Reading only: the report cites the smallest signed checkpoint covering the run. When none covers
+it yet, the report describes the trail as that checkpoint signed it, rather than signing a new
+checkpoint the way ``rai report`` would; and a model card's narrative sidecar is read if it
+exists, never created.
+"""
 
 import streamlit as st
 
-from dashboards import queries
-from dashboards.state import trail, workspace
-from governance.report import build_card, build_report, render_card, render_report
+from dashboards import data
+from dashboards.state import safe_filename, trail, trail_key, workspace
+from governance.report import CARD_FORMATS, REPORT_FORMATS, build_report, render_card, render_report
+from governance.report.modelcard import SIDECAR_NAME, build_model_card, load_narrative, seed_narrative
+from governance.trail.signing import KeyRing
+from governance.trail.verify import check_signature
 
 MIME = {"html": "text/html", "pdf": "application/pdf", "json": "application/json", "md": "text/markdown"}
 
+
+def citation(t, run_id: str) -> tuple[dict | None, int | None, str]:
+    """The checkpoint a report of ``run_id`` cites, the seq the report stops at, and a note.
+
+    ``(None, None, why)`` when no trusted checkpoint exists at all: then there is nothing to cite.
+    """
+    latest = t.latest_checkpoint()
+    if latest is None:
+        return None, None, ("This workspace has no signed checkpoint to cite yet. Run `rai trail checkpoint` "
+                            "(or `rai report`), then generate the report here.")
+    last = t.events(run_id=run_id)[-1].seq
+    trusted = KeyRing(t.workspace.keys).trusted()
+    for cp in t.checkpoints():  # smallest first, as `rai report` chooses
+        if last <= cp.tree_size <= latest.tree_size and check_signature(cp, trusted) is None:
+            return cp.to_dict(), None, ""
+    return latest.to_dict(), latest.tree_size, (
+        f"No signed checkpoint covers this run's events after entry {latest.tree_size:,}: the report describes "
+        "the run up to there. Run `rai trail checkpoint` to include the rest.")
+
+
+def generate(t, run_id: str, fmt: str, card_fmt: str) -> dict:
+    """Build the report and the card once; render both in the chosen formats."""
+    cp, upto, note = citation(t, run_id)
+    if cp is None:
+        return {"key": (run_id, fmt, card_fmt), "note": note, "report": None}
+    doc = build_report(t, run_id, checkpoint=cp, upto_seq=upto).to_dict()
+    sidecar = workspace().run_dir(run_id) / SIDECAR_NAME
+    seed = seed_narrative(doc["metadata"])
+    narrative = load_narrative(sidecar, seed, run_id) if sidecar.is_file() else seed
+    card = build_model_card(doc, narrative)
+    return {"key": (run_id, fmt, card_fmt), "note": note, "verdict": doc.get("verdict"),
+            "report": render_report(doc, fmt), "card": render_card(card, card_fmt)}
+
+
 st.title("Reports")
 with trail() as t:
-    runs = queries.run_summaries(t)
+    runs = data.runs(t, trail_key(t))
     runs = runs[runs["kind"] == "pipeline"]
     if runs.empty:
         st.info("No pipeline runs recorded yet.")
         st.stop()
-    run_id = st.selectbox("Run", list(runs["run_id"]))
+    run_id = st.selectbox("Run (newest first)", list(runs["run_id"]))
     c1, c2 = st.columns(2)
-    fmt = c1.radio("Report format", ["html", "pdf", "json", "md"], horizontal=True)
-    card_fmt = c2.radio("Model card format", ["md", "json", "html"], horizontal=True)
-    if c1.button("Generate report"):
-        with st.spinner("Rendering…"):
-            body = render_report(build_report(t, run_id), fmt)
-        c1.download_button(f"Download report.{fmt}", body, file_name=f"report-{run_id}.{fmt}", mime=MIME[fmt])
-    if c2.button("Generate model card"):
-        card = build_card(t, run_id, workspace().run_dir(run_id) / "model-card.yaml")
-        body = render_card(card, card_fmt)
-        c2.download_button(f"Download model-card.{card_fmt}", body, file_name=f"model-card-{run_id}.{card_fmt}",
-                           mime=MIME[card_fmt])
+    fmt = c1.radio("Report format", REPORT_FORMATS, horizontal=True)
+    card_fmt = c2.radio("Model card format", CARD_FORMATS, horizontal=True)
+    if st.button("Generate report and model card", type="primary"):
+        with st.spinner("Building the report from the trail…"):
+            st.session_state["generated"] = generate(t, run_id, fmt, card_fmt)
+
+made = st.session_state.get("generated")
+if made and made["key"] == (run_id, fmt, card_fmt):
+    if made["note"]:
+        st.warning(made["note"])  # our own text: numbers only, no recorded strings
+    if made["report"] is None:
+        st.stop()
+    name = safe_filename(run_id)
+    c1, c2 = st.columns(2)
+    c1.download_button(f"Download report ({fmt.upper()})", made["report"], file_name=f"report-{name}.{fmt}",
+                       mime=MIME[fmt], on_click="ignore", type="primary")
+    c2.download_button(f"Download model card ({card_fmt.upper()})", made["card"],
+                       file_name=f"model-card-{name}.{card_fmt}", mime=MIME[card_fmt], on_click="ignore")
+    st.caption("Verdict, as the report states it")
+    st.json(made["verdict"] or {}, expanded=False)

@@ -217,8 +217,3 @@ def clause_matches(ref: str, clause_id: str) -> bool:
     if ref == clause_id:
         return True
     return ref.startswith(clause_id) and ref[len(clause_id)] in "(.-"
-
-
-def framework(framework_id: str) -> Framework | None:
-    """The framework table with this id, or ``None``."""
-    return next((f for f in FRAMEWORKS if f.id == framework_id), None)

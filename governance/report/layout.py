@@ -95,9 +95,9 @@ def data_blocks(doc: dict[str, Any]) -> list[Block]:
     d = doc["data"]
     out: list[Block] = [Heading(2, "3. Data lineage")]
     if d["datasets"]:
-        out.append(Table(["Dataset", "SHA-256", "Rows", "Columns"],
-                         [[x["name"], fmt_value(x.get("sha256")), fmt_value(x.get("rows")), fmt_value(x.get("columns"))]
-                          for x in d["datasets"]], caption="Datasets"))
+        out.append(Table(["Dataset", "SHA-256 (as stored)", "Source file SHA-256", "Rows", "Columns"],
+                         [[x["name"], fmt_value(x.get("sha256")), fmt_value(x.get("source_sha256")), fmt_value(x.get("rows")),
+                           fmt_value(x.get("columns"))] for x in d["datasets"]], caption="Datasets"))
     else:
         out.append(Paragraph("No dataset hashes were recorded for this run.", "alert"))
     if d.get("profile"):

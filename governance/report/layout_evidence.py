@@ -50,9 +50,11 @@ def _finding_chart(f: dict[str, Any], params: dict[str, Any]) -> BarChart | None
 def findings_blocks(doc: dict[str, Any]) -> list[Block]:
     """Stage metrics, then each gate's findings and the evidence behind every finding."""
     out: list[Block] = [Heading(2, "5. Findings and evidence")]
-    metric_rows = [[s["stage"] or "-", s["status"] or "-", fmt_params(s["metrics"])] for s in doc["stages"]]
+    metric_rows = [[s["stage"] or "-", s["status"] or "-", fmt_params(s["metrics"]),
+                    "\n".join(f"{a['name']} {short_hash(a['sha256'])}" for a in s["artifacts"]) or "-"]
+                   for s in doc["stages"]]
     if metric_rows:
-        out.append(Table(["Stage", "Status", "Metrics"], metric_rows, caption="Stages"))
+        out.append(Table(["Stage", "Status", "Metrics", "Artifacts (SHA-256 prefix)"], metric_rows, caption="Stages"))
     params = {r["id"]: r.get("params") or {} for r in doc["policy"]["rules"]}
     if not doc["gates"]:
         out.append(Paragraph("No gate decision was recorded for this run.", "alert"))

@@ -14,15 +14,13 @@ from typing import Any
 from governance import __version__
 from governance.report import sections as S
 from governance.report.mapping import framework_mapping
-from governance.report.source import RunRecord, load_run
+from governance.report.source import load_run
 from governance.report.trailinfo import trail_section
 from governance.report.verdict import verdict
 
 SCHEMA_VERSION = "1.0"
 KIND = "rai.compliance-report"
 
-# Configuration from the pipeline spec that explains how the model was built (Annex IV(2)).
-_SPEC_DATA_KEYS = ("target", "positive_label", "sensitive_features", "test_fraction", "seed", "drop_columns")
 
 
 @dataclass
@@ -49,10 +47,6 @@ class ReportDocument:
     kind: str = KIND
 
     @property
-    def run_id(self) -> str:
-        return self.run["run_id"]
-
-    @property
     def findings(self) -> list[dict[str, Any]]:
         return [f for g in self.gates for f in g["findings"]]
 
@@ -65,16 +59,6 @@ class ReportDocument:
 def now_utc() -> str:
     """The current UTC time in RFC 3339, to the second."""
     return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
-def configuration(rec: RunRecord) -> dict[str, Any]:
-    """How the run was configured: model, privacy and optimization settings, key data settings."""
-    spec = rec.payload("run.started").get("spec") or {}
-    data = spec.get("data") or {}
-    return {
-        "data": {k: data[k] for k in _SPEC_DATA_KEYS if k in data},
-        "model": spec.get("model"), "privacy": spec.get("privacy"), "optimize": spec.get("optimize"),
-    }
 
 
 def build_report(
@@ -108,7 +92,7 @@ def build_report(
         generated={"at": generated_at or now_utc(), "tool": "rai", "tool_version": __version__},
         verdict=verdict(rec.payload("run.finished", last=True) or None, gate_list, system,
                         rec.events[-1] if rec.events else None),
-        run={**S.run_identity(rec), "configuration": configuration(rec)},
+        run={**S.run_identity(rec), "configuration": S.configuration(rec)},
         system=system,
         metadata=dict((rec.payload("run.started").get("spec") or {}).get("metadata") or {}),
         data=S.data_lineage(rec, stage_list, findings),

@@ -90,11 +90,12 @@ def render_blocks_html(blocks: list[Block], title: str) -> str:
     toc = "".join(f'<li><a href="#{_slug(b.text)}">{escape(b.text)}</a></li>'
                   for b in blocks if isinstance(b, Heading) and b.level == 2)
     body = []
-    for i, b in enumerate(blocks):
-        body.append(_block(b))
-        # The contents go after the verdict, so the decision stays the first thing one reads.
-        if toc and isinstance(b, KeyValues) and not any(isinstance(x, KeyValues) for x in blocks[:i]):
+    for b in blocks:
+        # The contents go just before the first section, so the verdict stays the first thing read.
+        if toc and isinstance(b, Heading) and b.level == 2:
             body.append(f"<nav><ul>{toc}</ul></nav>")
+            toc = ""
+        body.append(_block(b))
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'

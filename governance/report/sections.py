@@ -12,8 +12,6 @@ from typing import Any
 
 from governance.report.source import RunRecord
 
-STAGE_ORDER = ("ingest", "train", "evaluate", "optimize", "deploy", "monitor")
-
 
 def run_identity(rec: RunRecord) -> dict[str, Any]:
     """Run id, times, actor, versions, code revision and the pipeline it ran."""
@@ -29,6 +27,20 @@ def run_identity(rec: RunRecord) -> dict[str, Any]:
         "code_revision": sp.get("code_revision"),
         "spec_hash": sp.get("spec_hash"),
         "versions": dict(sp.get("versions") or {}),
+    }
+
+
+# Configuration from the pipeline spec that explains how the model was built (Annex IV(2)).
+_SPEC_DATA_KEYS = ("target", "positive_label", "sensitive_features", "test_fraction", "seed", "drop_columns")
+
+
+def configuration(rec: RunRecord) -> dict[str, Any]:
+    """How the run was configured: model, privacy and optimization settings, key data settings."""
+    spec = rec.payload("run.started").get("spec") or {}
+    data = spec.get("data") or {}
+    return {
+        "data": {k: data[k] for k in _SPEC_DATA_KEYS if k in data},
+        "model": spec.get("model"), "privacy": spec.get("privacy"), "optimize": spec.get("optimize"),
     }
 
 
@@ -137,7 +149,10 @@ def data_lineage(rec: RunRecord, stage_list: list[dict[str, Any]], findings: lis
     for art in ingest.get("artifacts", []):
         name, extra = art["name"], described.get(art["name"]) or {}
         rows = extra.get("rows", profile_rows.get(name, metrics.get(f"{name}_rows", metrics.get(f"rows_{name}"))))
-        datasets.append({**art, "rows": rows, "columns": extra.get("columns")})
+        columns = extra.get("columns")
+        datasets.append({**art, "rows": rows, "columns": len(columns) if isinstance(columns, list) else columns,
+                         # the file as given, before the pipeline parsed and stored it
+                         "source_sha256": extra.get("source_sha256")})
     drift = ev.get("drift")
     if not drift:  # fall back to the evidence of a drift rule evaluated at ingest
         drift = next((f.get("evidence") for f in findings

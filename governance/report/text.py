@@ -60,7 +60,11 @@ def short_hash(h: Any, n: int = 12) -> str:
 
 
 def group_label(group: Any) -> str:
-    """``{"sex": "Female", "race": "White"}`` -> ``sex=Female, race=White``."""
+    """``{"sex": "Female", "race": "White"}`` -> ``sex=Female, race=White``.
+
+    The format of ``governance.metrics.fairness.describe_group``, which is not imported for it:
+    that module loads pandas, seconds of start-up for a report that needs none.
+    """
     if isinstance(group, dict):
         return ", ".join(f"{k}={v}" for k, v in group.items())
     return str(group)

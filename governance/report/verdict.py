@@ -65,8 +65,11 @@ def verdict(run_finished: dict[str, Any] | None, gates: list[dict[str, Any]], sy
     if decision == "blocked":
         headline = f"BLOCKED at the {blocked_at or 'unknown'} gate: this model must not be deployed."
         lines = [_finding_sentence(f) for f in blocking] or reasons
-        lines.append(f"Stages after {blocked_at or 'the blocking gate'} did not run"
-                     + ("." if reg else ", and no model was registered."))
+        if blocked_at == "deploy":  # the last gate: nothing comes after it but the registration
+            lines.append("The model was not deployed." if not reg else "A model was registered before the block.")
+        else:
+            lines.append(f"Stages after {blocked_at or 'the blocking gate'} did not run"
+                         + ("." if reg else ", and no model was registered."))
     elif decision == "passed":
         headline = "PASSED: every binding gate passed (a failed rule, if any, was waived)."
         lines = [f"The run recorded {_counts(gates)}."]

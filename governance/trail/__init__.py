@@ -16,6 +16,23 @@ Public API (used by the pipeline, ``rai audit --record``, reports and dashboards
     trail.verify(checkpoint=None)            # -> VerifyReport(ok, size, problems[...])
     trail.close()
 
+Extensions (same module)::
+
+    open_trail(ws, url=None, *, create=True, signing_key=None)  # create=False: readers; missing -> TrailMissing
+    verify_trail(ws, url=None, checkpoint=None, blobs=True)     # also when the db is missing or damaged
+    trail.iter_events(...)                   # like events(), streaming; kind may be a list of kinds
+    trail.head()                             # -> (size, entry hash of the last entry)
+    trail.put_blob_file(path) -> sha256 hex  # large files, hashed in chunks
+    trail.checkpoints(); trail.latest_checkpoint()
+    trail.prove(seq, checkpoint=None)        # -> inclusion proof dict (see proofs.py)
+    trail.rotate_key()                       # -> (old key id, new key id, Checkpoint)
+    record_approval(trail, run_id, role, decision, actor=None, comment=None)  # -> Event
+    approvals_for(trail, run_id)             # -> [{"role", "decision", "actor", "time", "comment"}]
+
+Payload keys named ``blob``/``*_blob`` (a digest) or ``blobs``/``*_blobs`` (a list) refer to
+blobs; verify checks they exist and are intact. Errors: ``EventError`` (bad event, exit 2),
+``TrailMissing`` (exit 2), ``TrailIntegrityError`` (damaged or tampered trail, exit 1).
+
 Event kinds and their payloads (the contract between writers and readers):
 
 ``run.started``      pipeline spec (dict), spec_hash, policy {name, version, sha256, source},

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from governance.trail.chain import GENESIS_HASH, Row
-from governance.trail.errors import TrailBusy, TrailIntegrityError, TrailMissing
+from governance.trail.errors import TrailBusy, TrailIntegrityError, TrailMissing, TrailUnavailable
 from governance.trail.store import SCHEMA_VERSION, Store
 
 _TRIGGERS = {
@@ -99,9 +99,13 @@ class SQLiteStore(Store):
             row = build(seq, prev)
             conn.execute("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row)
             conn.execute("COMMIT")
-        except BaseException:
+        except BaseException as err:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
+            if isinstance(err, sqlite3.OperationalError):  # disk full, read-only file, I/O error
+                raise TrailUnavailable(f"{self.path}: append failed, nothing recorded: {err}") from None
+            if isinstance(err, sqlite3.DatabaseError):
+                raise TrailIntegrityError(f"{self.path}: append failed, nothing recorded: {err}") from None
             raise
         return row
 

@@ -10,6 +10,7 @@ the first such break only plain edits are reported, since everything else follow
 from __future__ import annotations
 
 import json
+from collections import deque
 from json.encoder import encode_basestring
 
 from governance.trail.blobs import blob_refs
@@ -28,20 +29,19 @@ class ChainWalk:
 
     Parameters
     ----------
-    content_from : first seq whose content (body hash, columns, blobs) is checked; earlier
-        entries only get their links and Merkle leaves checked
     blob_status : digest -> ``ok`` / ``corrupted`` for every blob present; ``None`` skips blobs
     trusted : trusted public keys, to check key rotation endorsements
     resume : (size, head hash, Merkle accumulator) of a verified checkpoint to continue after,
         instead of starting at entry 1
     """
 
-    def __init__(self, store: Store, anchors: list, *, content_from: int = 1,
+    def __init__(self, store: Store, anchors: list, *,
                  blob_status: dict[str, str] | None = None, trusted: dict[str, bytes] | None = None,
                  resume: tuple[int, str, MerkleAccumulator] | None = None):
-        self.store, self.content_from = store, content_from
-        self.pending = sorted(anchors, key=lambda cp: cp.tree_size)
-        self.blob_status, self.trusted = blob_status, trusted or {}
+        self.store = store
+        self.pending = deque(sorted(anchors, key=lambda cp: cp.tree_size))
+        self.blob_status = dict(blob_status) if blob_status is not None else None
+        self.trusted = trusted or {}
         self.bad_blobs = {d for d, s in (blob_status or {}).items() if s != "ok"}
         self.acc = MerkleAccumulator()
         self.problems: list[Problem] = []
@@ -70,7 +70,7 @@ class ChainWalk:
                               f"entries {self.expected}..{row.seq - 1} were deleted (the next entry is {row.seq})",
                               structural=True))
         self._anchors_through(row.seq - 1)
-        fault = self._content_fault(row) if row.seq >= self.content_from else None
+        fault = self._content_fault(row)
         link_ok = row.prev_hash == self.prev_hash
         if row.seq == self.expected and not self.chain_broken and (fault or not link_ok):
             self._diagnose(row, fault, link_ok)
@@ -108,10 +108,12 @@ class ChainWalk:
     # -- explaining a break ---------------------------------------------------------------
     def _diagnose(self, row: Row, fault: str | None, link_ok: bool) -> None:
         s = row.seq
+        if not fault and s == 1:
+            self._add(Problem("edited", 1, "entry 1 does not start from the genesis hash", structural=True))
+            return
         if not fault:
-            at = max(s - 1, 1)
-            self._add(Problem("edited", at, f"entry {at} was rewritten with a recomputed hash: entry {s} "
-                                            "was chained to a different one", structural=True))
+            self._add(Problem("edited", s - 1, f"entry {s - 1} was rewritten with a recomputed hash: entry {s} "
+                                               "was chained to a different one", structural=True))
             return
         original = self._original_seq(row)
         if original is not None:
@@ -156,7 +158,7 @@ class ChainWalk:
     def _anchors_through(self, seq: int) -> None:
         """Compare every checkpoint of size <= ``seq`` with the rows read so far."""
         while self.pending and self.pending[0].tree_size <= seq:
-            cp = self.pending.pop(0)
+            cp = self.pending.popleft()
             if (self.acc.size == cp.tree_size and self.acc.root().hex() == cp.root_hash
                     and self.prev_hash == cp.head_hash):
                 self.matched_upto, self.latest = cp.tree_size, cp

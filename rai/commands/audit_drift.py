@@ -129,11 +129,10 @@ def print_report(console: Console, report: DriftReport, prediction: dict[str, An
                       p_value + format_value(row["statistic"]), format_value(row["threshold"]),
                       "[bold red]yes[/]" if row["drifted"] else "no")
     console.print(table)
-    console.print("[dim]drifted: a p-value below its threshold (ks: at or below), a distance at or above it "
-                  "(ed: above)[/]")
+    console.print("[dim]p-values drift below their threshold, distances at or above it[/]")
     verdict = "[bold red]detected[/]" if report.dataset_drift else "[green]not detected[/]"
     console.print(f"Dataset drift {verdict}: {report.n_drifted} of {len(report.columns)} columns drifted "
-                  f"({report.drifted_share:.1%}; the dataset drifts at {report.drift_share_threshold:.1%})")
+                  f"({report.drifted_share:.1%}, threshold {report.drift_share_threshold:.1%})")
     for skipped in report.skipped:
         console.print(f"[yellow]skipped column '{escape(str(skipped['column']))}': {skipped['reason']}[/]")
 

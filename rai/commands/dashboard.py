@@ -13,19 +13,30 @@ import dashboards
 from governance.errors import UserError
 from rai.options import workspace_option
 
-APP = Path(dashboards.__file__).resolve().parent / "app.py"
+# __path__ rather than __file__: an older editable install may still see ``dashboards`` as a
+# namespace package, which has no __file__.
+APP = Path(list(dashboards.__path__)[0]).resolve() / "app.py"
+LOCAL_ADDRESSES = ("127.0.0.1", "localhost", "::1")
 
 
 def streamlit_command(port: int, address: str) -> list[str]:
-    """The ``streamlit run`` command line: local-only by default, no telemetry, XSRF protection on."""
+    """The ``streamlit run`` command line: local-only by default, no telemetry, XSRF protection on.
+
+    Tracebacks stay in the server's console (the browser sees only an error's type), the
+    developer menu is hidden, and no file watcher reruns the app when files change.
+    """
     return [
         sys.executable, "-m", "streamlit", "run", str(APP),
         "--server.address", address,
         "--server.port", str(port),
         "--server.headless", "true",
         "--server.enableXsrfProtection", "true",
+        "--server.fileWatcherType", "none",
+        "--server.runOnSave", "false",
         "--browser.gatherUsageStats", "false",
         "--global.developmentMode", "false",
+        "--client.showErrorDetails", "type",
+        "--client.toolbarMode", "viewer",
     ]
 
 
@@ -41,6 +52,9 @@ def dashboard(workspace: Path, port: int, address: str) -> None:
     if not workspace.is_dir():
         raise UserError(f"{workspace}: no workspace here (run `rai run ...` first or pass --workspace)")
     env = {**os.environ, "RAI_WORKSPACE": str(workspace.resolve())}
+    if address not in LOCAL_ADDRESSES:
+        click.echo(f"warning: binding {address} exposes the trail to the network; configure sign-in "
+                   "([auth] in .streamlit/secrets.toml, see docs/dashboard.md)", err=True)
     click.echo(f"rai dashboard on http://{address}:{port} (workspace {workspace}); Ctrl+C to stop")
     try:
         raise SystemExit(subprocess.call(streamlit_command(port, address), env=env))

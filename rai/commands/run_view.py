@@ -12,7 +12,8 @@ from rich.table import Table
 from lifecycle.pipeline import Reporter
 
 _STATUS_STYLE = {"passed": "green", "blocked": "bold red", "failed": "bold red", "awaiting_approval": "yellow"}
-_HEADLINE = ("train_rows", "test_rows", "epsilon", "train_accuracy", "accuracy", "roc_auc", "version", "variant")
+_HEADLINE = ("train_rows", "test_rows", "epsilon", "train_accuracy", "accuracy", "roc_auc", "deploy", "size_bytes",
+             "version", "variant")
 
 
 class RichReporter(Reporter):
@@ -85,11 +86,11 @@ def print_summary(console: Console, summary: dict[str, Any]) -> None:
 
 def _variants_table(variants: list[dict[str, Any]]) -> Table:
     table = Table(title="LiteRT variants")
-    for column in ("mode", "size", "accuracy", "latency ms", "group gaps", "gate", "deployed"):
+    for column in ("mode", "size", "accuracy", "latency ms", "parity gap", "gate", "deployed"):
         table.add_column(column)
     for v in variants:
-        gaps = ", ".join(f"{k}={_num(x)}" for k, x in (v.get("group_gaps") or {}).items()
-                         if k.endswith("demographic_parity_difference"))
+        gaps = ", ".join(f"{k.split('.')[0]} {_num(x, 3)}" for k, x in (v.get("group_gaps") or {}).items()
+                         if k.endswith(".demographic_parity_difference"))
         table.add_row(v["mode"], f"{v.get('size_bytes') or 0:,} B", _num(v.get("accuracy")), _num(v.get("latency_ms")),
                       gaps or "-", v.get("decision") or "-", "yes" if v.get("deployed") else "")
     return table
@@ -102,8 +103,8 @@ def _counts(findings: list[dict[str, Any]]) -> str:
     return ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "-"
 
 
-def _num(value: Any) -> str:
-    return f"{value:.4f}" if isinstance(value, float) else ("-" if value is None else str(value))
+def _num(value: Any, digits: int = 4) -> str:
+    return f"{value:.{digits}f}" if isinstance(value, float) else ("-" if value is None else str(value))
 
 
 def _locations(console: Console, summary: dict[str, Any]) -> None:

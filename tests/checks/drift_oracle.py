@@ -1,5 +1,7 @@
 """evidently 0.7 as the oracle of the drift tests: run its reports and read back its numbers.
 
+Also the Adult frames the drift tests share (as read by ``governance.io``, and a shifted copy).
+
 Each helper returns rows keyed like rai's drift rows: ``{"method", "statistic", "threshold",
 "drifted"}`` per column, where ``method`` is evidently's stattest name and ``drifted`` the status
 of evidently's own per-column test (FAIL means drift).
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -17,6 +20,8 @@ from evidently import Report
 from evidently.legacy.calculations import stattests as evidently_stattests
 from evidently.metrics import ValueDrift
 from evidently.presets import DataDriftPreset
+
+ADULT = Path(__file__).resolve().parents[2] / "examples" / "adult-income" / "data"
 
 # evidently reports a method it chose by its display name ("K-S p_value") and a method it was
 # given by the name it was given ("ks"); both map to the name.
@@ -76,3 +81,24 @@ def assert_rows_equal(ours: dict[str, Any], theirs: dict[str, Any]) -> None:
     got = (ours["method"], ours["threshold"], ours["drifted"])
     assert got == (theirs["method"], theirs["threshold"], theirs["drifted"]), (ours["column"], ours, theirs)
     assert same_number(ours["statistic"], theirs["statistic"]), (ours["column"], ours, theirs)
+
+
+# --- shared data -----------------------------------------------------------------------------
+
+
+def read_adult(name: str, missing_marker: bool = False) -> pd.DataFrame:
+    """An Adult split as ``governance.io`` reads it; optionally with ``?`` read as missing."""
+    return pd.read_csv(ADULT / name, skipinitialspace=True, na_values=["?"] if missing_marker else None)
+
+
+def shifted(frame: pd.DataFrame) -> pd.DataFrame:
+    """The Adult test split moved: older, longer hours, categories relabelled among themselves."""
+    out = frame.copy()
+    out["age"] += 10
+    out["hours-per-week"] = out["hours-per-week"] * 1.3
+    out["education-num"] += 2
+    out["fnlwgt"] = out["fnlwgt"] * 1.6
+    for column in ("workclass", "occupation", "relationship", "marital-status", "race"):
+        values = sorted(out[column].dropna().unique())
+        out[column] = out[column].map(dict(zip(values, values[1:] + values[:1], strict=True)))
+    return out

@@ -2,10 +2,10 @@
 
 They start from the report tests' synthetic workspace (a passing DP-SGD run with LiteRT variants
 and a registration, and a run blocked at the evaluate gate) and append, through the trail API
-with the same fixed clock: a run awaiting a risk officer's approval, a monitor run whose live
-batch drifted, and a signed registry entry for the passing run's model. :func:`add_hostile_run`
-adds a run whose every string is markup, :func:`tamper` edits a recorded payload the way an
-attacker with file access would.
+with the same fixed clock: the passing run's deployment, a run awaiting a risk officer's
+approval, and a monitor run whose live batch drifted; then they add a signed registry entry for
+the passing run's model. :func:`add_hostile_run` adds a run whose every string is markup,
+:func:`tamper` edits a recorded payload the way an attacker with file access would.
 """
 
 from __future__ import annotations
@@ -88,9 +88,10 @@ def _drift_finding() -> dict[str, Any]:
     columns = [dict(c) for c in D.DRIFT["columns"]]
     for c in columns[:3]:
         c.update(statistic=0.31, drifted=True)
-    evidence = {**D.DRIFT, "columns": columns, "drifted_share": 3 / 12, "dataset_drift": True}
+    share = sum(c["drifted"] for c in columns) / len(columns)  # the three above and native-country
+    evidence = {**D.DRIFT, "columns": columns, "drifted_share": share, "dataset_drift": True}
     return Finding(rule_id="live-drift", check="drift.dataset", stage="monitor", severity=Severity.HIGH,
-                   status=Status.FAILED, message="3 of 12 columns drifted (share 0.25 >= 0.2)", observed=0.25,
+                   status=Status.FAILED, message=f"4 of 12 columns drifted (share {share:.4g} >= 0.2)", observed=share,
                    threshold=0.2, evidence=evidence, maps_to=["eu-ai-act:art-72"]).to_dict()
 
 
@@ -104,6 +105,13 @@ def _monitor_run(trail, clock: Clock) -> None:
     run.event("drift.checked", {"model": model, "batch": batch, "numbers": {"rows": 5000}, "decision": "block",
                                 "evidence_blob": blob})
     run.gate("monitor", [finding])
+
+
+def _deployed(trail, clock: Clock) -> None:
+    """The passing run's model goes live (the synthetic run stops at its registration)."""
+    clock.now = START + dt.timedelta(hours=2)
+    _Writer(trail, clock, PASSED_RUN, actor="alice").event("model.deployed", {
+        "name": "adult-income", "version": "3", "target": "registry", "path": "registry/adult-income/3"})
 
 
 def _register(root: Path) -> Path:
@@ -126,6 +134,7 @@ def build(root: Path) -> Path:
     build_workspace(root)
     clock = Clock(START)
     with fixed_clock(clock), open_trail(root) as trail:
+        _deployed(trail, clock)
         _awaiting_run(trail, clock)
         _monitor_run(trail, clock)
         trail.checkpoint()

@@ -81,12 +81,12 @@ class _Run:
                           subjects=subjects or {})
 
     def stage(self, stage: str, metrics: dict, artifacts: dict, evidence: dict, after: float,
-              status: str = "completed") -> None:
+              status: str = "completed", **extra: Any) -> None:
         blob = json.dumps({"stage": stage, "run_id": self.run_id, **evidence}, sort_keys=True,
                           separators=(",", ":")).encode()
         digest = self.trail.put_blob(blob)
         self.event("stage.completed", {"stage": stage, "status": status, "metrics": metrics,
-                                       "artifacts": artifacts, "evidence_blob": digest}, after,
+                                       "artifacts": artifacts, "evidence_blob": digest, **extra}, after,
                    subjects={name: a["sha256"] for name, a in artifacts.items()})
 
     def gate(self, stage: str, findings: list[dict], subject: str | None = None, binding: bool = True) -> None:
@@ -105,11 +105,14 @@ def _started(run: _Run) -> None:
 
 
 def _ingest_and_train(run: _Run) -> None:
-    run.stage("ingest", {"rows_train": 32561, "rows_test": 16281, "columns": 14}, D.DATA_ARTIFACTS,
-              {"profile": D.PROFILE, "drift": D.DRIFT}, after=3.2)
+    # As the pipeline records them: no drift table in the ingest blob (the drift rule's evidence
+    # carries it), the privacy record both in the train payload and in its blob.
+    run.stage("ingest", {"train_rows": 32561, "test_rows": 16281, "features": 13, "train_positive_rate": 0.2408},
+              D.DATA_ARTIFACTS, {"datasets": D.DATASETS, "profile": D.PROFILE, "lineage": {**D.LINEAGE, "model": None}},
+              after=3.2)
     run.gate("ingest", D.ingest_findings())
-    run.stage("train", {"epochs": 5, "train_accuracy": 0.8254, "epsilon": D.PRIVACY["epsilon"]},
-              D.MODEL_ARTIFACTS, {"privacy": D.PRIVACY, "lineage": D.LINEAGE}, after=241.7)
+    run.stage("train", {"epochs": 5, "train_accuracy": 0.8254, "dp": True, "epsilon": D.PRIVACY["epsilon"]},
+              D.MODEL_ARTIFACTS, {"privacy": D.PRIVACY, "lineage": D.LINEAGE}, after=241.7, privacy=D.PRIVACY)
     run.gate("train", D.train_findings())
 
 
@@ -117,7 +120,8 @@ def _passed_run(trail, clock: Clock, heavy: bool = False) -> None:
     run = _Run(trail, clock, PASSED_RUN)
     _started(run)
     _ingest_and_train(run)
-    run.stage("evaluate", D.EVAL_METRICS, {}, {"fairness": {"sex": D.fairness_evidence("sex", D.SEX_OK)}}, after=4.1)
+    run.stage("evaluate", D.EVAL_METRICS, D.PREDICTION_ARTIFACTS,
+              {"metrics": D.EVAL_METRICS, "fairness": {"sex": D.fairness_evidence("sex", D.SEX_OK)}}, after=4.1)
     run.gate("evaluate", D.evaluate_findings(passing=True) + (D.heavy_evaluate_findings() if heavy else []))
     w = D.POLICY["waivers"][0]
     run.event("waiver.applied", {"rule": w["rule"], "stage": "evaluate", "subject": None, "reason": w["reason"],
@@ -149,7 +153,8 @@ def _blocked_run(trail, clock: Clock) -> None:
     run = _Run(trail, clock, BLOCKED_RUN, actor="bob")
     _started(run)
     _ingest_and_train(run)
-    run.stage("evaluate", D.EVAL_METRICS, {}, {"fairness": {"sex": D.fairness_evidence("sex", D.SEX_GAP)}}, after=4.0)
+    run.stage("evaluate", D.EVAL_METRICS, D.PREDICTION_ARTIFACTS,
+              {"metrics": D.EVAL_METRICS, "fairness": {"sex": D.fairness_evidence("sex", D.SEX_GAP)}}, after=4.0)
     findings = D.evaluate_findings(passing=False)
     run.gate("evaluate", findings)
     reasons = [f"{f['rule_id']} ({f['check']}): {f['message']}" for f in findings if f["status"] == "failed"]

@@ -88,12 +88,22 @@ POLICY: dict[str, Any] = {
 }
 RULES = {r["id"]: r for r in POLICY["rules"]}
 
-DATA_ARTIFACTS = {"train": {"sha256": _h("adult.data"), "path": "data/adult.data.csv.gz"},
-                  "test": {"sha256": _h("adult.test"), "path": "data/adult.test.csv.gz"}}
-MODEL_ARTIFACTS = {"model": {"sha256": _h("model.keras"), "path": "runs/model.keras", "size_bytes": 61440}}
-VARIANT_ARTIFACTS = {"int8": {"sha256": _h("int8.tflite"), "path": "runs/int8.tflite", "size_bytes": 17408},
-                     "dynamic_range": {"sha256": _h("dr.tflite"), "path": "runs/dr.tflite", "size_bytes": 18944}}
-LINEAGE = {"datasets": {k: v["sha256"] for k, v in DATA_ARTIFACTS.items()}, "model": MODEL_ARTIFACTS["model"]["sha256"]}
+def _artifact(kind: str, name: str, path: str, size: int) -> dict[str, Any]:
+    return {"kind": kind, "name": name, "sha256": _h(path), "path": path, "size_bytes": size}
+
+
+DATA_ARTIFACTS = {"train": _artifact("dataset", "train", "data/train.parquet", 412_331),
+                  "test": _artifact("dataset", "test", "data/test.parquet", 208_944)}
+SOURCE_HASHES = {"train": _h("adult.data.csv.gz"), "test": _h("adult.test.csv.gz")}
+COLUMNS = ["age", "workclass", "education", "education-num", "marital-status", "occupation", "relationship",
+           "race", "sex", "capital-gain", "capital-loss", "hours-per-week", "native-country", "income"]
+DATASETS = {name: {"rows": rows, "columns": COLUMNS, "source_sha256": SOURCE_HASHES[name],
+                   "content_sha256": DATA_ARTIFACTS[name]["sha256"]} for name, rows in (("train", 32561), ("test", 16281))}
+MODEL_ARTIFACTS = {"model": _artifact("model", "model", "model/model.keras", 61440)}
+PREDICTION_ARTIFACTS = {"predictions": _artifact("predictions", "keras", "predictions/keras.parquet", 98_304)}
+VARIANT_ARTIFACTS = {"int8": _artifact("litert", "int8", "litert/int8.tflite", 17408),
+                     "dynamic_range": _artifact("litert", "dynamic_range", "litert/dynamic_range.tflite", 18944)}
+LINEAGE = {"datasets": SOURCE_HASHES, "model": MODEL_ARTIFACTS["model"]["sha256"]}
 
 PRIVACY = {"dp": True, "epsilon": 1.1819207419865143, "epsilon_pld": 0.9349443596677149, "delta": 1e-05,
            "noise_multiplier": 1.1, "l2_norm_clip": 1.0, "sampling_rate": 0.007862166395380977, "steps": 636,

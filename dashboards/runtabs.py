@@ -1,0 +1,190 @@
+"""The tabs of the Run page, one function each, drawing a :class:`~dashboards.runview.RunView`.
+
+Recorded text reaches Markdown only through :func:`dashboards.state.md`; tables, JSON and charts
+show it as data.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from dashboards import runview
+from dashboards.runview import RunView
+from dashboards.state import md
+
+STATUS_ORDER = ["failed", "error", "warning", "waived", "passed", "skipped"]
+
+
+def timeline_tab(view: RunView) -> None:
+    """Stages as spans in time, then every event of the run."""
+    spans = runview.stage_spans(view.timeline)
+    if not spans.empty:
+        chart = alt.Chart(spans).mark_bar().encode(
+            x=alt.X("start:T", title="time (UTC)"), x2="end:T", y=alt.Y("stage:N", sort=None, title=None),
+            color=alt.Color("status:N", legend=None), tooltip=["stage", "status", "seconds"])
+        st.altair_chart(chart, width="stretch")
+    st.dataframe(view.timeline, hide_index=True, width="stretch", column_config={
+        "time": st.column_config.DatetimeColumn("time", format="YYYY-MM-DD HH:mm:ss"),
+        "elapsed_s": st.column_config.NumberColumn("elapsed (s)", format="%.1f"),
+        "took_s": st.column_config.NumberColumn("since previous (s)", format="%.1f")})
+
+
+def gates_tab(view: RunView) -> None:
+    """Every gate decision; gates of LiteRT variants that are not deployed do not bind."""
+    if view.gates.empty:
+        st.info("No gate has decided in this run.")
+        return
+    st.dataframe(view.gates, hide_index=True, width="stretch")
+
+
+def findings_tab(view: RunView) -> None:
+    """Findings with filters, and the evidence of the one selected."""
+    frame = view.findings_frame()
+    if frame.empty:
+        st.info("No findings recorded for this run.")
+        return
+    c = st.columns(4)
+    statuses = c[0].multiselect("Status", _ordered(frame["status"]), key="f_status")
+    stages = c[1].multiselect("Stage", sorted(frame["stage"].dropna().unique()), key="f_stage")
+    severities = c[2].multiselect("Severity", sorted(frame["severity"].dropna().unique()), key="f_severity")
+    text = c[3].text_input("Search rule, check, subject or message", key="f_text").strip().lower()
+    keep = pd.Series(True, index=frame.index)
+    for column, chosen in (("status", statuses), ("stage", stages), ("severity", severities)):
+        if chosen:
+            keep &= frame[column].isin(chosen)
+    if text:
+        haystack = frame[["rule_id", "check", "subject", "message"]].fillna("").agg(" ".join, axis=1)
+        keep &= haystack.str.lower().str.contains(text, regex=False)
+    shown = frame[keep]
+    st.caption(f"{len(shown)} of {len(frame)} findings")
+    st.dataframe(shown, hide_index=True, width="stretch")
+    if not shown.empty:
+        _evidence(view, list(shown.index))
+
+
+def _evidence(view: RunView, indexes: list[int]) -> None:
+    def label(i: int) -> str:
+        f = view.findings[i]
+        subject = f" ({f.get('subject')})" if f.get("subject") else ""
+        return f"{f.get('stage')}{subject} · {f.get('rule_id')} · {f.get('status')}"
+
+    # Open on the first blocking finding: the one a reviewer of a blocked run came to see.
+    blocking = [i for i in indexes if view.findings[i].get("status") in ("failed", "error")]
+    pick = st.selectbox("Evidence of finding", indexes, index=indexes.index(blocking[0]) if blocking else 0,
+                        format_func=label, key="f_pick")
+    finding = view.findings[pick]
+    st.text(str(finding.get("message") or ""))
+    table = runview.group_table(finding)
+    if table is None:
+        table = runview.drift_table(finding.get("evidence"))
+    if table is not None:
+        st.dataframe(table, hide_index=True, width="stretch")
+    st.json(finding.get("evidence") or {}, expanded=table is None)
+
+
+def fairness_tab(view: RunView) -> None:
+    """Per-group rates of every fairness finding, charted and tabled."""
+    shown = 0
+    for f in view.findings:
+        table = runview.group_table(f)
+        if table is None:
+            continue
+        shown += 1
+        subject = f" on {f['subject']}" if f.get("subject") else ""
+        st.markdown(f"**{md(f.get('rule_id'))}** ({md(f.get('check'))}) at {md(f.get('stage'))}{md(subject)}: "
+                    f"**{md(f.get('status'))}**, observed {md(_fmt(f.get('observed')))} against "
+                    f"{md(_fmt(f.get('threshold')))}")
+        rates = [c for c in ("selection_rate", "tpr", "fpr") if c in table and table[c].notna().any()]
+        long = table.melt(id_vars="group", value_vars=rates, var_name="rate", value_name="value")
+        st.altair_chart(alt.Chart(long).mark_bar().encode(
+            x=alt.X("group:N", title=None), xOffset="rate:N", y=alt.Y("value:Q", title="rate"),
+            color="rate:N", tooltip=["group", "rate", "value"]), width="stretch")
+        st.dataframe(table, hide_index=True, width="stretch")
+    if not shown:
+        st.info("No fairness findings in this run.")
+
+
+def privacy_tab(view: RunView) -> None:
+    """The privacy budget spent against the policy's limit."""
+    record = (view.privacy or {}).get("record") or {}
+    if not record.get("dp"):
+        st.info("This run did not train with differential privacy.")
+        if view.privacy:
+            st.text(str(view.privacy.get("statement") or ""))
+        return
+    epsilon, limit = record.get("epsilon"), view.epsilon_limit
+    c = st.columns(4)
+    c[0].metric("ε spent", _fmt(epsilon))
+    c[1].metric("δ", _fmt(record.get("delta")))
+    c[2].metric("Noise multiplier", _fmt(record.get("noise_multiplier")))
+    c[3].metric("ε limit (policy)", _fmt(limit) if limit is not None else "none")
+    if isinstance(epsilon, (int, float)) and limit:
+        share = float(epsilon) / limit
+        st.progress(min(1.0, share), text=f"{100 * share:.0f}% of the policy's privacy budget spent")
+        bars = pd.DataFrame({"budget": ["ε spent", "ε limit"], "epsilon": [float(epsilon), float(limit)]})
+        st.altair_chart(alt.Chart(bars).mark_bar().encode(x="epsilon:Q", y=alt.Y("budget:N", sort=None, title=None),
+                                                          color=alt.Color("budget:N", legend=None)), width="stretch")
+    st.text(str(view.privacy.get("statement") or ""))
+    st.json(record, expanded=False)
+
+
+def variants_tab(view: RunView) -> None:
+    """The parent model beside each LiteRT variant: size, latency, accuracy, group gaps, gate."""
+    if not view.optimization:
+        st.info("No LiteRT variants recorded for this run.")
+        return
+    table = runview.variants_frame(view.optimization)
+    st.dataframe(table, hide_index=True, width="stretch", column_config={
+        "size_ratio": st.column_config.NumberColumn("size ratio", format="%.3f"),
+        "accuracy_change": st.column_config.NumberColumn("accuracy change", format="%+.4f")})
+    c1, c2 = st.columns(2)
+    c1.caption("Accuracy")
+    c1.bar_chart(table.set_index("model")[["accuracy"]], horizontal=True)
+    c2.caption("Size (bytes)")
+    c2.bar_chart(table.set_index("model")[["size_bytes"]], horizontal=True)
+
+
+def drift_tab(view: RunView) -> None:
+    """Per-column drift statistics against their thresholds."""
+    if not view.drift:
+        st.info("No drift report in this run.")
+        return
+    for report in view.drift:
+        status = f": **{md(report['status'])}**" if report["status"] else ""
+        share = f", {md(_fmt(report['share']))} of columns drifted" if report["share"] is not None else ""
+        st.markdown(f"{md(report['title'])}{status}{share}")
+        table = report["table"]
+        if {"column", "statistic"} <= set(table.columns):
+            st.altair_chart(alt.Chart(table).mark_bar().encode(
+                x=alt.X("statistic:Q"), y=alt.Y("column:N", sort="-x", title=None),
+                color=alt.Color("drifted:N", scale=alt.Scale(domain=[False, True], range=["#4c78a8", "#e45756"])),
+                tooltip=[c for c in ("column", "method", "statistic", "threshold", "drifted") if c in table]),
+                width="stretch")
+        st.dataframe(table, hide_index=True, width="stretch")
+
+
+def oversight_tab(view: RunView) -> None:
+    """Human approvals and waivers recorded for the run."""
+    st.caption("Approvals")
+    if view.approvals:
+        st.dataframe(pd.DataFrame(view.approvals), hide_index=True, width="stretch")
+    else:
+        st.text("No approval recorded.")
+    st.caption("Waivers applied")
+    if view.waivers:
+        st.dataframe(pd.DataFrame(view.waivers), hide_index=True, width="stretch")
+    else:
+        st.text("No waiver applied.")
+
+
+def _ordered(values: pd.Series) -> list[str]:
+    present = set(values.dropna())
+    return [s for s in STATUS_ORDER if s in present] + sorted(present - set(STATUS_ORDER))
+
+
+def _fmt(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return "" if value is None else str(value)

@@ -1,0 +1,115 @@
+"""The dashboard shows recorded strings as text, never as markup; reads without writing; binds locally."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+import pytest
+
+from dashboards.state import md
+from rai.cli import main
+from rai.commands.dashboard import streamlit_command
+
+from .conftest import plain
+from .workspaces import HOSTILE, HOSTILE_LINK, HOSTILE_RUN
+
+# Elements whose text Streamlit renders as Markdown.
+MARKDOWN_ELEMENTS = ("title", "header", "subheader", "markdown", "caption", "success", "error", "warning", "info")
+DASHBOARDS = Path(__file__).resolve().parents[2] / "dashboards"
+
+
+@pytest.mark.parametrize("text, shown", [
+    (HOSTILE, r"\<script\>alert\(1\)\<\/script\>"),
+    (HOSTILE_LINK, r"\[click me\]\(javascript\:alert\(1\)\)"),
+    ("**bold** _it_ `code` $x$ :red[x] #h", r"\*\*bold\*\* \_it\_ \`code\` \$x\$ \:red\[x\] \#h"),
+    ("line one\n# heading\n\n- item", r"line one \# heading \- item"),
+])
+def test_md_escapes_every_markup_character(text, shown):
+    assert md(text) == shown
+    assert plain(md(text)) == " ".join(text.split())
+
+
+def _markdown_sources(at) -> list[str]:
+    return [e.value for name in MARKDOWN_ELEMENTS for e in getattr(at, name)]
+
+
+def _assert_no_live_markup(at) -> None:
+    for source in _markdown_sources(at):
+        unescaped = re.sub(r"\\.", "", source)  # what is left once escaped characters are removed
+        assert not re.search(r"[<>\[\]()*`]", unescaped.replace("(s)", "")), source
+
+
+@pytest.mark.parametrize("page, query", [
+    ("overview", {}), ("run", {"run": HOSTILE_RUN}), ("trail", {}), ("policies", {}), ("approvals", {}),
+    ("reports", {}), ("models", {}),
+])
+def test_hostile_strings_are_rendered_escaped_on_every_page(open_page, hostile, page, query):
+    at = open_page(page, hostile, **query)
+    _assert_no_live_markup(at)
+
+
+def test_hostile_run_is_shown_as_typed(open_page, hostile):
+    at = open_page("run", hostile, run=HOSTILE_RUN)
+    assert plain(at.header[0].value).endswith(HOSTILE_RUN)
+    assert f"model model {HOSTILE}" in plain(at.caption[0].value)
+    assert HOSTILE_LINK in plain(at.caption[0].value)
+    assert at.text[0].value == f"• **bold** {HOSTILE_LINK} {HOSTILE}"  # st.text: never Markdown
+    assert HOSTILE in at.tabs[0].dataframe[0].value["message"].iloc[0]
+    runs = open_page("overview", hostile).dataframe[0].value
+    assert runs.loc[runs["run_id"] == HOSTILE_RUN, "open"].item() == "run?run=20250301T130000Z-%3Cb%3Ex%3C%2Fb%3E"
+
+
+def test_hostile_approval_comment_is_recorded_verbatim_and_shown_escaped(open_page, hostile):
+    at = open_page("approvals", hostile)
+    at.selectbox[0].set_value(HOSTILE_RUN).run()
+    at.selectbox[1].set_value(f"role {HOSTILE}")
+    at.text_input[0].set_value(HOSTILE_LINK)
+    at.text_area[0].set_value(HOSTILE)
+    at.button[0].click().run()
+    _assert_no_live_markup(at)
+    assert HOSTILE_LINK in plain(at.success[0].value)
+
+
+def test_no_page_allows_raw_html():
+    for path in DASHBOARDS.rglob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        for forbidden in ("unsafe_allow_html", "st.html", "components.v1", "st.components"):
+            assert forbidden not in source, f"{path.name} uses {forbidden}"
+
+
+def _fingerprint(ws: Path) -> dict[str, str]:
+    return {str(p.relative_to(ws)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(ws.rglob("*")) if p.is_file() and not p.name.endswith(("-wal", "-shm"))}
+
+
+def test_browsing_every_page_leaves_the_workspace_untouched(open_page, workspace):
+    before = _fingerprint(workspace)
+    for page in ("overview", "run", "trail", "policies", "models", "reports", "approvals"):
+        open_page(page, workspace)
+    at = open_page("trail", workspace)
+    at.button[0].click().run()  # an inclusion proof reads only
+    assert _fingerprint(workspace) == before
+
+
+def test_a_workspace_without_trail_is_explained_not_created(open_page, tmp_path):
+    at = open_page("overview", tmp_path)
+    assert "No audit trail in the workspace" in at.info[0].value
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_dashboard_command_binds_locally_without_telemetry_and_with_xsrf():
+    argv = streamlit_command(8600, "127.0.0.1")
+    flags = dict(zip(argv[5::2], argv[6::2]))
+    assert argv[1:4] == ["-m", "streamlit", "run"] and argv[4].endswith("app.py")
+    assert flags["--server.address"] == "127.0.0.1" and flags["--server.port"] == "8600"
+    assert flags["--server.enableXsrfProtection"] == "true"
+    assert flags["--browser.gatherUsageStats"] == "false"
+    assert flags["--client.showErrorDetails"] == "type"
+
+
+def test_dashboard_command_refuses_a_missing_workspace(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["dashboard", "--workspace", str(tmp_path / "nope")])
+    assert exit_.value.code == 2 and "no workspace here" in capsys.readouterr().err
