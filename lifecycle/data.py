@@ -79,7 +79,7 @@ def load_dataset(spec: DataSpec, base_dir: Path) -> Dataset:
         test = _prepare(_read(test_path, spec), test_path, spec, columns)
         hashes["test"] = _file_sha256(test_path)
     else:
-        train, test = _split(train, spec)
+        train, test = _split(train, train_path, spec)
     numeric, categorical = columns["numeric"], columns["categorical"]
     return Dataset(
         train=train,
@@ -206,12 +206,18 @@ def _code_labels(labels: pd.Series, path: Path, spec: DataSpec) -> pd.Series:
     return coded.astype("int64")
 
 
-def _split(frame: pd.DataFrame, spec: DataSpec) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _split(frame: pd.DataFrame, path: Path, spec: DataSpec) -> tuple[pd.DataFrame, pd.DataFrame]:
     from sklearn.model_selection import train_test_split
 
-    train, test = train_test_split(
-        frame, test_size=spec.test_fraction, stratify=frame[spec.target], random_state=spec.seed
-    )
+    try:
+        train, test = train_test_split(
+            frame, test_size=spec.test_fraction, stratify=frame[spec.target], random_state=spec.seed
+        )
+    except ValueError:  # a class too small to appear on both sides
+        raise UserError(
+            f"{path}: {len(frame)} rows are too few to split off a test_fraction of {spec.test_fraction} "
+            "with both classes on each side; give data.test or more rows"
+        ) from None
     return train.reset_index(drop=True), test.reset_index(drop=True)
 
 

@@ -45,7 +45,7 @@ def representative_rows(features: np.ndarray, samples: int, seed: int) -> np.nda
     return np.asarray(features[rng.choice(len(features), size=take, replace=False)], dtype=np.float32)
 
 
-def convert(model: Any, mode: str, representative: np.ndarray | None = None) -> bytes:
+def convert(model: Any, mode: str, representative: np.ndarray | None = None, per_channel: bool = False) -> bytes:
     """Convert the core of ``model`` to a LiteRT flatbuffer.
 
     Parameters
@@ -53,6 +53,11 @@ def convert(model: Any, mode: str, representative: np.ndarray | None = None) -> 
     model : a model from :func:`lifecycle.model.build_model` (its core is converted) or a core
     mode : one of :data:`MODES`
     representative : encoded training rows (see :func:`representative_rows`); required for int8
+    per_channel : quantize Dense weights with one scale per output unit instead of one per
+        tensor. Off by default: each per-channel scale costs a float32 scale and an int64 zero
+        point for the weights *and* the biases, about a fifth of a small MLP's int8 flatbuffer
+        (Adult, 64-32 units: 2.7x smaller than float32 per channel, 3.2x per tensor), and on
+        Adult per-tensor scales changed test accuracy by less than 0.1 points.
 
     Returns
     -------
@@ -68,6 +73,8 @@ def convert(model: Any, mode: str, representative: np.ndarray | None = None) -> 
     converter = tf.lite.TFLiteConverter.from_keras_model(core)
     if mode != "float32":
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        # TF 2.21 only exposes this switch as an "experimental" attribute of the converter.
+        converter._experimental_disable_per_channel_quantization_for_dense_layers = not per_channel
     if mode == "float16":
         converter.target_spec.supported_types = [tf.float16]
     if mode == "int8":

@@ -49,6 +49,6 @@ if view.reasons:
 tabs = st.tabs(["Findings", "Timeline", "Gates", "Fairness", "Privacy", "LiteRT variants", "Drift",
                 "Approvals & waivers"])
 for tab, draw in zip(tabs, [runtabs.findings_tab, runtabs.timeline_tab, runtabs.gates_tab, runtabs.fairness_tab,
-                            runtabs.privacy_tab, runtabs.variants_tab, runtabs.drift_tab, runtabs.oversight_tab]):
+                            runtabs.privacy_tab, runtabs.variants_tab, runtabs.drift_tab, runtabs.oversight_tab], strict=True):
     with tab:
         draw(view)

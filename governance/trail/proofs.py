@@ -77,7 +77,9 @@ def check_proof(proof: Any, checkpoint: Checkpoint, key_id: str | None = None) -
         failures.append("the proof's seq or tree size disagree with its entry or the checkpoint")
     if entry_hash(row.seq, row.prev_hash, row.body) != row.entry_hash:
         failures.append("the entry's content does not match its entry hash")
+    if not isinstance(event, dict) or not {"kind", "time", "actor", "run_id"} <= set(event):
+        failures.append("the entry's body is not a recorded event")
+        event = {}
     if not verify_inclusion(seq - 1, checkpoint.tree_size, leaf, path, bytes.fromhex(checkpoint.root_hash)):
         failures.append("the audit path does not lead to the checkpoint's Merkle root")
-    proven = {"seq": row.seq, **event} if isinstance(event, dict) else None
-    return failures, proven
+    return failures, ({"seq": row.seq, **event} if not failures else None)

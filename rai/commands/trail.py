@@ -118,8 +118,8 @@ def check_proof(proof_file: Path, checkpoint_path: Path, key_id: str | None, as_
         proof = json.loads(proof_file.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise UserError(f"{proof_file}: not a JSON inclusion proof ({err})") from None
-    failures, event = check(proof, Checkpoint.load(checkpoint_path), key_id)
     cp = Checkpoint.load(checkpoint_path)
+    failures, event = check(proof, cp, key_id)
     if as_json:
         _emit({"ok": not failures, "failures": failures, "event": event, "key_id": cp.key_id,
                "tree_size": cp.tree_size})

@@ -18,12 +18,13 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+from report import synthetic_data as D
+from report.synthetic import BLOCKED_RUN, PASSED_RUN, START, Clock, build_workspace, fake_hash, fixed_clock
+
 from governance.findings import Finding, Severity, Status
 from governance.manifest import MANIFEST, SCHEMA, sign_body
 from governance.trail import open_trail
 from governance.trail.signing import load_signer
-from report import synthetic_data as D
-from report.synthetic import BLOCKED_RUN, PASSED_RUN, START, Clock, build_workspace, fake_hash, fixed_clock
 
 __all__ = ["AWAITING_RUN", "BLOCKED_RUN", "HOSTILE", "HOSTILE_RUN", "MONITOR_RUN", "PASSED_RUN",
            "add_hostile_run", "build", "tamper"]

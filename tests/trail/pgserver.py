@@ -24,8 +24,12 @@ BIN_ENV = "RAI_TEST_PG_BIN"  # optional: a directory holding initdb and pg_ctl
 
 
 def find_bin_dir() -> Path | None:
-    """Directory with ``initdb`` and ``pg_ctl``: $RAI_TEST_PG_BIN, Debian's layout, or PATH."""
-    candidates = [os.environ.get(BIN_ENV, "")]
+    """Directory with ``initdb`` and ``pg_ctl``: $RAI_TEST_PG_BIN (only it, when set), Debian's
+    layout, or PATH."""
+    if os.environ.get(BIN_ENV):
+        given = Path(os.environ[BIN_ENV])
+        return given if (given / "initdb").is_file() and (given / "pg_ctl").is_file() else None
+    candidates = []
     debian = glob.glob("/usr/lib/postgresql/*/bin")
     candidates += sorted(debian, key=lambda d: int(Path(d).parent.name) if Path(d).parent.name.isdigit() else 0,
                          reverse=True)
@@ -87,7 +91,8 @@ def _server_user() -> str:
 @contextmanager
 def running_server(bin_dir: Path):
     """Start a server; yield a :class:`PgServer`; stop it and remove its files."""
-    base = Path(tempfile.mkdtemp(prefix="rai-pg-"))
+    # /tmp: short enough for a Unix socket path, and reachable by the server's user when we are root.
+    base = Path(tempfile.mkdtemp(prefix="rai-pg-", dir="/tmp" if os.path.isdir("/tmp") else None))
     if os.geteuid() == 0:
         entry = pwd.getpwnam(_server_user())
         os.chown(base, entry.pw_uid, entry.pw_gid)
