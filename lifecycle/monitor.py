@@ -29,6 +29,7 @@ import pandas as pd
 from governance.engine import evaluate as evaluate_gate
 from governance.errors import UserError
 from governance.evidence import Evidence, Predictions
+from governance.findings import jsonable
 from governance.io import file_sha256, missing_column_message
 from governance.policy.loader import load_policy
 from governance.policy.schema import Policy
@@ -84,7 +85,7 @@ def monitor_batch(batch: str | Path, *, name: str, version: int | None = None, r
     summary = {"run_id": recorder.run_id, "decision": decision, "model": model, "batch": batch_info,
                "numbers": numbers, "reasons": reasons(result.findings),
                "findings": [finding_brief(f) for f in result.findings], "policy": {"name": policy.policy, "sha256": policy.sha256}}
-    return MonitorResult(recorder.run_id, decision, summary)
+    return MonitorResult(recorder.run_id, decision, jsonable(summary))
 
 
 def _policy(served: ServedModel, policy_path: str | Path | None) -> Policy:
@@ -154,7 +155,26 @@ def _evidence(served: ServedModel, frame: pd.DataFrame, labels: np.ndarray | Non
     metadata = {"owner": (card.get("model_details") or {}).get("owner"),
                 "intended_use": (card.get("intended_use") or {}).get("primary"),
                 "limitations": card.get("caveats_and_recommendations")}
+    numbers["drift"] = _drift_summary(reference[features], frame[features], reference_scores, current_scores)
+    dataset = frame.assign(**{schema["target"]: labels}) if labels is not None else frame
     evidence = Evidence(reference=reference[features], current=frame[features], prediction_reference=reference_scores,
                         prediction_current=current_scores, predictions=predictions, metadata=metadata,
-                        lineage=body.get("lineage"))
+                        lineage=body.get("lineage"), dataset=dataset, target=schema["target"] if labels is not None else None)
     return evidence, numbers
+
+
+def _drift_summary(reference: pd.DataFrame, current: pd.DataFrame, ref_scores: pd.Series,
+                   cur_scores: pd.Series) -> dict[str, Any]:
+    """Descriptive drift of the batch (evidently's default methods), recorded whatever the rules say."""
+    from governance.metrics.drift import drift_report, prediction_drift
+
+    out: dict[str, Any] = {}
+    try:
+        report = drift_report(reference, current).to_dict()
+        keep = ("column", "method", "statistic", "threshold", "drifted")
+        out["data"] = {"drifted_share": report["drifted_share"], "n_drifted": report["n_drifted"],
+                       "columns": [{k: row.get(k) for k in keep} for row in report["columns"]]}
+        out["prediction"] = prediction_drift(ref_scores, cur_scores)
+    except UserError as err:  # nothing comparable: say so rather than fail the monitor run
+        out["error"] = str(err)
+    return out

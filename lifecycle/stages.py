@@ -54,11 +54,23 @@ def ingest(run: Any) -> StageOutput:
         for name, frame in (("train", ds.train), ("test", ds.test))
     }
     blob = {"datasets": datasets, "profile": ds.profile, "lineage": run.lineage,
+            "drift": descriptive_drift(ds.train[ds.features], ds.test[ds.features]),
             "features": {"numeric": ds.numeric_features, "categorical": ds.categorical_features,
                          "sensitive": ds.sensitive_features, "target": ds.target}}
     evidence = Evidence(dataset=ds.train, target=ds.target, reference=ds.train[ds.features],
                         current=ds.test[ds.features], metadata=run.metadata(), lineage=dict(run.lineage))
     return StageOutput(evidence, metrics, artifacts, blob)
+
+
+def descriptive_drift(reference: Any, current: Any) -> dict[str, Any] | None:
+    """Per-column drift table (evidently's default methods), recorded whatever the policy checks."""
+    from governance.errors import UserError
+    from governance.metrics.drift import drift_report
+
+    try:
+        return drift_report(reference, current).to_dict()
+    except UserError:  # e.g. no comparable column: the drift *rules* report that, if any
+        return None
 
 
 def train(run: Any) -> StageOutput:

@@ -48,6 +48,11 @@ def _print(summary: dict) -> None:
                f"{summary['decision']}")
     mean = numbers["mean_score"]
     click.echo(f"  mean score {mean['reference']:.4f} (reference) -> {mean['current']:.4f} (batch)")
+    data = (numbers.get("drift") or {}).get("data")
+    if data:
+        drifted = [c["column"] for c in data["columns"] if c["drifted"]]
+        click.echo(f"  data drift: {data['n_drifted']} of {len(data['columns'])} columns"
+                   + (f" ({', '.join(drifted)})" if drifted else ""))
     for f in summary["findings"]:
         click.echo(f"  {f['status']:<8} {f['rule_id']}: {f['message']}")
     if not summary["findings"]:

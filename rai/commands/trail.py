@@ -1,9 +1,7 @@
 """``rai trail``: verify, checkpoint, prove, check proofs, show, export, rotate the key.
 
 Exit codes: 0 fine, 1 the trail (or a proof) does not verify, 2 anything else (a usage
-mistake, an unreachable database). Exits go
-through ``sys.exit`` because the top-level runner uses click's non-standalone mode, where
-``ctx.exit(1)`` would only be returned, not honoured.
+mistake, an unreachable database).
 """
 
 from __future__ import annotations

@@ -142,7 +142,7 @@ def test_serve_refuses_a_tampered_registered_model(passed_run, tmp_path):
         load_served(registry, "adult-small", None, KeyRing(project / "ws" / "keys").trusted())
 
 
-def test_monitor_checks_a_batch_and_records_it(passed_run, rai):
+def test_monitor_checks_batches_and_records_them(passed_run, rai):
     project, _, summary, _ = passed_run
     monitor_rules = """
   - id: live-accuracy
@@ -150,17 +150,36 @@ def test_monitor_checks_a_batch_and_records_it(passed_run, rai):
     stage: monitor
     severity: high
     params: {metric: accuracy, min: 0.70}
+  - id: live-drift
+    check: drift.dataset
+    stage: monitor
+    severity: high
+    params: {drift_share: 0.3}
 """
     policy = _policy_with(project, monitor_rules, "monitor-policy.yaml")
+    shifted = pd.read_csv(project / "test.csv")
+    shifted["age"] += 25
+    shifted["hours-per-week"] += 30
+    shifted["capital-gain"] += 5000
+    shifted["education-num"] = 1
+    shifted.to_csv(project / "shifted.csv", index=False)
+    results = {}
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(project)
-        code, out, err = rai("monitor", "test.csv", "--model", "adult-small", "--policy", policy, "--workspace", "ws", "--json")
+        for batch in ("test.csv", "shifted.csv"):
+            code, out, err = rai("monitor", batch, "--model", "adult-small", "--policy", policy, "--workspace", "ws", "--json")
+            results[batch] = (code, json.loads(out), err)
+    code, result, err = results["test.csv"]
     assert code == 0, err
-    result = json.loads(out)
     assert result["decision"] == "passed" and result["batch"]["rows"] == 1000 and result["batch"]["labelled"]
-    assert [f["rule_id"] for f in result["findings"]] == ["live-accuracy"]
+    assert [f["rule_id"] for f in result["findings"]] == ["live-accuracy", "live-drift"]
+    assert set(result["numbers"]["drift"]) == {"data", "prediction"}
     kinds = [e.kind for e in events(project / "ws", result["run_id"])]
     assert kinds == ["drift.checked", "gate.decided"]
+    code, result, _ = results["shifted.csv"]
+    assert code == 1 and result["decision"] == "blocked"
+    assert any(reason.startswith("live-drift (drift.dataset): ") for reason in result["reasons"])
+    assert {"age", "hours-per-week"} <= {c["column"] for c in result["numbers"]["drift"]["data"]["columns"] if c["drifted"]}
 
 
 def test_an_unreachable_threshold_blocks_at_evaluate_and_nothing_is_registered(project, rai, passed_run):
