@@ -115,7 +115,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         reference, current = Path(tmp) / f"reference.{args.format}", Path(tmp) / f"current.{args.format}"
         make_data(reference, args.rows, 0.0, seed=1)
-        make_data(current, args.rows, 0.05, seed=2)
+        make_data(current, args.rows, 0.15, seed=2)
         script = Path(tmp) / "evidently_data_drift.py"
         script.write_text(EVIDENTLY_SCRIPT)
         rai = [sys.executable, "-m", "rai", "audit", "drift", "--reference", str(reference),

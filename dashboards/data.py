@@ -30,6 +30,23 @@ def runs(t, key: TrailKey) -> pd.DataFrame:
     return _run_index(key[0]).refresh(t, key)
 
 
+def run_details(t, key: TrailKey, run_ids: list[str]) -> pd.DataFrame:
+    """Model, policy and required approvals of some runs (after :func:`runs` on the same key)."""
+    return _run_index(key[0]).details(t, run_ids)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def run_ids(_t, key: TrailKey) -> list[str]:
+    """Every run id, newest first (by first event; a single indexed query, no event is decoded)."""
+    return list(reversed(_t.runs()))
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def pipeline_run_ids(_t, key: TrailKey) -> list[str]:
+    """Ids of the runs that started a pipeline, newest first."""
+    return queries.started_run_ids(_t)
+
+
 @st.cache_data(max_entries=32, show_spinner="Reading the run…")
 def run_view(_t, key: TrailKey, run_id: str) -> runview.RunView:
     """One run's view (see :func:`dashboards.runview.build_view`)."""

@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from governance.trail.approvals import approvals_for
+from governance.trail import Event
 
 RUN_STATUS_ICON = {"passed": "✅", "blocked": "⛔", "failed": "❌", "awaiting_approval": "⏳", "running": "…",
                    "recorded": "📝"}
@@ -22,7 +22,17 @@ EVENT_KINDS = ("run.started", "stage.completed", "gate.decided", "waiver.applied
                "run.resumed", "model.registered", "model.deployed", "audit.completed", "drift.checked",
                "run.finished", "key.rotated")
 LOG_COLUMNS = ["seq", "time", "kind", "run_id", "actor", "summary", "entry_hash"]
-APPROVAL_CHECK = "accountability.approvals"
+
+
+# -- one run ------------------------------------------------------------------------------
+def run_events_of_kind(trail, run_id: str, kind: str) -> list[Event]:
+    """A run's events of one kind.
+
+    Asked by run id alone, the store walks its (run id, seq) index; asked by run id *and* kind,
+    SQLite prefers the kind index and reads every event of that kind in the trail. So filter the
+    kind here, and decode only the events that match.
+    """
+    return [Event.from_row(row) for row in trail.store.rows(run_id=run_id) if row.kind == kind]
 
 
 # -- the event log --------------------------------------------------------------------------
@@ -33,6 +43,11 @@ def matching_seqs(trail, run_id: str | None, kinds: list[str] | None, since: str
     events, which matters when a filter matches tens of thousands of them.
     """
     return [row.seq for row in trail.store.rows(run_id=run_id, kinds=kinds or None, since=since)]
+
+
+def started_run_ids(trail) -> list[str]:
+    """Ids of the runs with a ``run.started`` event, newest first (bodies are not decoded)."""
+    return [row.run_id for row in trail.store.rows(kinds=["run.started"])][::-1]
 
 
 def log_page(trail, page: int, page_size: int, seqs: list[int] | None = None,
@@ -86,32 +101,39 @@ def finding_counts(findings: list[dict]) -> str:
 
 
 # -- approvals --------------------------------------------------------------------------------
-def required_approvals(trail, run_id: str) -> list[dict[str, Any]]:
-    """The roles a run's policy requires approvals from, with what has been recorded since.
+def approvals_by_run(trail, run_ids: set[str]) -> dict[str, list[dict[str, Any]]]:
+    """Recorded approvals of the given runs, read in one pass over ``approval.recorded`` events."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    if not run_ids:
+        return out
+    for ev in trail.iter_events(kind="approval.recorded"):
+        if ev.run_id in run_ids:
+            out.setdefault(ev.run_id, []).append({"role": ev.payload.get("role"), "actor": ev.actor,
+                                                  "decision": ev.payload.get("decision")})
+    return out
 
-    One row per role: ``role``, ``needed``, ``approved_by``, ``rejected_by``, ``satisfied``.
+
+def missing_approvals(needed: tuple[tuple[str, int], ...], recorded: list[dict[str, Any]]) -> list[str]:
+    """``["risk-officer (0 of 1)", "model-owner (rejected by bob)"]``: what still blocks deploy.
+
+    The same rule as the ``accountability.approvals`` check: distinct approvers per role, and a
+    rejection stands.
     """
-    started = trail.events(run_id=run_id, kind="run.started", limit=1)
-    rules = ((started[0].payload.get("policy") or {}).get("rules") or []) if started else []
-    recorded = approvals_for(trail, run_id)
-    rows = []
-    for rule in rules:
-        if rule.get("check") != APPROVAL_CHECK:
-            continue
-        params = rule.get("params") or {}
-        needed = int(params.get("min_approvals") or 1)
-        for role in params.get("roles") or []:
-            approved = sorted({a["actor"] for a in recorded if a["role"] == role and a["decision"] == "approve"})
-            rejected = sorted({a["actor"] for a in recorded if a["role"] == role and a["decision"] == "reject"})
-            rows.append({"role": role, "needed": needed, "approved_by": ", ".join(approved),
-                         "rejected_by": ", ".join(rejected), "satisfied": not rejected and len(approved) >= needed})
-    return rows
+    missing = []
+    for role, count in needed:
+        approved = {a["actor"] for a in recorded if a["role"] == role and a["decision"] == "approve"}
+        rejected = sorted({a["actor"] for a in recorded if a["role"] == role and a["decision"] == "reject"})
+        if rejected:
+            missing.append(f"{role} (rejected by {', '.join(rejected)})")
+        elif len(approved) < count:
+            missing.append(f"{role} ({len(approved)} of {count})")
+    return missing
 
 
 # -- policies ---------------------------------------------------------------------------------
 def recorded_policy(trail, run_id: str) -> dict[str, Any]:
     """The policy as a run recorded it at its start (identity, rules, waivers)."""
-    started = trail.events(run_id=run_id, kind="run.started", limit=1)
+    started = run_events_of_kind(trail, run_id, "run.started")
     return dict((started[0].payload.get("policy") or {}) if started else {})
 
 

@@ -1,11 +1,18 @@
 """The list of runs, kept up to date incrementally as the trail grows.
 
-Listing runs means reading every ``run.started`` and ``run.finished`` event, about a second
-for a trail of 100,000 events. The index reads them once, then on each page load only the
-events appended since, so a growing trail costs a page only its new events.
-It is a view, not a verdict: integrity comes from verification (:mod:`dashboards.integrity`),
-and an edit that does not append (the database's stamp changes, the head does not) makes the
-index read everything again.
+Decoding an event costs about as much as its body is long, and ``run.started`` bodies are long
+(the whole pipeline spec and policy): decoding all of them takes about a second on a trail of
+100,000 events (8,500 runs). So the index has two parts:
+
+* the *list* of runs: id, kind, time and actor of the first event (columns every store row has,
+  read without decoding), and the decision of ``run.finished``, ``drift.checked`` and
+  ``audit.completed``, whose bodies are short;
+* run *details* (model, policy, required approvals) decoded from ``run.started`` only for the
+  runs a page shows, then kept.
+
+Both read, on each page load, only the events appended since the last one. The index is a view,
+not a verdict: integrity comes from verification (:mod:`dashboards.integrity`), and an edit that
+does not append (the database changes, the head does not) makes the index read everything again.
 """
 
 from __future__ import annotations
@@ -15,12 +22,16 @@ from typing import Any
 
 import pandas as pd
 
+from dashboards.queries import run_events_of_kind
 from dashboards.state import TrailKey
 
-#: The events that create or end a run (pipeline runs, monitor batches, recorded audits).
-RUN_KINDS = ("run.started", "run.finished", "drift.checked", "audit.completed")
-COLUMNS = ["run_id", "kind", "model", "policy", "decision", "blocked_at", "started", "finished", "duration_s",
-           "actor", "events_from", "policy_sha256", "policy_source"]
+COLUMNS = ["run_id", "kind", "model", "decision", "blocked_at", "started", "finished", "duration_s", "actor",
+           "events_from"]
+DETAIL_COLUMNS = ["run_id", "model", "policy", "policy_sha256", "policy_source", "approvals_needed"]
+#: Asking details of more runs than this decodes all ``run.started`` events in one pass instead
+#: of querying run by run.
+ONE_PASS_FROM = 500
+APPROVAL_CHECK = "accountability.approvals"
 #: Gate decisions as run decisions, for monitor batches and audits.
 _GATE_TO_RUN = {"pass": "passed", "block": "blocked", None: "recorded"}
 
@@ -31,6 +42,7 @@ class RunIndex:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._runs: dict[str, dict[str, Any]] = {}
+        self._details: dict[str, dict[str, Any]] = {}
         self._key: TrailKey | None = None
         self._frame = pd.DataFrame(columns=COLUMNS)
 
@@ -40,11 +52,25 @@ class RunIndex:
             if key != self._key:
                 after = self._unchanged_prefix(trail, key)
                 if after == 0:
-                    self._runs = {}
-                for ev in trail.iter_events(kind=RUN_KINDS, after_seq=after):
-                    self._add(ev)
+                    self._runs, self._details = {}, {}
+                self._read(trail, after)
                 self._key, self._frame = key, self._build()
             return self._frame.copy()
+
+    def details(self, trail, run_ids: list[str]) -> pd.DataFrame:
+        """Model, policy and required approvals of ``run_ids`` (after :meth:`refresh`)."""
+        with self._lock:
+            missing = [r for r in run_ids if r not in self._details and self._runs.get(r, {}).get("kind") == "pipeline"]
+            if len(missing) >= ONE_PASS_FROM:
+                for ev in trail.iter_events(kind="run.started"):
+                    self._details[ev.run_id] = _details(ev)
+            else:
+                for run_id in missing:
+                    for ev in run_events_of_kind(trail, run_id, "run.started")[:1]:
+                        self._details[run_id] = _details(ev)
+            rows = [self._details.get(r) or {"run_id": r, "model": self._runs.get(r, {}).get("model") or "",
+                                             "policy": "", "approvals_needed": ()} for r in run_ids]
+        return pd.DataFrame(rows, columns=DETAIL_COLUMNS)
 
     def _unchanged_prefix(self, trail, key: TrailKey) -> int:
         """The seq up to which what was read still stands (0: read everything again)."""
@@ -55,44 +81,56 @@ class RunIndex:
             return 0
         return self._key[1]
 
-    def _add(self, ev) -> None:
-        p = ev.payload
-        if ev.kind == "audit.completed":
-            run_id = ev.run_id or f"audit #{ev.seq}"
-            self._runs[run_id] = _row(run_id, f"audit {p.get('kind') or ''}".strip(), ev,
-                                      decision=_GATE_TO_RUN.get(p.get("decision"), p.get("decision")),
-                                      policy=_policy_label(p.get("policy")), finished=ev.time)
-        elif ev.kind == "drift.checked":
-            model = p.get("model") or {}
-            self._runs[ev.run_id] = _row(ev.run_id, "monitor", ev, finished=ev.time,
+    def _read(self, trail, after: int) -> None:
+        # One kind at a time: the store then walks its (kind, seq) index instead of sorting rows.
+        for row in trail.store.rows(after_seq=after, kinds=["run.started"]):
+            self._runs[row.run_id] = _row(row.run_id, "pipeline", row.seq, row.time, row.actor, decision="running")
+        for ev in trail.iter_events(kind="run.finished", after_seq=after):
+            run = self._runs.setdefault(ev.run_id, _row(ev.run_id, "pipeline", ev.seq, ev.time, ev.actor))
+            if run["finished"] is None or ev.time >= run["finished"]:  # a resumed run finishes again
+                run.update(decision=ev.payload.get("decision"), blocked_at=ev.payload.get("blocked_at"),
+                           finished=ev.time)
+        for ev in trail.iter_events(kind="drift.checked", after_seq=after):
+            model = ev.payload.get("model") or {}
+            self._runs[ev.run_id] = _row(ev.run_id, "monitor", ev.seq, ev.time, ev.actor, finished=ev.time,
                                          model=f"{model.get('name', '')} v{model.get('version', '')}",
-                                         decision=_GATE_TO_RUN.get(p.get("decision"), p.get("decision")))
-        elif ev.kind == "run.started":
-            spec, policy = p.get("spec") or {}, p.get("policy") or {}
-            self._runs[ev.run_id] = _row(
-                ev.run_id, "pipeline", ev, decision="running", policy=_policy_label(policy),
-                model=(spec.get("deploy") or {}).get("model_name") or spec.get("name") or p.get("spec_file") or "",
-                policy_sha256=policy.get("sha256"), policy_source=policy.get("source"))
-        elif ev.kind == "run.finished":
-            row = self._runs.setdefault(ev.run_id, _row(ev.run_id, "pipeline", ev))
-            row.update(decision=p.get("decision"), blocked_at=p.get("blocked_at"), finished=ev.time)
+                                         decision=_GATE_TO_RUN.get(ev.payload.get("decision"), "recorded"))
+        for ev in trail.iter_events(kind="audit.completed", after_seq=after):
+            run_id = ev.run_id or f"audit #{ev.seq}"
+            self._runs[run_id] = _row(run_id, f"audit {ev.payload.get('kind') or ''}".strip(), ev.seq, ev.time,
+                                      ev.actor, finished=ev.time,
+                                      decision=_GATE_TO_RUN.get(ev.payload.get("decision"), "recorded"))
 
     def _build(self) -> pd.DataFrame:
         frame = pd.DataFrame(list(self._runs.values()), columns=COLUMNS)
         for column in ("started", "finished"):
             frame[column] = pd.to_datetime(frame[column], utc=True, format="ISO8601")
         frame["duration_s"] = (frame["finished"] - frame["started"]).dt.total_seconds()
-        return frame.sort_values(["started", "events_from"], ascending=False, ignore_index=True)
+        return frame.sort_values("events_from", ascending=False, ignore_index=True)
 
 
-def _row(run_id: str, kind: str, ev, **fields: Any) -> dict[str, Any]:
+def _row(run_id: str, kind: str, seq: int, time: str, actor: str, **fields: Any) -> dict[str, Any]:
     row = dict.fromkeys(COLUMNS)
-    row.update(run_id=run_id, kind=kind, started=ev.time, actor=ev.actor, events_from=ev.seq, model="", policy="")
+    row.update(run_id=run_id, kind=kind, started=time, actor=actor, events_from=seq, model="")
     row.update(fields)
     return row
 
 
-def _policy_label(policy: Any) -> str:
-    if isinstance(policy, dict):
-        return f"{policy.get('name') or policy.get('policy') or ''} {policy.get('version') or ''}".strip()
-    return str(policy or "")
+def _details(started) -> dict[str, Any]:
+    p = started.payload
+    spec, policy = p.get("spec") or {}, p.get("policy") or {}
+    return {"run_id": started.run_id,
+            "model": (spec.get("deploy") or {}).get("model_name") or spec.get("name") or p.get("spec_file") or "",
+            "policy": f"{policy.get('name') or policy.get('policy') or ''} {policy.get('version') or ''}".strip(),
+            "policy_sha256": policy.get("sha256"), "policy_source": policy.get("source"),
+            "approvals_needed": approvals_needed(policy)}
+
+
+def approvals_needed(policy: dict[str, Any]) -> tuple[tuple[str, int], ...]:
+    """``((role, how many approvals), ...)`` the policy's approval rules require."""
+    needed = []
+    for rule in policy.get("rules") or []:
+        if rule.get("check") == APPROVAL_CHECK:
+            params = rule.get("params") or {}
+            needed += [(str(role), int(params.get("min_approvals") or 1)) for role in params.get("roles") or []]
+    return tuple(needed)

@@ -28,6 +28,7 @@ class RunView:
 
     run_id: str
     identity: dict[str, Any]
+    summary: dict[str, Any]
     decision: str
     blocked_at: str | None
     reasons: list[str]
@@ -57,7 +58,7 @@ def build_view(trail, run_id: str) -> RunView:
     finished = rec.payload("run.finished", last=True)
     policy = S.policy(rec, gates)
     return RunView(
-        run_id=run_id, identity=S.run_identity(rec),
+        run_id=run_id, identity=S.run_identity(rec), summary=summary(rec, policy),
         decision=finished.get("decision") or _unfinished(rec), blocked_at=finished.get("blocked_at"),
         reasons=[str(r) for r in finished.get("reasons") or []],
         timeline=timeline(rec), gates=gates_frame(gates), findings=findings,
@@ -66,6 +67,20 @@ def build_view(trail, run_id: str) -> RunView:
         waivers=S.waivers(rec, [f for g in gates for f in g["findings"]]),
         drift=drift_tables(rec, findings),
     )
+
+
+def summary(rec: RunRecord, policy: dict[str, Any]) -> dict[str, Any]:
+    """What kind of run, of which model, under which policy, when and by whom."""
+    spec = rec.payload("run.started").get("spec") or {}
+    checked = rec.payload("drift.checked").get("model") or {}
+    kind = ("pipeline" if rec.first("run.started") else "monitor" if checked
+            else "audit" if rec.first("audit.completed") else "other")
+    model = ((spec.get("deploy") or {}).get("model_name") or spec.get("name")
+             or (f"{checked.get('name')} v{checked.get('version')}" if checked else None))
+    name = policy.get("name") or ""
+    events = rec.events or [{}]
+    return {"kind": kind, "model": model, "policy": f"{name} {policy.get('version') or ''}".strip() or None,
+            "started": events[0].get("time"), "last_event": events[-1].get("time"), "actor": events[0].get("actor")}
 
 
 def _unfinished(rec: RunRecord) -> str:

@@ -87,7 +87,7 @@ class Artifact:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, record: dict[str, Any]) -> "Artifact":
+    def from_dict(cls, record: dict[str, Any]) -> Artifact:
         return cls(**{k: record[k] for k in ("kind", "name", "sha256", "path", "size_bytes")})
 
     def location(self, workspace: Workspace) -> Path:

@@ -15,9 +15,10 @@ attempt, including the ones that never started a stage.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from governance.engine import evaluate as evaluate_gate
 from governance.errors import UserError
@@ -28,7 +29,7 @@ from governance.trail import open_trail
 from governance.workspace import Workspace
 from lifecycle import runstate
 from lifecycle.measure import finding_brief, reasons
-from lifecycle.runrecord import RunRecorder, code_revision, new_run_id, policy_payload, versions
+from lifecycle.runrecord import code_revision, new_run_id, policy_payload, versions
 from lifecycle.specload import LoadedSpec, load_spec
 
 STAGES = ("ingest", "train", "evaluate", "optimize", "deploy")
@@ -229,20 +230,21 @@ def _deploy(run: runstate.Run) -> _Outcome:
     if result.blocked:
         return _Outcome(result, {})
     entry = stages.deploy(run)
-    manifest = {"sha256": _sha256(entry.manifest_path), "path": str(entry.manifest_path)}
+    # Registry paths are absolute: a registry may live outside the workspace.
+    manifest = {"sha256": _sha256(entry.manifest_path), "path": str(entry.manifest_path.resolve())}
     model_sha = run.candidate["lineage"]["model"]
     run.recorder.event("model.registered", {
         "name": entry.name, "version": entry.version, "model_sha256": model_sha, "variant": run.candidate["variant"],
-        "manifest_path": manifest["path"], "manifest_sha256": manifest["sha256"], "registry": str(entry.dir.parent.parent),
+        "manifest_path": manifest["path"], "manifest_sha256": manifest["sha256"], "registry": str(entry.dir.parent.parent.resolve()),
     }, {"model": model_sha, "manifest": manifest["sha256"]})
     run.recorder.event("model.deployed", {"name": entry.name, "version": entry.version, "target": "registry",
-                                          "path": str(entry.dir)}, {"model": model_sha})
+                                          "path": str(entry.dir.resolve())}, {"model": model_sha})
     run.deployed = {"name": entry.name, "version": entry.version, "manifest": manifest["path"],
                     "variant": run.candidate["variant"], "model_sha256": model_sha}
     metrics = {"version": entry.version, "variant": run.candidate["variant"]}
     run.recorder.stage("deploy", "completed", metrics, {"manifest": {"kind": "deployment", "name": "manifest",
                        "size_bytes": entry.manifest_path.stat().st_size, **manifest}},
-                       {"manifest": entry.body, "registry_entry": str(entry.dir)})
+                       {"manifest": entry.body, "registry_entry": str(entry.dir.resolve())})
     return _Outcome(result, metrics)
 
 

@@ -16,22 +16,23 @@ from governance.trail import default_actor
 from governance.trail.approvals import DECISIONS, approvals_for, record_approval
 
 
-def pending(t, runs: pd.DataFrame) -> pd.DataFrame:
-    """Runs whose latest decision is ``awaiting_approval``, with the roles still missing."""
+def pending(t, key, runs: pd.DataFrame) -> pd.DataFrame:
+    """Runs whose latest decision is ``awaiting_approval``, with the approvals still missing."""
+    waiting = runs[runs["decision"] == "awaiting_approval"].drop(columns="model")
+    waiting = waiting.merge(data.run_details(t, key, list(waiting["run_id"])), on="run_id")
+    recorded = queries.approvals_by_run(t, set(waiting["run_id"]))
     rows = []
-    for _, run in runs[runs["decision"] == "awaiting_approval"].iterrows():
-        roles = queries.required_approvals(t, run["run_id"])
-        missing = [f"{r['role']} ({len([a for a in r['approved_by'].split(', ') if a])} of {r['needed']})"
-                   for r in roles if not r["satisfied"]]
-        rows.append({"run_id": run["run_id"], "model": run["model"], "waiting_since": run["finished"],
+    for run in waiting.itertuples():
+        missing = queries.missing_approvals(run.approvals_needed or (), recorded.get(run.run_id, []))
+        rows.append({"run_id": run.run_id, "model": run.model, "waiting_since": run.finished,
                      "waiting_for": ", ".join(missing) or "nothing: ready to resume",
-                     "resume": f"rai run --resume {run['run_id']}"})
+                     "resume": f"rai run --resume {run.run_id}"})
     return pd.DataFrame(rows, columns=["run_id", "model", "waiting_since", "waiting_for", "resume"])
 
 
-def record_form(t, run_id: str) -> None:
+def record_form(t, run_id: str, needed: tuple) -> None:
     """The approval form for ``run_id``; on submit, one ``approval.recorded`` event."""
-    roles = [r["role"] for r in queries.required_approvals(t, run_id)] or ["risk-officer"]
+    roles = [role for role, _ in needed] or ["risk-officer"]
     identity = signed_in_identity()
     with st.form("approve", clear_on_submit=True):
         role = st.selectbox("Role", roles, accept_new_options=True)
@@ -64,9 +65,10 @@ st.title("Approvals")
 if "approval_recorded" in st.session_state:
     st.success(st.session_state.pop("approval_recorded"), icon="✍️")
 with trail() as t:
-    runs = data.runs(t, trail_key(t))
+    key = trail_key(t)
+    runs = data.runs(t, key)
     runs = runs[runs["kind"] == "pipeline"]
-    waiting = pending(t, runs)
+    waiting = pending(t, key, runs)
     if waiting.empty:
         st.success("No run is waiting for an approval.")
     else:
@@ -74,9 +76,10 @@ with trail() as t:
     if runs.empty:
         st.stop()
     first = list(waiting["run_id"])
-    ids = first + [r for r in runs["run_id"] if r not in set(first)]
+    waiting_ids = set(first)
+    ids = first + [r for r in runs["run_id"] if r not in waiting_ids]
     run_id = st.selectbox("Run to decide on (waiting runs first)", ids)
-    record_form(t, run_id)
+    record_form(t, run_id, data.run_details(t, key, [run_id])["approvals_needed"].iloc[0] or ())
     st.subheader("Decisions recorded for this run")
     recorded = approvals_for(t, run_id)
     if recorded:

@@ -10,28 +10,37 @@ from dashboards.state import md, trail, trail_key, workspace
 
 
 def entries(registered: pd.DataFrame, root: Path) -> pd.DataFrame:
-    """Registrations from the trail joined with entries found in the registry, each verified."""
-    dirs = {str(queries.entry_dir(p, root)): i for i, p in registered["manifest_path"].items() if p}
-    rows = [dict(r) for _, r in registered.iterrows()]
+    """Registrations from the trail joined with entries found in the registry, each verified once."""
+    rows = [dict(r) for r in registered.to_dict("records")]
+    known = {str(queries.entry_dir(r["manifest_path"], root)) for r in rows if r.get("manifest_path")}
     for found in queries.registry_dirs(workspace().registry):
-        if str(found) not in dirs:  # on disk, but the trail never recorded its registration
+        if str(found) not in known:  # on disk, but the trail never recorded its registration
             rows.append({"name": found.parent.name, "version": found.name, "manifest_path": str(found / "manifest.json")})
+    checks: dict[Path, dict] = {}
     out = []
     for r in rows:
         entry = queries.entry_dir(r.get("manifest_path"), root)
-        check = data.manifest_status(entry, workspace().keys) if entry else {"ok": False, "problems": [
-            "no manifest path recorded"], "body": None}
-        body = check.get("body") or {}
-        problems = list(check["problems"])
-        if r.get("model_sha256") and body and body.get("model_sha256") != r.get("model_sha256"):
-            problems.append("the manifest's model hash differs from the one the trail recorded")
-        if not r.get("run_id"):
-            problems.append("no model.registered event in the trail for this entry")
+        if entry is not None and entry not in checks:
+            checks[entry] = data.manifest_status(entry, workspace().keys)
+        check = checks[entry] if entry is not None else {"ok": False, "problems": ["no manifest path recorded"]}
         out.append({"name": r.get("name"), "version": r.get("version"), "variant": r.get("variant"),
-                    "signature": "valid" if not problems else "INVALID", "deployed": r.get("deployed"),
-                    "run_id": r.get("run_id"), "registered": r.get("registered"), "key_id": check.get("key_id"),
-                    "problems": "; ".join(problems), "entry": str(entry) if entry else None})
+                    "signature": "valid", "deployed": r.get("deployed"), "run_id": r.get("run_id"),
+                    "registered": r.get("registered"), "key_id": check.get("key_id"),
+                    "problems": "; ".join(problems(r, check)), "entry": str(entry) if entry else None})
+        out[-1]["signature"] = "INVALID" if out[-1]["problems"] else "valid"
     return pd.DataFrame(out)
+
+
+def problems(registration: dict, check: dict) -> list[str]:
+    """What is wrong with one registry entry: its manifest, and its agreement with the trail."""
+    found = list(check["problems"])
+    body = check.get("body") or {}
+    recorded = registration.get("model_sha256")
+    if recorded and body and body.get("model_sha256") != recorded:
+        found.append("the manifest's model hash differs from the one the trail recorded")
+    if not registration.get("run_id"):
+        found.append("no model.registered event in the trail for this entry")
+    return found
 
 
 def deployed_now(registered: pd.DataFrame) -> pd.DataFrame:

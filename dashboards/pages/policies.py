@@ -9,8 +9,11 @@ from governance.errors import UserError
 from governance.policy.loader import read_policy
 
 
-def in_use(runs: pd.DataFrame) -> pd.DataFrame:
+def in_use(t, key) -> pd.DataFrame:
     """One row per policy file and recorded hash, with its runs and the latest of them."""
+    runs = data.runs(t, key)
+    runs = runs[runs["kind"] == "pipeline"].drop(columns="model")
+    runs = runs.merge(data.run_details(t, key, list(runs["run_id"])), on="run_id")
     runs = runs[runs["policy_source"].notna()]
     grouped = runs.groupby(["policy_source", "policy_sha256"], dropna=False, sort=False)
     return grouped.agg(policy=("policy", "first"), runs=("run_id", "count"), latest_run=("run_id", "first"),
@@ -42,7 +45,7 @@ def lint(source: str, recorded_sha: str | None) -> None:
 st.title("Policies")
 with trail() as t:
     key = trail_key(t)
-    policies = in_use(data.runs(t, key))
+    policies = in_use(t, key)
     if policies.empty:
         st.info("No pipeline run has recorded a policy yet.")
         st.stop()

@@ -27,7 +27,7 @@ def citation(t, run_id: str) -> tuple[dict | None, int | None, str]:
     if latest is None:
         return None, None, ("This workspace has no signed checkpoint to cite yet. Run `rai trail checkpoint` "
                             "(or `rai report`), then generate the report here.")
-    last = t.events(run_id=run_id)[-1].seq
+    last = [row.seq for row in t.store.rows(run_id=run_id)][-1]
     trusted = KeyRing(t.workspace.keys).trusted()
     for cp in t.checkpoints():  # smallest first, as `rai report` chooses
         if last <= cp.tree_size <= latest.tree_size and check_signature(cp, trusted) is None:
@@ -53,12 +53,11 @@ def generate(t, run_id: str, fmt: str, card_fmt: str) -> dict:
 
 st.title("Reports")
 with trail() as t:
-    runs = data.runs(t, trail_key(t))
-    runs = runs[runs["kind"] == "pipeline"]
-    if runs.empty:
+    ids = data.pipeline_run_ids(t, trail_key(t))
+    if not ids:
         st.info("No pipeline runs recorded yet.")
         st.stop()
-    run_id = st.selectbox("Run (newest first)", list(runs["run_id"]))
+    run_id = st.selectbox("Run (newest first)", ids)
     c1, c2 = st.columns(2)
     fmt = c1.radio("Report format", REPORT_FORMATS, horizontal=True)
     card_fmt = c2.radio("Model card format", CARD_FORMATS, horizontal=True)

@@ -1,7 +1,6 @@
 """Run: outcome, stage timeline, gate decisions, findings and their evidence, fairness per group,
 privacy budget, LiteRT variants beside the parent, drift per column, approvals and waivers."""
 
-import pandas as pd
 import streamlit as st
 
 from dashboards import data, runtabs
@@ -9,21 +8,15 @@ from dashboards.queries import RUN_STATUS_ICON
 from dashboards.state import md, trail, trail_key
 
 
-def when(stamp) -> str:
-    """A time of the run index as text (``-`` when missing)."""
-    return "-" if pd.isna(stamp) else stamp.strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
 OUTCOME = {"passed": st.success, "blocked": st.error, "failed": st.error, "awaiting_approval": st.warning}
 
 st.title("Run")
 with trail() as t:
     key = trail_key(t)
-    runs = data.runs(t, key)
-    if runs.empty:
+    ids = data.run_ids(t, key)
+    if not ids:
         st.info("No runs recorded yet.")
         st.stop()
-    ids = list(runs["run_id"])
     wanted = st.query_params.get("run")
     if wanted is not None and wanted not in ids:
         st.warning(f"The trail has no run {md(wanted)}; showing the newest run instead.")
@@ -31,15 +24,14 @@ with trail() as t:
     st.query_params["run"] = run_id
     view = data.run_view(t, key, run_id)
 
-row = runs[runs["run_id"] == run_id].iloc[0]
-ident = view.identity
+about = view.summary
 st.header(f"{RUN_STATUS_ICON.get(view.decision, '')} {md(run_id)}")
 where = f" at {md(view.blocked_at)}" if view.blocked_at else ""
 OUTCOME.get(view.decision, st.info)(f"Decision: **{md(view.decision)}**{where}")
 st.caption(" · ".join(md(part) for part in [
-    f"{row['kind']} run", f"model {row['model'] or '?'}", f"policy {row['policy'] or '?'}",
-    f"started {when(row['started'])} by {row['actor']}", f"decided {when(row['finished'])}",
-    f"code {ident.get('code_revision') or 'unknown'}"]))
+    f"{about['kind']} run", f"model {about['model'] or '?'}", f"policy {about['policy'] or '?'}",
+    f"started {about['started']} by {about['actor']}", f"last event {about['last_event']}",
+    f"code {view.identity.get('code_revision') or 'unknown'}"]))
 if view.reasons:
     with st.container(border=True):
         st.markdown("**Why**")

@@ -45,7 +45,9 @@ class StatTestParams(CheckParams):
 
 def describe(row: dict[str, Any]) -> str:
     """``age: wasserstein 0.312 (threshold 0.1)``: one column's drift in words."""
-    return f"{row['column']}: {row['method']} {row['statistic']:.4g} (threshold {row['threshold']:g})"
+    statistic = row["statistic"]
+    shown = "undefined" if statistic is None or statistic != statistic else f"{statistic:.4g}"
+    return f"{row['column']}: {row['method']} {shown} (threshold {row['threshold']:g})"
 
 
 def _report(evidence: Evidence, columns: list[str] | None, params: StatTestParams, drift_share: float = 0.5) -> DriftReport:

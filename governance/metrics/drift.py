@@ -144,15 +144,16 @@ def prediction_drift(
 ) -> dict[str, Any]:
     """Drift of model outputs (scores or labels): evidently's ``ValueDrift`` on that column.
 
-    Returns one row in the :class:`DriftReport` row format; the column is the series' name
-    (``"prediction"`` when unnamed).
+    Returns one row in the :class:`DriftReport` row format, JSON-able (a NaN statistic is
+    ``None``); the column is the series' name (``"prediction"`` when unnamed).
     """
     column = current.name if current.name is not None else "prediction"
     _check_options(stattest, threshold, 0.5, {})
     kind = infer_kind(current)
     if kind not in DRIFTABLE:
         raise UserError(f"{names[1]}: predictions '{column}' are {KIND_WORDS[kind]}; drift needs numbers or labels")
-    return column_drift(reference, current, kind, str(column), stattest=stattest, threshold=threshold, names=names)
+    row = column_drift(reference, current, kind, str(column), stattest=stattest, threshold=threshold, names=names)
+    return jsonable(row)  # a NaN statistic (chi-square on one label) becomes None, as in to_dict
 
 
 def default_stattest(sample: Sample) -> str:

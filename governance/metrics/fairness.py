@@ -128,7 +128,7 @@ def fairness_report(
     if isinstance(sensitive, pd.Series):
         sensitive = sensitive.to_frame()
     names = [str(c) for c in sensitive.columns]
-    _validate_frame(names, len(sensitive), min_group_size)
+    _validate_frame(names, min_group_size)
     truth = _binary(y_true, "y_true", len(sensitive))
     pred = _binary(y_pred, "y_pred", len(sensitive))
 
@@ -158,7 +158,7 @@ def fairness_report(
     )
 
 
-def _validate_frame(names: list[str], n_rows: int, min_group_size: int) -> None:
+def _validate_frame(names: list[str], min_group_size: int) -> None:
     if not names:
         raise ValueError("at least one sensitive feature is required")
     if len(set(names)) != len(names):

@@ -91,20 +91,13 @@ def fairness(data, y_true, y_pred, sensitive, y_score, pos_label, min_group_size
     features = _split_columns(sensitive)
     policy, rules = load_rules(policy_path, AUDIT_FAMILIES) if policy_path else (None, [])
     rule_features = _rule_features(rules, data, policy_path, y_score)
-    all_features = list(dict.fromkeys(features + rule_features))
-    label_columns = [y_true, y_pred] + ([y_score] if y_score else [])
-    frame = read_table(data, label_columns + all_features, categorical=all_features)
-    if frame.empty:
-        raise UserError(f"{data}: no rows")
-    require_no_missing(frame, label_columns + all_features, data)
-
-    predictions = Predictions(
-        y_true=encode_binary(frame[y_true], y_true, pos_label, data),
-        y_pred=encode_binary(frame[y_pred], y_pred, pos_label, data),
-        sensitive=frame[all_features],
-        y_score=_scores(frame, y_score, data) if y_score else None,
-    )
-    report = fairness_report(predictions.y_true, predictions.y_pred, frame[features], min_group_size)
+    predictions = read_predictions(data, y_true, y_pred, y_score, pos_label,
+                                   list(dict.fromkeys(features + rule_features)))
+    try:
+        report = fairness_report(predictions.y_true, predictions.y_pred, predictions.sensitive[features],
+                                 min_group_size)
+    except UserError as err:
+        raise UserError(f"{data}: {err}") from None
     result = report.to_dict()
     findings = []
     if policy is not None:
@@ -124,6 +117,22 @@ def fairness(data, y_true, y_pred, sensitive, y_score, pos_label, min_group_size
         event = record_audit(workspace, "fairness", {data: file_sha256(data)}, result)
         click.echo(f"recorded audit.completed (event {getattr(event, 'seq', '?')})", err=True)
     exit_blocked(findings)
+
+
+def read_predictions(data: str, y_true: str, y_pred: str, y_score: str | None, pos_label: str | None,
+                     features: list[str]) -> Predictions:
+    """The labels (coded 0/1), scores and sensitive columns of a file; one-line errors."""
+    label_columns = [y_true, y_pred] + ([y_score] if y_score else [])
+    frame = read_table(data, label_columns + features, categorical=features)
+    if frame.empty:
+        raise UserError(f"{data}: no rows")
+    require_no_missing(frame, label_columns + features, data)
+    return Predictions(
+        y_true=encode_binary(frame[y_true], y_true, pos_label, data),
+        y_pred=encode_binary(frame[y_pred], y_pred, pos_label, data),
+        sensitive=frame[features],
+        y_score=_scores(frame, y_score, data) if y_score else None,
+    )
 
 
 def print_report(console: Console, report: FairnessReport) -> None:

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from lifecycle.pipeline import Reporter
@@ -26,7 +34,7 @@ class RichReporter(Reporter):
         self.stages_task = self.progress.add_task("pipeline", total=stages)
         self.epoch_task: Any = None
 
-    def __enter__(self) -> "RichReporter":
+    def __enter__(self) -> RichReporter:
         if self.console.is_terminal:  # bars only on a terminal; logs and CI get the stage lines alone
             self.progress.start()
         return self
@@ -79,8 +87,14 @@ def print_summary(console: Console, summary: dict[str, Any]) -> None:
         p = summary["privacy"]
         console.print(f"privacy: DP-SGD epsilon={_num(p.get('epsilon'))} delta={p.get('delta')} "
                       f"noise_multiplier={_num(p.get('noise_multiplier'))} ({p.get('accountant')})")
+    for entry in summary["stages"]:
+        for f in entry.get("findings") or []:
+            if f["status"] in ("warning", "waived"):
+                where = f" ({f['subject']})" if f.get("subject") else ""
+                console.print(f"[yellow]![/] {f['status']} {f['rule_id']}{where}: {f['message']}", highlight=False)
+    bullet = "[red]•[/]" if summary["decision"] != "passed" else "•"
     for reason in summary.get("reasons") or []:
-        console.print(f"[red]•[/] {reason}", markup=True, highlight=False)
+        console.print(f"{bullet} {reason}", highlight=False)
     _locations(console, summary)
 
 
@@ -108,15 +122,17 @@ def _num(value: Any, digits: int = 4) -> str:
 
 
 def _locations(console: Console, summary: dict[str, Any]) -> None:
-    console.print(f"trail:    {_rel(summary['trail'])}  (run {summary['run_id']}; `rai trail show --run {summary['run_id']}`)")
-    console.print(f"evidence: {_rel(summary['evidence'])}  and blobs in {_rel(os.path.join(summary['workspace'], 'blobs'))}")
+    say = functools.partial(console.print, highlight=False, soft_wrap=True)
+    run_id = summary["run_id"]
+    ws = "" if os.path.normpath(summary["workspace"]) == ".rai" else f" --workspace {_rel(summary['workspace'])}"
+    say(f"trail:    {_rel(summary['trail'])}  (run {run_id}; `rai trail show --run {run_id}{ws}`)")
+    say(f"evidence: {_rel(summary['evidence'])}  and blobs in {_rel(os.path.join(summary['workspace'], 'blobs'))}")
     deployed = summary.get("deployed")
     if deployed:
-        console.print(f"registry: {_rel(deployed['manifest'])}  ({deployed['name']} v{deployed['version']}, "
-                      f"`rai serve {deployed['name']}`)")
+        say(f"registry: {_rel(deployed['manifest'])}  ({deployed['name']} v{deployed['version']}, `rai serve {deployed['name']}{ws}`)")
     elif summary["decision"] == "awaiting_approval":
-        console.print(f"next:     `rai approve {summary['run_id']} --role ROLE --decision approve`, "
-                      f"then `rai run --resume {summary['run_id']}`")
+        say(f"next:     `rai approve {run_id} --role ROLE --decision approve{ws}`, "
+            f"then `rai run --resume {run_id}{ws}`")
 
 
 def _rel(path: str) -> str:
