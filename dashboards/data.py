@@ -31,8 +31,16 @@ def runs(t, key: TrailKey) -> pd.DataFrame:
 
 
 def run_details(t, key: TrailKey, run_ids: list[str]) -> pd.DataFrame:
-    """Model, policy and required approvals of some runs (after :func:`runs` on the same key)."""
+    """Start, actor, model, policy and required approvals of some runs (after :func:`runs`)."""
     return _run_index(key[0]).details(t, run_ids)
+
+
+def with_details(t, key: TrailKey, runs: pd.DataFrame) -> pd.DataFrame:
+    """``runs`` (rows of :func:`runs`) with their details, and each run's duration."""
+    light = runs.drop(columns=["model", "started", "actor"])
+    out = light.merge(run_details(t, key, list(runs["run_id"])), on="run_id", how="left")
+    out["duration_s"] = (out["finished"] - out["started"]).dt.total_seconds()
+    return out
 
 
 @st.cache_data(max_entries=4, show_spinner=False)

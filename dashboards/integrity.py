@@ -23,7 +23,7 @@ from dashboards.state import TrailKey, md
 
 #: How long a page waits for a running verification before showing "verifying" (small trails
 #: verify well within it, so their badge appears at once).
-WAIT_S = 0.5
+WAIT_S = 0.25
 #: How often a waiting page asks again.
 POLL_S = 1.0
 #: A result is re-checked after this long even if nothing visible changed (e.g. PostgreSQL).

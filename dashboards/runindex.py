@@ -4,11 +4,11 @@ Decoding an event costs about as much as its body is long, and ``run.started`` b
 (the whole pipeline spec and policy): decoding all of them takes about a second on a trail of
 100,000 events (8,500 runs). So the index has two parts:
 
-* the *list* of runs: id, kind, time and actor of the first event (columns every store row has,
-  read without decoding), and the decision of ``run.finished``, ``drift.checked`` and
+* the *list* of runs: every run id in the order of its first event (one indexed query, nothing
+  decoded), with the outcome recorded by ``run.finished``, ``drift.checked`` and
   ``audit.completed``, whose bodies are short;
-* run *details* (model, policy, required approvals) decoded from ``run.started`` only for the
-  runs a page shows, then kept.
+* run *details* (start time, actor, model, policy, required approvals) decoded from
+  ``run.started`` only for the runs a page shows, then kept.
 
 Both read, on each page load, only the events appended since the last one. The index is a view,
 not a verdict: integrity comes from verification (:mod:`dashboards.integrity`), and an edit that
@@ -25,9 +25,9 @@ import pandas as pd
 from dashboards.queries import run_events_of_kind
 from dashboards.state import TrailKey
 
-COLUMNS = ["run_id", "kind", "model", "decision", "blocked_at", "started", "finished", "duration_s", "actor",
-           "events_from"]
-DETAIL_COLUMNS = ["run_id", "model", "policy", "policy_sha256", "policy_source", "approvals_needed"]
+COLUMNS = ["run_id", "kind", "model", "decision", "blocked_at", "started", "finished", "actor", "order"]
+DETAIL_COLUMNS = ["run_id", "model", "policy", "started", "actor", "policy_sha256", "policy_source",
+                  "approvals_needed"]
 #: Asking details of more runs than this decodes all ``run.started`` events in one pass instead
 #: of querying run by run.
 ONE_PASS_FROM = 500
@@ -68,9 +68,10 @@ class RunIndex:
                 for run_id in missing:
                     for ev in run_events_of_kind(trail, run_id, "run.started")[:1]:
                         self._details[run_id] = _details(ev)
-            rows = [self._details.get(r) or {"run_id": r, "model": self._runs.get(r, {}).get("model") or "",
-                                             "policy": "", "approvals_needed": ()} for r in run_ids]
-        return pd.DataFrame(rows, columns=DETAIL_COLUMNS)
+            rows = [self._details.get(r) or _no_details(self._runs.get(r) or {"run_id": r}) for r in run_ids]
+        frame = pd.DataFrame(rows, columns=DETAIL_COLUMNS)
+        frame["started"] = pd.to_datetime(frame["started"], utc=True, format="ISO8601")
+        return frame
 
     def _unchanged_prefix(self, trail, key: TrailKey) -> int:
         """The seq up to which what was read still stands (0: read everything again)."""
@@ -82,44 +83,50 @@ class RunIndex:
         return self._key[1]
 
     def _read(self, trail, after: int) -> None:
-        # One kind at a time: the store then walks its (kind, seq) index instead of sorting rows.
-        for row in trail.store.rows(after_seq=after, kinds=["run.started"]):
-            self._runs[row.run_id] = _row(row.run_id, "pipeline", row.seq, row.time, row.actor, decision="running")
+        # Only the runs' order comes from every row; only short bodies are decoded, one kind at a
+        # time (so that the store walks its (kind, seq) index instead of sorting rows).
+        for order, run_id in enumerate(trail.runs()):
+            self._runs.setdefault(run_id, _row(run_id, "pipeline", decision="running"))["order"] = order
         for ev in trail.iter_events(kind="run.finished", after_seq=after):
-            run = self._runs.setdefault(ev.run_id, _row(ev.run_id, "pipeline", ev.seq, ev.time, ev.actor))
+            run = self._runs.setdefault(ev.run_id, _row(ev.run_id, "pipeline"))
             if run["finished"] is None or ev.time >= run["finished"]:  # a resumed run finishes again
                 run.update(decision=ev.payload.get("decision"), blocked_at=ev.payload.get("blocked_at"),
                            finished=ev.time)
         for ev in trail.iter_events(kind="drift.checked", after_seq=after):
             model = ev.payload.get("model") or {}
-            self._runs[ev.run_id] = _row(ev.run_id, "monitor", ev.seq, ev.time, ev.actor, finished=ev.time,
+            self._runs.setdefault(ev.run_id, _row(ev.run_id, "monitor")).update(kind="monitor", started=ev.time, finished=ev.time, actor=ev.actor,
                                          model=f"{model.get('name', '')} v{model.get('version', '')}",
                                          decision=_GATE_TO_RUN.get(ev.payload.get("decision"), "recorded"))
         for ev in trail.iter_events(kind="audit.completed", after_seq=after):
             run_id = ev.run_id or f"audit #{ev.seq}"
-            self._runs[run_id] = _row(run_id, f"audit {ev.payload.get('kind') or ''}".strip(), ev.seq, ev.time,
-                                      ev.actor, finished=ev.time,
-                                      decision=_GATE_TO_RUN.get(ev.payload.get("decision"), "recorded"))
+            run = self._runs.setdefault(run_id, _row(run_id, "audit", order=ev.seq))
+            run.update(kind=f"audit {ev.payload.get('kind') or ''}".strip(), started=ev.time, finished=ev.time,
+                       actor=ev.actor, decision=_GATE_TO_RUN.get(ev.payload.get("decision"), "recorded"))
 
     def _build(self) -> pd.DataFrame:
         frame = pd.DataFrame(list(self._runs.values()), columns=COLUMNS)
         for column in ("started", "finished"):
             frame[column] = pd.to_datetime(frame[column], utc=True, format="ISO8601")
-        frame["duration_s"] = (frame["finished"] - frame["started"]).dt.total_seconds()
-        return frame.sort_values("events_from", ascending=False, ignore_index=True)
+        return frame.sort_values("order", ascending=False, ignore_index=True)
 
 
-def _row(run_id: str, kind: str, seq: int, time: str, actor: str, **fields: Any) -> dict[str, Any]:
+def _row(run_id: str, kind: str, **fields: Any) -> dict[str, Any]:
     row = dict.fromkeys(COLUMNS)
-    row.update(run_id=run_id, kind=kind, started=time, actor=actor, events_from=seq, model="")
+    row.update(run_id=run_id, kind=kind, model="", order=-1)
     row.update(fields)
     return row
+
+
+def _no_details(run: dict[str, Any]) -> dict[str, Any]:
+    """A run without ``run.started``: what the list knows (monitor batches, audits)."""
+    return {"run_id": run["run_id"], "model": run.get("model") or "", "policy": "", "started": run.get("started"),
+            "actor": run.get("actor"), "approvals_needed": ()}
 
 
 def _details(started) -> dict[str, Any]:
     p = started.payload
     spec, policy = p.get("spec") or {}, p.get("policy") or {}
-    return {"run_id": started.run_id,
+    return {"run_id": started.run_id, "started": started.time, "actor": started.actor,
             "model": (spec.get("deploy") or {}).get("model_name") or spec.get("name") or p.get("spec_file") or "",
             "policy": f"{policy.get('name') or policy.get('policy') or ''} {policy.get('version') or ''}".strip(),
             "policy_sha256": policy.get("sha256"), "policy_source": policy.get("source"),

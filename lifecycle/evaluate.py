@@ -7,7 +7,8 @@ parent model and its compressed variants are judged on exactly the same rows and
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd

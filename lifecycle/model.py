@@ -75,7 +75,7 @@ def build_model(train_df: pd.DataFrame, numeric: list[str], categorical: list[st
         raise ValueError(f"feature names collide once made TensorFlow-safe: {names}")
     preprocess = _preprocess(keras, train_df, numeric, categorical)
     core = _core(keras, preprocess.output_shape[-1], spec)
-    inputs = {name: tensor for name, tensor in zip(preprocess.input_names, preprocess.inputs)}
+    inputs = {name: tensor for name, tensor in zip(preprocess.input_names, preprocess.inputs, strict=True)}
     return keras.Model(inputs, core(preprocess(inputs)), name="mlp")
 
 
@@ -86,17 +86,27 @@ def _preprocess(keras: Any, train_df: pd.DataFrame, numeric: list[str], categori
     if numeric:
         for column in numeric:
             inputs[column] = keras.Input(shape=(1,), name=input_name(column), dtype="float32")
+        # The training rows' statistics, as adapt() would compute them but skipping NaN (adapt
+        # would make the mean NaN); the layer stores them as weights, so they travel with the model.
         stats = train_df[numeric].astype("float64")
         variance = stats.var(ddof=0).fillna(0.0).to_numpy()
-        normalize = layers.Normalization(mean=stats.mean().fillna(0.0).to_numpy(), variance=variance, name="normalize")
-        joined = layers.Concatenate(name="numeric")([inputs[c] for c in numeric]) if len(numeric) > 1 else inputs[numeric[0]]
+        normalize = layers.Normalization(
+            mean=stats.mean().fillna(0.0).to_numpy(), variance=variance, name="normalize"
+        )
+        joined = (
+            layers.Concatenate(name="numeric")([inputs[c] for c in numeric])
+            if len(numeric) > 1
+            else inputs[numeric[0]]
+        )
         normalized = normalize(joined)
         # NaN minus the mean stays NaN; 0 is the mean in normalized units (mean imputation).
         parts.append(tf.where(tf.math.is_nan(normalized), tf.zeros_like(normalized), normalized))
     for column in categorical:
         inputs[column] = keras.Input(shape=(1,), name=input_name(column), dtype="string")
         lookup = layers.StringLookup(
-            vocabulary=vocabulary(train_df[column]), output_mode="one_hot", name=f"lookup_{input_name(column)}"
+            vocabulary=vocabulary(train_df[column]),
+            output_mode="one_hot",
+            name=f"lookup_{input_name(column)}",
         )
         parts.append(lookup(inputs[column]))
     encoded = layers.Concatenate(name="encoded")(parts) if len(parts) > 1 else parts[0]

@@ -32,7 +32,7 @@ from governance.metrics.privacy import (
     record_epsilon,
 )
 from lifecycle import tfcompat
-from lifecycle.spec import ModelSpec, PrivacySpec
+from lifecycle.spec import PrivacySpec
 
 
 def plan_privacy(spec: PrivacySpec, examples: int, batch_size: int, epochs: int) -> dict[str, Any]:
@@ -85,7 +85,9 @@ def plan_privacy(spec: PrivacySpec, examples: int, batch_size: int, epochs: int)
     return record
 
 
-def _calibrate(spec: PrivacySpec, sampling_rate: float, steps: int, batch_size: int, microbatches: int) -> float:
+def _calibrate(
+    spec: PrivacySpec, sampling_rate: float, steps: int, batch_size: int, microbatches: int
+) -> float:
     try:
         effective = calibrate_noise_multiplier(spec.target_epsilon, sampling_rate, steps, spec.delta, "rdp")
     except ValueError as err:

@@ -146,7 +146,9 @@ def candidate(run: Any, built: Any) -> dict[str, Any]:
     reference = run.artifacts.put_frame("reference", "reference", "reference/features.parquet", sample.reset_index(drop=True))
     if choice == "keras":
         files = {"model.keras": ["model", run.model_artifact]}
-        predictions, row = built.predictions["keras"], dict(built.parent)
+        # The parent row's size and latency are its float32 LiteRT conversion's; a Keras entry ships the .keras file.
+        predictions = built.predictions["keras"]
+        row = {**built.parent, "size_bytes": run.model_artifact["size_bytes"], "latency_ms": None}
     else:
         files = {"model.tflite": ["model", built.artifacts[choice]], "preprocess.keras": ["preprocess", run.model_artifact]}
         predictions, row = built.predictions[choice], next(r for r in built.rows if r["mode"] == choice)

@@ -23,8 +23,8 @@ import logging
 import os
 import random
 import sys
+from collections.abc import Iterator
 from types import ModuleType, SimpleNamespace
-from typing import Iterator
 
 import numpy as np
 
@@ -39,7 +39,8 @@ def set_verbose(verbose: bool) -> None:
 
 @contextlib.contextmanager
 def quiet_stderr() -> Iterator[None]:
-    # Native start-up messages bypass Python's sys.stderr, so redirect the descriptor itself.
+    """Silence file descriptor 2 inside the block, unless verbose (TF, converter, LiteRT logs)."""
+    # Native messages bypass Python's sys.stderr, so redirect the descriptor itself.
     if _VERBOSE:
         yield
         return

@@ -14,8 +14,9 @@ microbatch count) that the accounting assumes; see :mod:`lifecycle.privacy`.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -36,7 +37,7 @@ class TrainResult:
     ----------
     model : ``tf_keras.Model`` from raw columns to the positive-class probability
     history : per-epoch ``loss`` and ``accuracy`` on the training data
-    wall_time_s : seconds spent encoding and fitting
+    wall_time_s : seconds spent planning the privacy budget, encoding and fitting
     privacy : the DP-SGD record (see :func:`lifecycle.privacy.plan_privacy`); ``{"dp": False}``
         without DP
     """
@@ -69,16 +70,22 @@ def train(
     UserError
         DP settings that cannot be met (see :func:`lifecycle.privacy.plan_privacy`).
     """
-    privacy_spec = privacy_spec or PrivacySpec()
+    started = time.perf_counter()
+    # Accounting first: an unreachable budget fails before any TensorFlow work.
+    record = plan_privacy(
+        privacy_spec or PrivacySpec(), len(dataset.train), model_spec.batch_size, model_spec.epochs
+    )
     keras = tfcompat.keras()
     tfcompat.seed_everything(seed)
-    started = time.perf_counter()
     model = build_model(dataset.train, dataset.numeric_features, dataset.categorical_features, model_spec)
     features = encode_features(model, dataset.train)
     labels = dataset.train[dataset.target].to_numpy(dtype=np.float32).reshape(-1, 1)
-    record = plan_privacy(privacy_spec, len(labels), model_spec.batch_size, model_spec.epochs)
-    # DP-SGD trains a DPModel sharing the core's layers; the core itself stays plain Keras.
-    trainer = dp_model(core_model(model), record) if record["dp"] else core_model(model)
+    # The trainer shares the core's layers but is a model of its own, so the core (and the saved
+    # model) carries no optimizer state and, with DP-SGD, no tensorflow-privacy class.
+    core = core_model(model)
+    trainer = (
+        dp_model(core, record) if record["dp"] else keras.Model(core.inputs, core.outputs, name="trainer")
+    )
     trainer.compile(
         optimizer=_optimizer(keras, model_spec),
         loss=keras.losses.BinaryCrossentropy(),
@@ -87,7 +94,9 @@ def train(
     batches = _batches(features, labels, model_spec.batch_size, seed, drop_remainder=record["dp"])
     fit = trainer.fit(batches, epochs=model_spec.epochs, verbose=0, callbacks=_callbacks(keras, on_epoch))
     history = {k: [float(v) for v in values] for k, values in fit.history.items()}
-    return TrainResult(model=model, history=history, wall_time_s=time.perf_counter() - started, privacy=record)
+    return TrainResult(
+        model=model, history=history, wall_time_s=time.perf_counter() - started, privacy=record
+    )
 
 
 def _optimizer(keras: Any, spec: ModelSpec) -> Any:
@@ -96,7 +105,9 @@ def _optimizer(keras: Any, spec: ModelSpec) -> Any:
     return keras.optimizers.Adam(learning_rate=spec.learning_rate)
 
 
-def _batches(features: np.ndarray, labels: np.ndarray, batch_size: int, seed: int, drop_remainder: bool) -> Any:
+def _batches(
+    features: np.ndarray, labels: np.ndarray, batch_size: int, seed: int, drop_remainder: bool
+) -> Any:
     tf = tfcompat.tensorflow()
     data = tf.data.Dataset.from_tensor_slices((features, labels)).cache()
     data = data.shuffle(len(labels), seed=seed, reshuffle_each_iteration=True)

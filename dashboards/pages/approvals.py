@@ -18,8 +18,7 @@ from governance.trail.approvals import DECISIONS, approvals_for, record_approval
 
 def pending(t, key, runs: pd.DataFrame) -> pd.DataFrame:
     """Runs whose latest decision is ``awaiting_approval``, with the approvals still missing."""
-    waiting = runs[runs["decision"] == "awaiting_approval"].drop(columns="model")
-    waiting = waiting.merge(data.run_details(t, key, list(waiting["run_id"])), on="run_id")
+    waiting = data.with_details(t, key, runs[runs["decision"] == "awaiting_approval"])
     recorded = queries.approvals_by_run(t, set(waiting["run_id"]))
     rows = []
     for run in waiting.itertuples():

@@ -52,9 +52,8 @@ with trail() as t:
     size = c1.selectbox("Runs per page", PAGE_SIZES, index=1)
     pages = max(1, -(-len(shown) // size))
     page = c2.number_input("Page", min_value=1, max_value=pages, value=1, help="1 is the newest")
-    rows = shown.iloc[(page - 1) * size: page * size].drop(columns="model")
-    # Model and policy come from each run's start event, decoded only for the runs on this page.
-    table = rows.merge(data.run_details(t, key, list(rows["run_id"])), on="run_id", how="left")
+    # Model, policy, start and actor come from each run's start event, decoded only for this page.
+    table = data.with_details(t, key, shown.iloc[(page - 1) * size: page * size])
 
 table["status"] = table["decision"].map(lambda d: RUN_STATUS_ICON.get(d, ""))
 # A relative link keeps the dashboard's own address; the id is URL-encoded, never markup.

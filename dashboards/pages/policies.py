@@ -12,8 +12,7 @@ from governance.policy.loader import read_policy
 def in_use(t, key) -> pd.DataFrame:
     """One row per policy file and recorded hash, with its runs and the latest of them."""
     runs = data.runs(t, key)
-    runs = runs[runs["kind"] == "pipeline"].drop(columns="model")
-    runs = runs.merge(data.run_details(t, key, list(runs["run_id"])), on="run_id")
+    runs = data.with_details(t, key, runs[runs["kind"] == "pipeline"])
     runs = runs[runs["policy_source"].notna()]
     grouped = runs.groupby(["policy_source", "policy_sha256"], dropna=False, sort=False)
     return grouped.agg(policy=("policy", "first"), runs=("run_id", "count"), latest_run=("run_id", "first"),

@@ -16,7 +16,10 @@ ADULT = Path(__file__).resolve().parents[2] / "examples" / "adult-income" / "dat
 def adult_dir(tmp_path_factory) -> Path:
     """The first 2,000 training and 1,000 test rows of Adult, as the original CSV text."""
     out = tmp_path_factory.mktemp("adult")
-    for source, rows, target in (("adult.data.csv.gz", 2000, "train.csv"), ("adult.test.csv.gz", 1000, "test.csv")):
+    for source, rows, target in (
+        ("adult.data.csv.gz", 2000, "train.csv"),
+        ("adult.test.csv.gz", 1000, "test.csv"),
+    ):
         frame = pd.read_csv(ADULT / source, nrows=rows, dtype=str, keep_default_na=False)
         frame.to_csv(out / target, index=False)
     return out

@@ -22,7 +22,9 @@ age, sex, job, income
 
 
 def spec(**changes) -> DataSpec:
-    fields = dict(train="data.csv", target="income", positive_label=">50K", label_strip=".", sensitive_features=["sex"])
+    fields = dict(
+        train="data.csv", target="income", positive_label=">50K", label_strip=".", sensitive_features=["sex"]
+    )
     return DataSpec(**{**fields, **changes})
 
 
@@ -84,22 +86,51 @@ def test_sensitive_columns_are_kept_but_not_fed_when_asked(tmp_path):
 
 
 BAD_INPUTS = [
-    ("misspelled target", CSV, {"target": "incom"}, "data.csv: column 'incom' (data.target) not found; did you mean 'income'?"),
-    ("misspelled sensitive", CSV, {"sensitive_features": ["sexx"]},
-     "data.csv: column 'sexx' (data.sensitive_features) not found; did you mean 'sex'?"),
-    ("unknown column", CSV, {"drop_columns": ["zzz"]},
-     "data.csv: column 'zzz' (data.drop_columns) not found; columns are: age, sex, job, income"),
-    ("one class", CSV.replace(">50K.", "<=50K").replace(">50K", "<=50K"), {},
-     "data.csv: target column 'income' has a single class '<=50K'; need two"),
-    ("positive label absent", CSV, {"positive_label": "rich"},
-     "data.csv: positive_label 'rich' not found in target column 'income'; values are: '<=50K', '>50K'"),
+    (
+        "misspelled target",
+        CSV,
+        {"target": "incom"},
+        "data.csv: column 'incom' (data.target) not found; did you mean 'income'?",
+    ),
+    (
+        "misspelled sensitive",
+        CSV,
+        {"sensitive_features": ["sexx"]},
+        "data.csv: column 'sexx' (data.sensitive_features) not found; did you mean 'sex'?",
+    ),
+    (
+        "unknown column",
+        CSV,
+        {"drop_columns": ["zzz"]},
+        "data.csv: column 'zzz' (data.drop_columns) not found; columns are: age, sex, job, income",
+    ),
+    (
+        "one class",
+        CSV.replace(">50K.", "<=50K").replace(">50K", "<=50K"),
+        {},
+        "data.csv: target column 'income' has a single class '<=50K'; need two",
+    ),
+    (
+        "positive label absent",
+        CSV,
+        {"positive_label": "rich"},
+        "data.csv: positive_label 'rich' not found in target column 'income'; values are: '<=50K', '>50K'",
+    ),
     ("empty file", "", {}, "data.csv: data file is empty"),
     ("header only", "age, sex, job, income\n", {}, "data.csv: data file has a header but no rows"),
-    ("too few rows to split", CSV, {},
-     "data.csv: 4 rows are too few to split off a test_fraction of 0.2 with both classes on each side; "
-     "give data.test or more rows"),
-    ("text in a numeric column", CSV.replace("41,", "forty-one,"), {"numeric_features": ["age"]},
-     "data.csv: numeric feature 'age' holds text, e.g. 'forty-one'"),
+    (
+        "too few rows to split",
+        CSV,
+        {},
+        "data.csv: 4 rows are too few to split off a test_fraction of 0.2 with both classes on each side; "
+        "give data.test or more rows",
+    ),
+    (
+        "text in a numeric column",
+        CSV.replace("41,", "forty-one,"),
+        {"numeric_features": ["age"]},
+        "data.csv: numeric feature 'age' holds text, e.g. 'forty-one'",
+    ),
 ]
 
 
@@ -123,5 +154,7 @@ def test_missing_and_unreadable_files_name_the_file(tmp_path):
 def test_a_test_file_missing_a_training_column_is_named(tmp_path):
     write(tmp_path, CSV)
     write(tmp_path, CSV.replace(" job,", " occupation,"), "test.csv")
-    with pytest.raises(UserError, match=r"test\.csv: column 'job' \(present in the training file\) not found"):
+    with pytest.raises(
+        UserError, match=r"test\.csv: column 'job' \(present in the training file\) not found"
+    ):
         load_dataset(spec(test="test.csv"), tmp_path)

@@ -19,7 +19,12 @@ from lifecycle.optimize import (
 pytestmark = pytest.mark.tf
 
 # Largest |LiteRT score - Keras score| allowed per mode, and the least share of equal decisions.
-TOLERANCE = {"float32": (1e-5, 1.0), "float16": (5e-3, 0.995), "dynamic_range": (0.05, 0.98), "int8": (0.1, 0.98)}
+TOLERANCE = {
+    "float32": (1e-5, 1.0),
+    "float16": (5e-3, 0.995),
+    "dynamic_range": (0.05, 0.98),
+    "int8": (0.1, 0.98),
+}
 
 
 @pytest.fixture(scope="module")

@@ -19,8 +19,12 @@ pytestmark = pytest.mark.tf
 
 def test_same_seed_gives_identical_predictions(trained, adult_small):
     epochs = []
-    again = train(adult_small, SMALL_MODEL, seed=7, on_epoch=lambda epoch, logs: epochs.append((epoch, sorted(logs))))
-    np.testing.assert_array_equal(score(again.model, adult_small.test), score(trained.model, adult_small.test))
+    again = train(
+        adult_small, SMALL_MODEL, seed=7, on_epoch=lambda epoch, logs: epochs.append((epoch, sorted(logs)))
+    )
+    np.testing.assert_array_equal(
+        score(again.model, adult_small.test), score(trained.model, adult_small.test)
+    )
     assert again.history == trained.history
     assert epochs == [(1, ["accuracy", "loss"]), (2, ["accuracy", "loss"])]
     assert trained.privacy == {"dp": False}
@@ -30,7 +34,9 @@ def test_same_seed_gives_identical_predictions(trained, adult_small):
 
 def test_dp_training_meets_a_target_epsilon_calibrated_before_training(adult_small):
     spec = ModelSpec(hidden_units=[16], epochs=2, batch_size=100, learning_rate=3e-3)
-    result = train(adult_small, spec, PrivacySpec(dp=True, target_epsilon=1.0, delta=1e-5, l2_norm_clip=0.5), seed=1)
+    result = train(
+        adult_small, spec, PrivacySpec(dp=True, target_epsilon=1.0, delta=1e-5, l2_norm_clip=0.5), seed=1
+    )
     record, examples = result.privacy, len(adult_small.train)
     assert record["dp"] and record["accountant"] == "rdp" and record["microbatches"] == 100
     assert (record["examples"], record["batch_size"], record["epochs"]) == (examples, 100, 2)
@@ -41,7 +47,9 @@ def test_dp_training_meets_a_target_epsilon_calibrated_before_training(adult_sma
     assert record["epsilon_pld"] == dp_sgd_epsilon(noise, q, 40, 1e-5, accountant="pld")
     assert 0.99 <= record["epsilon"] <= 1.0 and record["epsilon_pld"] < record["epsilon"]
     # The figure tensorflow-privacy itself reports for these parameters.
-    tf_privacy, _ = tfcompat.privacy().compute_dp_sgd_privacy_lib.compute_dp_sgd_privacy(examples, 100, noise, 2, 1e-5)
+    tf_privacy, _ = tfcompat.privacy().compute_dp_sgd_privacy_lib.compute_dp_sgd_privacy(
+        examples, 100, noise, 2, 1e-5
+    )
     assert record["epsilon"] == pytest.approx(tf_privacy, rel=1e-9)
     assert len(result.history["loss"]) == 2 and np.isfinite(result.history["loss"]).all()
 
@@ -55,3 +63,19 @@ def test_dp_with_a_fixed_noise_multiplier_and_microbatches(adult_small):
     assert record["epsilon"] == dp_sgd_epsilon(2.0, record["sampling_rate"], record["steps"], 1e-5)
     with pytest.raises(UserError, match=r"^privacy.microbatches 30 must divide model.batch_size 100$"):
         train(adult_small, spec, privacy.model_copy(update={"microbatches": 30}), seed=1)
+
+
+def test_dropout_turns_off_fast_clipping(adult_small):
+    from lifecycle.model import build_model, core_model
+    from lifecycle.privacy import dp_model, plan_privacy
+
+    record = plan_privacy(PrivacySpec(dp=True, noise_multiplier=2.0), 2000, 100, 1)
+    fast = {}
+    for dropout in (0.0, 0.2):
+        spec = ModelSpec(hidden_units=[8], dropout=dropout)
+        model = build_model(
+            adult_small.train, adult_small.numeric_features, adult_small.categorical_features, spec
+        )
+        fast[dropout] = dp_model(core_model(model), record)._enable_fast_peg_computation
+    # Two forward passes with different dropout masks would clip the wrong gradients.
+    assert fast == {0.0: True, 0.2: False}
