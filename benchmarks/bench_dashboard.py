@@ -73,16 +73,16 @@ def seed(root: Path, n: int) -> float:
 def time_page(page: str, workspace: Path) -> dict[str, float]:
     """First and cached script run of one page (run in a fresh process by :func:`main`)."""
     os.environ["RAI_WORKSPACE"] = str(workspace)
-    import dashboards.data  # noqa: F401  (warm interpreter, as in a running server)
-    import dashboards.runtabs  # noqa: F401
     from streamlit.testing.v1 import AppTest
 
+    import dashboards.data  # noqa: F401  (warm interpreter, as in a running server)
+    import dashboards.runtabs  # noqa: F401
     from governance.trail import open_trail
 
     with open_trail(workspace, create=False) as trail:
         # the newest copy of the passing DP run: the Run page with every tab filled
         newest = [r for r in trail.runs() if r.startswith(PASSED_RUN)][-1]
-    at = AppTest.from_file(str(ROOT / "dashboards" / "pages" / f"{page}.py"), default_timeout=300)
+    at = AppTest.from_file(str(ROOT / "dashboards" / "views" / f"{page}.py"), default_timeout=300)
     # AppTest scans every installed package for custom components on its first run, once per
     # AppTest; a server does that once at start-up. Do it on an empty script, outside the timing.
     warm = AppTest.from_string("import streamlit as st").run()

@@ -16,15 +16,17 @@ from dashboards.state import md, workspace  # noqa: E402
 st.set_page_config(page_title="rai audit dashboard", page_icon="🛡️", layout="wide")
 require_login()
 
-PAGES = Path(__file__).parent / "pages"
+# Not "pages/": Streamlit would also serve a pages/ directory's scripts on their own, without this
+# entry script and so without its sign-in check.
+VIEWS = Path(__file__).parent / "views"
 navigation = st.navigation([
-    st.Page(PAGES / "overview.py", title="Overview", icon="🏠", default=True),
-    st.Page(PAGES / "run.py", title="Run", icon="🔎"),
-    st.Page(PAGES / "trail.py", title="Audit trail", icon="🔗"),
-    st.Page(PAGES / "policies.py", title="Policies", icon="📜"),
-    st.Page(PAGES / "models.py", title="Models", icon="📦"),
-    st.Page(PAGES / "reports.py", title="Reports", icon="📄"),
-    st.Page(PAGES / "approvals.py", title="Approvals", icon="✍️"),
+    st.Page(VIEWS / "overview.py", title="Overview", icon="🏠", default=True),
+    st.Page(VIEWS / "run.py", title="Run", icon="🔎"),
+    st.Page(VIEWS / "trail.py", title="Audit trail", icon="🔗"),
+    st.Page(VIEWS / "policies.py", title="Policies", icon="📜"),
+    st.Page(VIEWS / "models.py", title="Models", icon="📦"),
+    st.Page(VIEWS / "reports.py", title="Reports", icon="📄"),
+    st.Page(VIEWS / "approvals.py", title="Approvals", icon="✍️"),
 ])
 st.sidebar.caption(f"Workspace: {md(workspace().root)}")
 st.sidebar.caption("Read-only view of the audit trail; the only write is recording an approval.")

@@ -23,7 +23,7 @@ def require_login() -> None:
     """Stop the page with a sign-in button unless the user is logged in (when auth is configured)."""
     if not auth_configured():
         return
-    if not st.user.is_logged_in:
+    if not _logged_in():
         st.title("rai audit dashboard")
         st.write("Sign in to see the audit trail.")
         st.button("Sign in", on_click=st.login)
@@ -35,6 +35,11 @@ def require_login() -> None:
 
 def signed_in_identity() -> str | None:
     """The signed-in user's e-mail (else name), or ``None`` without sign-in."""
-    if not auth_configured() or not st.user.is_logged_in:
+    if not auth_configured() or not _logged_in():
         return None
     return str(st.user.get("email") or st.user.get("name") or st.user.get("sub"))
+
+
+def _logged_in() -> bool:
+    # A missing flag means nobody has signed in: never let an absent key read as a login.
+    return st.user.get("is_logged_in") is True

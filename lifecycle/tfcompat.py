@@ -2,7 +2,8 @@
 
 Three version quirks live here so that no other module has to know about them:
 
-* tensorflow-privacy's DP optimizers subclass Keras 2 optimizers. TensorFlow >= 2.16 ships
+* tensorflow-privacy's ``DPModel`` and DP optimizers subclass ``tf.keras`` classes and need
+  them to be Keras 2, the Keras our models are built with. TensorFlow >= 2.16 ships
   Keras 3 as ``tf.keras`` unless ``TF_USE_LEGACY_KERAS=1`` is set *before* TensorFlow is first
   imported, in which case ``tf.keras`` is the ``tf_keras`` package (Keras 2).
 * ``import tensorflow_privacy`` fails on TensorFlow >= 2.16 because its ``__init__`` imports
@@ -72,7 +73,7 @@ def tensorflow() -> ModuleType:
     import tensorflow as tf
 
     if not tf.keras.__name__.startswith("tf_keras"):
-        # Someone imported TensorFlow before us without the switch; DP optimizers would break.
+        # Someone imported TensorFlow before us without the switch: tensorflow-privacy would break.
         raise RuntimeError(
             "TensorFlow was imported before lifecycle.tfcompat with Keras 3 as tf.keras; "
             "set TF_USE_LEGACY_KERAS=1 before importing tensorflow"

@@ -58,19 +58,11 @@ def drift(reference, current, columns, stattest, threshold, drift_share, predict
     """
     wanted = _split_columns(columns) if columns else None
     policy, rules = load_rules(policy_path, AUDIT_FAMILIES) if policy_path else (None, [])
-    if prediction is None and any(rule.check == "drift.prediction" for rule in rules):
-        name = next(rule.id for rule in rules if rule.check == "drift.prediction")
-        raise UserError(f"rule '{name}' of {policy_path} tests prediction drift: pass --prediction COL")
-    to_read = None if wanted is None else list(dict.fromkeys(wanted + ([prediction] if prediction else [])))
-    ref_frame, cur_frame = read_table(reference, to_read), read_table(current, to_read)
-    for frame, path in ((ref_frame, reference), (cur_frame, current)):
-        if frame.empty:
-            raise UserError(f"{path}: no rows")
+    needs_predictions = [rule.id for rule in rules if rule.check == "drift.prediction"]
+    if prediction is None and needs_predictions:
+        raise UserError(f"rule '{needs_predictions[0]}' of {policy_path} tests prediction drift: pass --prediction COL")
     names = (str(reference), str(current))
-
-    predictions = _predictions(ref_frame, cur_frame, prediction, names)
-    if prediction is not None and prediction not in (wanted or []):  # outputs are not features
-        ref_frame, cur_frame = ref_frame.drop(columns=[prediction]), cur_frame.drop(columns=[prediction])
+    ref_frame, cur_frame, predictions = _read(names, wanted, prediction)
     report = drift_report(ref_frame, cur_frame, columns=wanted, stattest=stattest, stattest_threshold=threshold,
                           drift_share=drift_share, names=names)
     result = report.to_dict()
@@ -78,9 +70,9 @@ def drift(reference, current, columns, stattest, threshold, drift_share, predict
         result["prediction"] = prediction_drift(*predictions, stattest=stattest, threshold=threshold, names=names)
     findings = []
     if policy is not None:
-        evidence = Evidence(reference=ref_frame, current=cur_frame,
-                            prediction_reference=predictions and predictions[0],
-                            prediction_current=predictions and predictions[1])
+        ref_scores, cur_scores = predictions or (None, None)
+        evidence = Evidence(reference=ref_frame, current=cur_frame, prediction_reference=ref_scores,
+                            prediction_current=cur_scores)
         findings = run_rules(policy, rules, evidence)
         result.update(policy_summary(policy, findings))
     result = jsonable(result)  # NaN statistics (a chi-square test on one category) become null
@@ -101,13 +93,21 @@ def drift(reference, current, columns, stattest, threshold, drift_share, predict
     exit_blocked(findings)
 
 
-def _predictions(ref_frame, cur_frame, column: str | None, names: tuple[str, str]):
-    if column is None:
-        return None
-    for frame, name in ((ref_frame, names[0]), (cur_frame, names[1])):
-        if column not in frame.columns:
-            raise UserError(f"{name}: --prediction: no column '{column}'")
-    return ref_frame[column], cur_frame[column]
+def _read(names: tuple[str, str], wanted: list[str] | None, prediction: str | None):
+    """Both frames (only ``wanted`` columns, if given) and the prediction columns, set apart."""
+    to_read = None if wanted is None else list(dict.fromkeys(wanted + ([prediction] if prediction else [])))
+    frames = [read_table(path, to_read) for path in names]
+    for frame, path in zip(frames, names, strict=True):
+        if frame.empty:
+            raise UserError(f"{path}: no rows")
+        if prediction is not None and prediction not in frame.columns:
+            raise UserError(f"{path}: --prediction: no column '{prediction}'")
+    if prediction is None:
+        return frames[0], frames[1], None
+    predictions = (frames[0][prediction], frames[1][prediction])
+    if prediction not in (wanted or []):  # model outputs are not features
+        frames = [frame.drop(columns=[prediction]) for frame in frames]
+    return frames[0], frames[1], predictions
 
 
 def print_report(console: Console, report: DriftReport, prediction: dict[str, Any] | None,

@@ -23,9 +23,10 @@ def streamlit_command(port: int, address: str) -> list[str]:
     """The ``streamlit run`` command line: local-only by default, no telemetry, XSRF protection on.
 
     Tracebacks stay in the server's console (the browser sees only an error's type), the
-    developer menu is hidden, and no file watcher reruns the app when files change.
+    developer menu is hidden, no file watcher reruns the app when files change, and the agent
+    API (programs driving the app over HTTP) stays off.
     """
-    return [
+    argv = [
         sys.executable, "-m", "streamlit", "run", str(APP),
         "--server.address", address,
         "--server.port", str(port),
@@ -38,6 +39,20 @@ def streamlit_command(port: int, address: str) -> list[str]:
         "--client.showErrorDetails", "type",
         "--client.toolbarMode", "viewer",
     ]
+    if _has_option("server.enableAgentApi"):  # Streamlit's HTTP/MCP API for programs: keep it off
+        argv += ["--server.enableAgentApi", "false"]
+    return argv
+
+
+def _has_option(name: str) -> bool:
+    """Whether the installed Streamlit knows a config option (newer ones are refused by older)."""
+    from streamlit import config
+
+    try:
+        config.get_option(name)
+    except RuntimeError:
+        return False
+    return True
 
 
 @click.command("dashboard")

@@ -14,7 +14,7 @@ from dashboards import integrity
 
 from . import workspaces
 
-PAGES = Path(__file__).resolve().parents[2] / "dashboards" / "pages"
+PAGES = Path(__file__).resolve().parents[2] / "dashboards" / "views"
 APP = PAGES.parent / "app.py"
 
 

@@ -38,7 +38,7 @@ def test_navigation_opens_every_page(monkeypatch, seeded):
     at = AppTest.from_file(str(APP), default_timeout=120).run()
     assert at.title[0].value == "rai audit dashboard" and not at.exception
     for page in PAGES[1:]:
-        at.switch_page(f"pages/{page}.py").run()
+        at.switch_page(f"views/{page}.py").run()
         assert not at.exception and at.title[0].value == TITLES[page]
 
 

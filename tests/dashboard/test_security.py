@@ -109,10 +109,55 @@ def test_dashboard_command_binds_locally_without_telemetry_and_with_xsrf():
     assert flags["--server.address"] == "127.0.0.1" and flags["--server.port"] == "8600"
     assert flags["--server.enableXsrfProtection"] == "true"
     assert flags["--browser.gatherUsageStats"] == "false"
-    assert flags["--client.showErrorDetails"] == "type"
+    assert flags["--client.showErrorDetails"] == "type" and flags["--server.enableAgentApi"] == "false"
 
 
 def test_dashboard_command_refuses_a_missing_workspace(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["dashboard", "--workspace", str(tmp_path / "nope")])
     assert exit_.value.code == 2 and "no workspace here" in capsys.readouterr().err
+
+
+AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "not-a-real-secret",
+        "client_id": "rai-dashboard", "client_secret": "not-a-real-secret",
+        "server_metadata_url": "https://idp.example.org/.well-known/openid-configuration"}
+
+
+@pytest.mark.parametrize("page", ["overview", "run", "approvals"])
+def test_with_sign_in_configured_no_page_shows_the_trail_before_login(monkeypatch, seeded, page):
+    from streamlit.testing.v1 import AppTest
+
+    from .conftest import APP
+
+    monkeypatch.setenv("RAI_WORKSPACE", str(seeded))
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    at.secrets["auth"] = AUTH
+    at.user = {"is_logged_in": False}
+    at.run()
+    if page != "overview":
+        at.switch_page(f"views/{page}.py").run()
+    assert not at.exception
+    assert [b.label for b in at.button] == ["Sign in"]
+    assert not at.dataframe and not at.success and not at.error
+
+
+def test_a_signed_in_approver_is_recorded_under_their_identity(monkeypatch, workspace):
+    from streamlit.testing.v1 import AppTest
+
+    from governance.trail import open_trail
+
+    from .conftest import APP
+    from .workspaces import AWAITING_RUN
+
+    monkeypatch.setenv("RAI_WORKSPACE", str(workspace))
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    at.secrets["auth"] = AUTH
+    at.user = {"is_logged_in": True, "email": "dana@example.org", "name": "Dana"}
+    at.run()
+    at.switch_page("views/approvals.py").run()
+    assert not at.text_input  # no name to type: the identity provider names the approver
+    assert "Recorded as dana@example.org (signed in)" in [plain(c.value) for c in at.caption]
+    next(b for b in at.button if b.label == "Record decision").click().run()
+    with open_trail(workspace, create=False) as trail:
+        (event,) = trail.events(kind="approval.recorded", run_id=AWAITING_RUN)
+    assert event.actor == "dana@example.org"

@@ -4,9 +4,7 @@ privacy budget, LiteRT variants beside the parent, drift per column, approvals a
 import streamlit as st
 
 from dashboards import data, runtabs
-from dashboards.queries import RUN_STATUS_ICON
 from dashboards.state import md, trail, trail_key
-
 
 OUTCOME = {"passed": st.success, "blocked": st.error, "failed": st.error, "awaiting_approval": st.warning}
 
@@ -25,7 +23,7 @@ with trail() as t:
     view = data.run_view(t, key, run_id)
 
 about = view.summary
-st.header(f"{RUN_STATUS_ICON.get(view.decision, '')} {md(run_id)}")
+st.header(md(run_id))
 where = f" at {md(view.blocked_at)}" if view.blocked_at else ""
 OUTCOME.get(view.decision, st.info)(f"Decision: **{md(view.decision)}**{where}")
 st.caption(" · ".join(md(part) for part in [
