@@ -23,10 +23,10 @@ demo-dp: setup
 
 test: setup
 	$(BIN)/lint-imports
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2
 
 test-fast: setup
-	$(BIN)/pytest -m "not tf and not slow"
+	$(BIN)/pytest -n 2 -m "not tf and not slow"
 
 lint: setup
 	$(BIN)/ruff check governance lifecycle dashboards rai tests benchmarks
@@ -34,7 +34,10 @@ lint: setup
 
 bench: setup
 	$(BIN)/python benchmarks/bench_audit_fairness.py
+	$(BIN)/python benchmarks/bench_audit_drift.py
 	$(BIN)/python benchmarks/bench_trail.py
+	$(BIN)/python benchmarks/bench_report.py
+	$(BIN)/python benchmarks/bench_dashboard.py
 
 clean:
 	rm -rf $(VENV) .rai .pytest_cache
