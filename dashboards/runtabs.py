@@ -71,7 +71,8 @@ def _evidence(view: RunView, indexes: list[int]) -> None:
         return f"{f.get('stage')}{subject} · {f.get('rule_id')} · {f.get('status')}"
 
     # Open on the first blocking finding: the one a reviewer of a blocked run came to see.
-    blocking = [i for i in indexes if view.findings[i].get("status") in ("failed", "error")]
+    failed = [i for i in indexes if view.findings[i].get("status") in ("failed", "error")]
+    blocking = [i for i in failed if view.findings[i].get("binding")] or failed
     pick = st.selectbox("Evidence of finding", indexes, index=indexes.index(blocking[0]) if blocking else 0,
                         format_func=label, key="f_pick")
     finding = view.findings[pick]

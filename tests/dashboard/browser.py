@@ -100,7 +100,11 @@ class Page:
                 return message.get("result", {})
 
     def evaluate(self, expression: str) -> Any:
-        return self.send("Runtime.evaluate", expression=expression, returnByValue=True)["result"].get("value")
+        """The value of a JavaScript expression in the page; a thrown error fails the test."""
+        done = self.send("Runtime.evaluate", expression=expression, returnByValue=True)
+        if "exceptionDetails" in done:
+            raise RuntimeError(f"{expression}: {done['exceptionDetails'].get('exception', {}).get('description')}")
+        return done["result"].get("value")
 
     def screenshot(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)

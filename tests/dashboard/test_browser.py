@@ -58,7 +58,7 @@ def page_text(page: browser.Page, *expected: str) -> str:
     last = {"text": ""}
 
     def complete() -> bool:
-        last["text"] = page.evaluate("document.body.textContent || ''") or ""
+        last["text"] = page.evaluate("document.body ? document.body.textContent : ''") or ""
         return all(e in last["text"] for e in expected) and page.evaluate(SETTLED)
 
     try:
@@ -82,7 +82,9 @@ def test_run_page_shows_the_run_its_decision_and_findings(served):
              "> max 0.15 across 2 groups of sex")
     page.screenshot(ARTIFACTS / "dashboard-run-blocked.png")
     open_run(page, url, PASSED_RUN, "Decision: passed", "18 of 18 findings")
-    page.evaluate("[...document.querySelectorAll('button[role=tab]')].find(b => b.textContent === 'Privacy').click()")
+    page.evaluate("[...document.querySelectorAll('[role=tab]')].find(t => t.textContent === 'Privacy').click()")
+    browser.wait_until(lambda: page.evaluate("document.querySelector('[role=tab][aria-selected=true]').textContent")
+                       == "Privacy", 30, "the Privacy tab")
     page_text(page, "ε limit (policy)", "15% of the policy's privacy budget spent")
     page.screenshot(ARTIFACTS / "dashboard-run-passed-privacy.png")
 
