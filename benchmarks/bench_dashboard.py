@@ -132,6 +132,7 @@ def time_verification(workspace: Path) -> float:
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Seed (unless given a seeded workspace), then time every page in its own process."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--workspace", type=Path, help="seeded workspace to use (seeded here if absent)")

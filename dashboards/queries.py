@@ -84,7 +84,11 @@ def event_summary(kind: str, p: dict[str, Any]) -> str:
     if kind == "approval.recorded":
         return f"{p.get('role')}: {p.get('decision')}" + (f" ({p.get('comment')})" if p.get("comment") else "")
     if kind == "run.started":
-        return f"policy {(p.get('policy') or {}).get('name')}, spec {p.get('spec_file') or ''}".strip()
+        spec = f", spec {p['spec_file']}" if p.get("spec_file") else ""
+        return f"policy {(p.get('policy') or {}).get('name')}{spec}"
+    if kind == "drift.checked":
+        model, batch = p.get("model") or {}, p.get("batch") or {}
+        return f"{model.get('name')} v{model.get('version')}: {p.get('decision')}, {batch.get('rows')} rows"
     if kind in ("model.registered", "model.deployed"):
         return f"{p.get('name')} v{p.get('version')}"
     if kind == "waiver.applied":

@@ -14,6 +14,7 @@ COLUMNS = ["status", "run_id", "open", "kind", "model", "policy", "decision", "b
 
 
 def counts(runs) -> None:
+    """How many runs, and how many of them passed, blocked, wait or failed."""
     by_decision = runs["decision"].value_counts()
     cols = st.columns(5)
     cols[0].metric("Runs", f"{len(runs):,}")
@@ -24,6 +25,7 @@ def counts(runs) -> None:
 
 
 def filtered(runs):
+    """The runs the reader's filters keep (kind, decision, part of the run id)."""
     c1, c2, c3 = st.columns([1, 1, 2])
     kinds = c1.multiselect("Kind", sorted(runs["kind"].dropna().unique()))
     decisions = c2.multiselect("Decision", sorted(runs["decision"].dropna().unique()))

@@ -30,6 +30,7 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
 
 
 def free_port() -> int:
+    """A TCP port nothing listens on now."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -107,6 +108,7 @@ class Page:
         return done["result"].get("value")
 
     def screenshot(self, path: Path) -> None:
+        """Save the whole page, not only the window, as PNG."""
         path.parent.mkdir(parents=True, exist_ok=True)
         shot = self.send("Page.captureScreenshot", format="png", captureBeyondViewport=True)
         path.write_bytes(base64.b64decode(shot["data"]))
