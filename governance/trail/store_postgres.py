@@ -33,6 +33,7 @@ _SCHEMA = [
     "prev_hash TEXT NOT NULL, entry_hash TEXT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS rai_trail_events_by_run ON rai_trail_events (run_id, seq)",
     "CREATE INDEX IF NOT EXISTS rai_trail_events_by_kind ON rai_trail_events (kind, seq)",
+    "CREATE INDEX IF NOT EXISTS rai_trail_events_by_run_kind ON rai_trail_events (run_id, kind, seq)",
     "CREATE TABLE IF NOT EXISTS rai_trail_checkpoints (id BIGSERIAL PRIMARY KEY, "
     "tree_size BIGINT NOT NULL, doc TEXT NOT NULL)",
     "CREATE OR REPLACE FUNCTION rai_trail_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$ "

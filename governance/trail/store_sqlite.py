@@ -9,6 +9,7 @@ only way to change history is to go around rai, which verification then detects.
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,8 @@ _SCHEMA = [
     "entry_hash TEXT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS events_by_run ON events (run_id, seq)",
     "CREATE INDEX IF NOT EXISTS events_by_kind ON events (kind, seq)",
+    # run + kind together (approvals of a run, a run's gates): without it SQLite scans a whole kind
+    "CREATE INDEX IF NOT EXISTS events_by_run_kind ON events (run_id, kind, seq)",
     "CREATE TABLE IF NOT EXISTS checkpoints (id INTEGER PRIMARY KEY, tree_size INTEGER NOT NULL, "
     "doc TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -58,24 +61,38 @@ class SQLiteStore(Store):
             raise TrailMissing(f"no audit trail at {self.path} (nothing recorded in this workspace yet?)")
         if create:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+        deadline = time.monotonic() + busy_timeout
+        while True:
+            try:
+                self._open(create, busy_timeout)
+                return
+            except sqlite3.OperationalError as err:
+                if "locked" not in str(err):
+                    raise TrailIntegrityError(f"{self.path}: cannot open trail: {err}") from None
+                # Switching a new file to WAL takes an exclusive lock for which SQLite does not
+                # always call its busy handler: when writers start together, wait our own way.
+                if time.monotonic() >= deadline:
+                    raise TrailBusy(f"{self.path}: trail is locked by another writer ({err})") from None
+                time.sleep(0.02)
+            except sqlite3.DatabaseError as err:
+                raise TrailIntegrityError(f"{self.path}: cannot open trail: {err}") from None
+
+    def _open(self, create: bool, busy_timeout: float) -> None:
+        self._conn = sqlite3.connect(self.path, timeout=busy_timeout, isolation_level=None)
         try:
-            self._conn = sqlite3.connect(self.path, timeout=busy_timeout, isolation_level=None)
-            if create:
+            if create and self._conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
                 self._conn.execute("PRAGMA journal_mode=WAL")
             # FULL: the WAL is fsynced at every commit, so a returned append survives power loss.
             self._conn.execute("PRAGMA synchronous=FULL")
             if create:
                 self._create_schema()
-        except sqlite3.OperationalError as err:
-            if "locked" in str(err):
-                raise TrailBusy(f"{self.path}: trail is locked by another writer ({err})") from None
-            raise TrailIntegrityError(f"{self.path}: cannot open trail: {err}") from None
-        except sqlite3.DatabaseError as err:
-            raise TrailIntegrityError(f"{self.path}: cannot open trail: {err}") from None
+        except sqlite3.Error:
+            self._conn.close()
+            raise
 
     def _create_schema(self) -> None:
         have = {r[0] for r in self._conn.execute("SELECT name FROM sqlite_master")}
-        if {"events", "checkpoints", "meta", *_TRIGGERS} <= have:
+        if {"events", "checkpoints", "meta", "events_by_run_kind", *_TRIGGERS} <= have:
             return  # nothing to do; skip taking the write lock
         self._conn.execute("BEGIN IMMEDIATE")
         try:
