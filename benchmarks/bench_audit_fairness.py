@@ -13,15 +13,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _timing import interleaved, write_frame
 
 TARGET = 10.0
 RATES = ("selection_rate", "accuracy", "tpr")
@@ -54,32 +52,7 @@ def make_data(path: Path, rows: int, seed: int = 0) -> None:
     y_pred = np.where(flip, 1 - y_true, y_true)
     frame = pd.DataFrame({"race": race, "sex": sex, "y_true": y_true, "y_pred": y_pred,
                           "age": rng.integers(18, 90, rows)})
-    if path.suffix == ".parquet":
-        frame.to_parquet(path, index=False)
-    else:
-        frame.to_csv(path, index=False)
-
-
-def timed(argv: list[str]) -> tuple[float, float, str]:
-    """Wall time and CPU time (user + system) of one fresh process, and its standard output."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    done = subprocess.run(argv, capture_output=True, text=True)
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if done.returncode != 0:
-        raise SystemExit(f"{' '.join(argv[:3])} failed ({done.returncode}):\n{done.stderr}")
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return wall, cpu, done.stdout
-
-
-def interleaved(ours: list[str], theirs: list[str], repeat: int) -> dict[str, tuple[float, float, str]]:
-    """Best wall and CPU time of each side; runs alternate so that both meet the same load."""
-    runs: dict[str, list[tuple[float, float, str]]] = {"ours": [], "theirs": []}
-    for _ in range(repeat):
-        runs["ours"].append(timed(ours))
-        runs["theirs"].append(timed(theirs))
-    return {side: (min(r[0] for r in rs), min(r[1] for r in rs), rs[0][2]) for side, rs in runs.items()}
+    write_frame(frame, path)
 
 
 def same_numbers(ours: str, theirs: str) -> None:

@@ -30,6 +30,7 @@ import pandas as pd
 
 from governance.errors import UserError
 from governance.evidence import Predictions
+from governance.io import file_sha256 as sha256_file  # noqa: F401  (re-exported)
 from governance.workspace import Workspace
 
 ArtifactKind = Literal["dataset", "model", "litert", "predictions", "reference", "deployment"]
@@ -38,15 +39,6 @@ ArtifactKind = Literal["dataset", "model", "litert", "predictions", "reference",
 def sha256_bytes(data: bytes) -> str:
     """Hex SHA-256 of ``data``."""
     return hashlib.sha256(data).hexdigest()
-
-
-def sha256_file(path: str | Path) -> str:
-    """Hex SHA-256 of a file's bytes, read in blocks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def write_atomic(path: Path, data: bytes) -> None:

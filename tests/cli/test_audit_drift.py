@@ -14,7 +14,6 @@ import pytest
 from checks.drift_oracle import assert_rows_equal, preset, read_adult, shifted, value_drift
 
 from governance.io import file_sha256, read_table
-from rai.cli import main
 
 BASE = ("audit", "drift", "--reference", "ref.csv", "--current", "cur.csv")
 HEAVY = ("tensorflow", "tf_keras", "keras", "tensorflow_privacy", "ai_edge_litert", "fairlearn", "evidently")
@@ -34,20 +33,6 @@ def files(tmp_path, monkeypatch):
     return tmp_path
 
 
-@pytest.fixture
-def rai(capsys):
-    """``rai(*args) -> (exit code, stdout, stderr)`` through the real entry point."""
-
-    def run(*args: str) -> tuple[int, str, str]:
-        try:
-            main(list(args))
-            code = 0
-        except SystemExit as exit_:
-            code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
 
 
 def policy(*rules: str, fail_on: str = "high") -> str:

@@ -24,8 +24,6 @@ from fairlearn.metrics import (
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score
 
-from rai.cli import main
-
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "examples" / "adult-income" / "data"
 NUMERIC = ["age", "education-num", "capital-gain", "capital-loss", "hours-per-week"]
@@ -51,20 +49,6 @@ def files(tmp_path, monkeypatch, adult_frame):
     return tmp_path
 
 
-@pytest.fixture
-def rai(capsys):
-    """``rai(*args) -> (exit code, stdout, stderr)`` through the real entry point."""
-
-    def run(*args: str) -> tuple[int, str, str]:
-        try:
-            main(list(args))
-            code = 0
-        except SystemExit as exit_:
-            code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
 
 
 def policy(*rules: str, fail_on: str = "high") -> str:

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 import pytest
-
-from rai.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 ADULT = ROOT / "examples" / "adult-income" / "data"
@@ -66,20 +63,6 @@ def project(tmp_path, adult_rows, monkeypatch) -> Path:
     return tmp_path
 
 
-@pytest.fixture
-def rai(capsys) -> Callable[..., tuple[int, str, str]]:
-    """``rai(*args) -> (exit code, stdout, stderr)`` through :func:`rai.cli.main`."""
-
-    def run(*args: str) -> tuple[int, str, str]:
-        try:
-            main(list(args))
-            code = 0
-        except SystemExit as exit_:
-            code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
 
 
 def events(workspace: Path, run_id: str | None = None) -> list:

@@ -1,4 +1,4 @@
-"""Shared helpers of the policy tests: run the real ``rai`` entry point in-process."""
+"""Fixtures shared by every test package."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from rai.cli import main
 
 @pytest.fixture
 def rai(capsys) -> Callable[..., tuple[int, str, str]]:
-    """``rai(*args) -> (exit code, stdout, stderr)`` through :func:`rai.cli.main`."""
+    """``rai(*args) -> (exit code, stdout, stderr)`` through the real entry point, in-process."""
 
     def run(*args: str) -> tuple[int, str, str]:
         try:
