@@ -82,7 +82,7 @@ def monitor_batch(batch: str | Path, *, name: str, version: int | None = None, r
     finally:
         trail.close()
     decision = "blocked" if result.blocked else "passed"
-    summary = {"run_id": recorder.run_id, "decision": decision, "model": model, "batch": batch_info,
+    summary = {"schema_version": 1, "run_id": recorder.run_id, "decision": decision, "model": model, "batch": batch_info,
                "numbers": numbers, "reasons": reasons(result.findings),
                "findings": [finding_brief(f) for f in result.findings], "policy": {"name": policy.policy, "sha256": policy.sha256}}
     return MonitorResult(recorder.run_id, decision, jsonable(summary))

@@ -27,6 +27,10 @@ from lifecycle.specload import LoadedSpec, spec_from_record
 NOT_RESUMABLE = "run {run_id} cannot be resumed: {why} (only a run awaiting approval can be resumed)"
 
 
+# Version of the `rai run --json` object (also `run.finished.summary`); bump on breaking changes.
+SUMMARY_SCHEMA_VERSION = 1
+
+
 class Run:
     """One run in progress: spec, policy, trail recorder, artifacts and what stages produced."""
 
@@ -102,6 +106,7 @@ class Run:
                     "examples", "sampling_rate", "steps", "accountant", "target_epsilon")
             privacy = {k: self.privacy.get(k) for k in keys}
         return jsonable({
+            "schema_version": SUMMARY_SCHEMA_VERSION,
             "run_id": self.run_id, "pipeline": self.spec.name if self.spec else None,
             "decision": decision, "blocked_at": blocked_at, "reasons": reasons,
             "stages": self.stage_entries, "privacy": privacy,
