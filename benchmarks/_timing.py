@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import resource
 import subprocess
 import time
@@ -37,3 +38,12 @@ def interleaved(ours: list[str], theirs: list[str], repeat: int) -> dict[str, tu
         runs["ours"].append(timed(ours))
         runs["theirs"].append(timed(theirs))
     return {side: (min(r[0] for r in rs), min(r[1] for r in rs), rs[0][2]) for side, rs in runs.items()}
+
+
+def bench_arguments(description: str) -> argparse.Namespace:
+    """The options every audit benchmark takes: rows, file format and repetitions."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--format", choices=("parquet", "csv"), default="parquet")
+    parser.add_argument("--repeat", type=int, default=3, help="best of N runs per side")
+    return parser.parse_args()

@@ -13,7 +13,6 @@ reported.
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import sys
@@ -22,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from _timing import interleaved, write_frame
+from _timing import bench_arguments, interleaved, write_frame
 
 EVIDENTLY_SCRIPT = """
 import json, sys, warnings
@@ -80,11 +79,7 @@ def same_numbers(ours: str, theirs: str) -> int:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--format", choices=("parquet", "csv"), default="parquet")
-    parser.add_argument("--repeat", type=int, default=3, help="best of N runs per side")
-    args = parser.parse_args()
+    args = bench_arguments(__doc__.splitlines()[0])
 
     with tempfile.TemporaryDirectory() as tmp:
         reference, current = Path(tmp) / f"reference.{args.format}", Path(tmp) / f"current.{args.format}"

@@ -11,7 +11,6 @@ The per-group numbers of both are compared before any time is reported.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import tempfile
@@ -19,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from _timing import interleaved, write_frame
+from _timing import bench_arguments, interleaved, write_frame
 
 TARGET = 10.0
 RATES = ("selection_rate", "accuracy", "tpr")
@@ -67,11 +66,7 @@ def same_numbers(ours: str, theirs: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--format", choices=("parquet", "csv"), default="parquet")
-    parser.add_argument("--repeat", type=int, default=3, help="best of N runs per side")
-    args = parser.parse_args()
+    args = bench_arguments(__doc__.splitlines()[0])
 
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / f"predictions.{args.format}"

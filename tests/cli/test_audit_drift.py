@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from checks.drift_oracle import assert_rows_equal, preset, read_adult, shifted, value_drift
+from cliargs import override
 
 from governance.io import file_sha256, read_table
 
@@ -146,13 +147,7 @@ ERRORS = [
 
 @pytest.mark.parametrize("extra, message", ERRORS)
 def test_user_mistakes(files, rai, extra, message):
-    args = list(BASE)
-    for flag, value in zip(extra[::2], extra[1::2], strict=True):
-        if flag in args:
-            args[args.index(flag) + 1] = value
-        else:
-            args += [flag, value]
-    code, out, err = rai(*args)
+    code, out, err = rai(*override(BASE, extra))
     assert code == 2 and out == ""
     assert err.startswith(f"error: {message}") and err.count("\n") == 1
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from cliargs import override
 from fairlearn.metrics import (
     MetricFrame,
     demographic_parity_difference,
@@ -202,13 +203,7 @@ ERRORS = [
 
 @pytest.mark.parametrize("extra, message", ERRORS)
 def test_user_mistakes(files, rai, extra, message):
-    args = list(BASE)
-    for flag, value in zip(extra[::2], extra[1::2], strict=True):
-        if flag in args:
-            args[args.index(flag) + 1] = value
-        else:
-            args += [flag, value]
-    code, out, err = rai(*args)
+    code, out, err = rai(*override(BASE, extra))
     assert code == 2 and out == ""
     assert err.startswith("error: ") and message in err and err.count("\n") == 1
 
