@@ -9,7 +9,7 @@ into ``waived``; an expired one is ignored and the finding says so.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Iterable
+from collections.abc import Iterable
 
 from governance.checks.base import Outcome, get_check
 from governance.errors import MissingEvidence

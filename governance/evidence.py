@@ -34,8 +34,9 @@ Well-known pieces (producers must use these names and types):
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -92,6 +93,6 @@ class Evidence:
     def __iter__(self) -> Iterator[str]:
         return iter(self._pieces)
 
-    def with_(self, **pieces: Any) -> "Evidence":
+    def with_(self, **pieces: Any) -> Evidence:
         """A copy with some pieces added or replaced."""
         return Evidence(**{**self._pieces, **pieces})

@@ -26,7 +26,7 @@ class Workspace:
     root: Path
 
     @classmethod
-    def at(cls, path: str | Path | None = None) -> "Workspace":
+    def at(cls, path: str | Path | None = None) -> Workspace:
         return cls(Path(path or os.environ.get("RAI_WORKSPACE") or ".rai"))
 
     @property
@@ -65,6 +65,6 @@ class Workspace:
     def run_dir(self, run_id: str) -> Path:
         return self.runs / run_id
 
-    def ensure(self) -> "Workspace":
+    def ensure(self) -> Workspace:
         self.root.mkdir(parents=True, exist_ok=True)
         return self

@@ -58,7 +58,7 @@ class PrivacySpec(_Strict):
     microbatches: int | None = Field(None, ge=1, description="Default: batch size (per-example clipping).")
 
     @model_validator(mode="after")
-    def _noise_or_target(self) -> "PrivacySpec":
+    def _noise_or_target(self) -> PrivacySpec:
         if self.dp and (self.noise_multiplier is None) == (self.target_epsilon is None):
             raise ValueError("with dp: true give exactly one of noise_multiplier or target_epsilon")
         return self

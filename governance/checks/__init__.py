@@ -3,10 +3,10 @@
 Each family lives in its own module; add the module to the import list below.
 """
 
-from governance.checks import base  # noqa: F401
-
 # Families register themselves on import.
 import importlib as _importlib
+
+from governance.checks import base  # noqa: F401
 
 for _family in ("fairness", "performance", "drift", "privacy", "accountability", "data", "optimize"):
     try:
