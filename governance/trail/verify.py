@@ -69,17 +69,24 @@ def verify_store(store: Store, trusted: dict[str, bytes], *, checkpoint_dir: Pat
     return _report(walk, problems, blob_status, store.warnings())
 
 
-def _full_walk(store, trusted, checkpoint_dir, extra, blobs) -> tuple[ChainWalk, list[Problem], dict | None]:
-    # Checkpoints are read before the entries: every checkpoint read was signed over entries
-    # already committed, so one larger than the entries the walk sees means entries were lost.
-    checkpoints, problems = gather_checkpoints(store, checkpoint_dir, extra)
-    anchors = []
+def signed_by_trusted(checkpoints: list[Checkpoint], trusted: dict[str, bytes],
+                      problems: list[Problem]) -> list[Checkpoint]:
+    """The checkpoints whose signature checks against ``trusted``; the others go to ``problems``."""
+    good = []
     for cp in checkpoints:
         problem = check_signature(cp, trusted)
         if problem:
             problems.append(problem)
         else:
-            anchors.append(cp)
+            good.append(cp)
+    return good
+
+
+def _full_walk(store, trusted, checkpoint_dir, extra, blobs) -> tuple[ChainWalk, list[Problem], dict | None]:
+    # Checkpoints are read before the entries: every checkpoint read was signed over entries
+    # already committed, so one larger than the entries the walk sees means entries were lost.
+    checkpoints, problems = gather_checkpoints(store, checkpoint_dir, extra)
+    anchors = signed_by_trusted(checkpoints, trusted, problems)
     blob_status = None
     if blobs is not None:
         blob_status = {d: blobs.status(d) for d in blobs.digests()}
@@ -152,14 +159,7 @@ def report_without_store(ws, extra: list[Checkpoint], err: Exception) -> VerifyR
     from governance.trail.signing import KeyRing
 
     checkpoints, problems = gather_checkpoints(None, ws.checkpoints, extra)
-    trusted = KeyRing(ws.keys).trusted()
-    good = []
-    for cp in checkpoints:
-        problem = check_signature(cp, trusted)
-        if problem:
-            problems.append(problem)
-        else:
-            good.append(cp)
+    good = signed_by_trusted(checkpoints, KeyRing(ws.keys).trusted(), problems)
     nonempty = [cp for cp in good if cp.tree_size > 0]
     if isinstance(err, TrailMissing):
         if not checkpoints:

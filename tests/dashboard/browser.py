@@ -48,6 +48,19 @@ def wait_until(condition: Callable[[], Any], timeout: float, what: str, every: f
         time.sleep(every)
 
 
+def stop_group(process: subprocess.Popen) -> None:
+    """Stop a process started in a session of its own, and its children: TERM, then KILL."""
+    try:
+        os.killpg(process.pid, signal.SIGTERM)  # also reaches children if the leader already exited
+    except ProcessLookupError:
+        pass
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
 def _healthy(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=2) as response:
@@ -73,13 +86,7 @@ def dashboard(workspace: Path, log: Path) -> Iterator[str]:
                 raise RuntimeError(f"rai dashboard exited with {server.returncode}: {log.read_text()[-2000:]}")
             yield f"http://127.0.0.1:{port}"
         finally:
-            if server.poll() is None:
-                os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
-                server.wait()
+            stop_group(server)
 
 
 class Page:
@@ -135,12 +142,7 @@ def chromium() -> Iterator[Page]:
             finally:
                 page.close()
         finally:
-            os.killpg(browser.pid, signal.SIGTERM)
-            try:
-                browser.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(browser.pid, signal.SIGKILL)
-                browser.wait()
+            stop_group(browser)
 
 
 def _json(url: str) -> Any:
