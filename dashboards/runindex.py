@@ -33,7 +33,7 @@ DETAIL_COLUMNS = ["run_id", "model", "policy", "started", "actor", "policy_sha25
 ONE_PASS_FROM = 500
 APPROVAL_CHECK = "accountability.approvals"
 #: Gate decisions as run decisions, for monitor batches and audits.
-_GATE_TO_RUN = {"pass": "passed", "block": "blocked", None: "recorded"}
+_GATE_TO_RUN = {"pass": "passed", "block": "blocked", "passed": "passed", "blocked": "blocked", None: "recorded"}
 
 
 class RunIndex:

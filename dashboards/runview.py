@@ -16,6 +16,7 @@ import pandas as pd
 from dashboards.queries import event_summary
 from governance.report import sections as S
 from governance.report.source import RunRecord, load_run
+from governance.vocabulary import gate_decision
 
 FINDING_COLUMNS = ["gate_seq", "stage", "subject", "binding", "rule_id", "check", "severity", "status", "observed",
                    "threshold", "message"]
@@ -88,7 +89,8 @@ def _unfinished(rec: RunRecord) -> str:
     gates = [e for e in rec.events if e["kind"] in ("gate.decided", "audit.completed")]
     if rec.first("run.started") is None and gates:
         decision = (gates[-1].get("payload") or {}).get("decision")
-        return {"pass": "passed", "block": "blocked"}.get(decision, decision or "recorded")
+        known = gate_decision(decision)
+        return known.value if known else (decision or "recorded")
     return "running"
 
 

@@ -49,3 +49,18 @@ class MissingEvidence(Exception):
     def __init__(self, name: str, detail: str = ""):
         self.name = name
         super().__init__(f"missing evidence '{name}'" + (f": {detail}" if detail else ""))
+
+
+class PolicyError(UserError):
+    """A policy file that does not load: the same one located line as ``rai policy lint``."""
+
+
+class GateBlocked(Exception):
+    """A gate blocked (exit code 1 in the CLI); ``result`` is the :class:`GateResult` with the findings."""
+
+    exit_code = 1
+
+    def __init__(self, result):
+        self.result = result
+        rules = ", ".join(f.rule_id for f in result.blocking) or "no rule"
+        super().__init__(f"gate '{result.stage}' blocked by {rules}")

@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from governance.errors import MissingEvidence
+from governance.errors import MissingEvidence, UserError
 
 if TYPE_CHECKING:  # pandas costs ~0.3 s to import; `rai policy lint` never needs it
     import pandas as pd
@@ -50,25 +50,46 @@ if TYPE_CHECKING:  # pandas costs ~0.3 s to import; `rai policy lint` never need
 class Predictions:
     """Binary-classification outcomes of one model on one dataset.
 
-    ``y_true`` and ``y_pred`` hold 0/1 integers, ``y_score`` the positive-class probability (or
-    ``None``), ``sensitive`` one column per sensitive feature, aligned with the labels.
+    Parameters
+    ----------
+    y_true, y_pred : array-like, one label per row (numpy, list, pandas or pyarrow)
+        0/1 integers or booleans; other labels (``">50K"``, ``"default"``) need ``pos_label``.
+    sensitive : the sensitive-feature columns, aligned with the labels
+        A ``pandas.DataFrame`` (one column per feature; several form intersectional groups), a
+        ``Series``, a ``{name: values}`` mapping, a pyarrow ``Table``, or a 1-D array (named
+        ``sensitive``).
+    y_score : array-like of finite positive-class scores, optional
+    pos_label : the label value that means positive, when labels are not 0/1
+
+    After construction ``y_true`` and ``y_pred`` hold 0/1 ``int64``, ``y_score`` ``float64``
+    (or ``None``) and ``sensitive`` a ``DataFrame`` with a fresh ``RangeIndex``.
+
+    Raises
+    ------
+    UserError
+        Misaligned lengths, labels that are not 0/1 (without ``pos_label``), missing or
+        non-finite labels or scores, or a type that is not array-like; one line naming the field.
     """
 
     y_true: np.ndarray
     y_pred: np.ndarray
     sensitive: pd.DataFrame
     y_score: np.ndarray | None = None
+    pos_label: Any = None
 
     def __post_init__(self) -> None:
-        self.y_true = np.asarray(self.y_true)
-        self.y_pred = np.asarray(self.y_pred)
+        from governance import evidence_input as inp
+
+        self.sensitive = inp.as_frame(self.sensitive, "sensitive")
+        self.y_true = inp.as_binary(self.y_true, "y_true", self.pos_label)
+        self.y_pred = inp.as_binary(self.y_pred, "y_pred", self.pos_label)
         if self.y_score is not None:
-            self.y_score = np.asarray(self.y_score, dtype=float)
-        if not (len(self.y_true) == len(self.y_pred) == len(self.sensitive)):
-            raise ValueError(
-                f"predictions are misaligned: {len(self.y_true)} labels, {len(self.y_pred)} "
-                f"predictions, {len(self.sensitive)} sensitive rows"
-            )
+            self.y_score = inp.as_scores(self.y_score, "y_score")
+        lengths = {"y_true": len(self.y_true), "y_pred": len(self.y_pred), "sensitive": len(self.sensitive)}
+        if self.y_score is not None:
+            lengths["y_score"] = len(self.y_score)
+        if len(set(lengths.values())) > 1:
+            raise UserError("predictions are misaligned: " + ", ".join(f"{k} has {v} rows" for k, v in lengths.items()))
 
 
 class Evidence:

@@ -7,6 +7,8 @@ from dataclasses import asdict, dataclass, field
 from enum import Enum
 from typing import Any
 
+from governance.vocabulary import Decision
+
 
 class Status(str, Enum):
     """Outcome of one rule at one stage."""
@@ -95,11 +97,20 @@ class GateResult:
 
     @property
     def decision(self) -> str:
-        return "block" if self.blocked else "pass"
+        """``"blocked"`` or ``"passed"`` (:class:`~governance.vocabulary.Decision` values)."""
+        return (Decision.BLOCKED if self.blocked else Decision.PASSED).value
 
     @property
     def blocking(self) -> list[Finding]:
         return [f for f in self.findings if f.blocks]
+
+    def raise_if_blocked(self) -> GateResult:
+        """Raise :class:`~governance.errors.GateBlocked` when the gate blocks; return ``self`` otherwise."""
+        from governance.errors import GateBlocked
+
+        if self.blocked:
+            raise GateBlocked(self)
+        return self
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -140,7 +140,7 @@ def test_gate_statuses_and_decisions(tmp_path, check, severity, fail_on, waiver,
     (finding,) = result.findings
     assert finding.status is status
     assert result.blocked is blocks
-    assert result.decision == ("block" if blocks else "pass")
+    assert result.decision == ("blocked" if blocks else "passed")
     assert words in finding.message
     assert finding.rule_id == "r" and finding.check == check and finding.stage == "evaluate"
 

@@ -16,6 +16,7 @@ from governance.report.text import (
     fmt_value,
     short_hash,
 )
+from governance.vocabulary import Decision, gate_decision
 
 _PRIVACY_FIELDS = ("dp", "epsilon", "epsilon_pld", "delta", "accountant", "l2_norm_clip", "noise_multiplier",
                    "sampling_rate", "steps", "epochs", "batch_size", "examples", "microbatches")
@@ -60,7 +61,7 @@ def findings_blocks(doc: dict[str, Any]) -> list[Block]:
         out.append(Paragraph("No gate decision was recorded for this run.", "alert"))
     for g in doc["gates"]:
         title = f"Gate {g['stage']}" + (f" ({g['subject']})" if g.get("subject") else "")
-        out.append(Heading(3, f"{title}: {'BLOCK' if g['decision'] == 'block' else g['decision']}"))
+        out.append(Heading(3, f"{title}: {'BLOCKED' if gate_decision(g['decision']) == Decision.BLOCKED else g['decision']}"))
         if not g.get("binding", True):
             out.append(Paragraph("Not binding: this variant is not the one deployed; its findings are evidence "
                                  "of how the conversion behaves.", "note"))

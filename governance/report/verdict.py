@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from governance.report.text import fmt_value
+from governance.vocabulary import Decision, gate_decision
 
 _BLOCKING = ("failed", "error")
 
@@ -29,7 +30,7 @@ def _finding_sentence(f: dict[str, Any]) -> str:
 
 def blocking_findings(gates: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The findings that made a binding gate block, in trail order."""
-    return [f for g in gates if g.get("decision") == "block" and g.get("binding", True)
+    return [f for g in gates if gate_decision(g.get("decision")) == Decision.BLOCKED and g.get("binding", True)
             for f in g["findings"] if f.get("status") in _BLOCKING]
 
 
@@ -48,7 +49,7 @@ def _non_binding(gates: list[dict[str, Any]]) -> list[str]:
     return [f"Variant {g['subject']} was not deployed; its gate would have blocked on "
             + ", ".join(f"'{f.get('rule_id')}'" for f in g["findings"] if f.get("status") in _BLOCKING)
             + " (see the optimization section)."
-            for g in gates if not g.get("binding", True) and g.get("decision") == "block"]
+            for g in gates if not g.get("binding", True) and gate_decision(g.get("decision")) == Decision.BLOCKED]
 
 
 def verdict(run_finished: dict[str, Any] | None, gates: list[dict[str, Any]], system: dict[str, Any],
@@ -58,7 +59,7 @@ def verdict(run_finished: dict[str, Any] | None, gates: list[dict[str, Any]], sy
     blocking = blocking_findings(gates)
     decision = fin.get("decision") or ("blocked" if blocking else "incomplete")
     blocked_at = fin.get("blocked_at") or next(
-        (g["stage"] for g in gates if g.get("decision") == "block" and g.get("binding", True)), None)
+        (g["stage"] for g in gates if gate_decision(g.get("decision")) == Decision.BLOCKED and g.get("binding", True)), None)
     reasons = [str(r) for r in fin.get("reasons") or []]
     reg = system.get("registered")
     lines: list[str]

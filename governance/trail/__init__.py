@@ -39,7 +39,8 @@ Event kinds and their payloads (the contract between writers and readers):
                      versions {python, rai, tensorflow, ...}, code_revision, workspace
 ``stage.completed``  stage, status ("completed" | "failed"), metrics {...}, artifacts
                      {name: {"sha256", "path"}}, evidence_blob (sha256 of a JSON evidence blob)
-``gate.decided``     stage, subject (LiteRT variant or None), decision ("pass" | "block"),
+``gate.decided``     stage, subject (LiteRT variant or None), decision ("passed" | "blocked";
+                     trails before 0.2 wrote "pass" | "block"),
                      findings [Finding.to_dict()], policy_sha256
 ``waiver.applied``   rule, reason, approved_by, expires, stage
 ``approval.recorded`` role, decision ("approve" | "reject"), comment

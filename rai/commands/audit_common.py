@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from governance.errors import UserError
 from governance.evidence import Evidence
-from governance.findings import Finding, Status
+from governance.findings import Finding, GateResult, Status
 from governance.workspace import Workspace
 
 if TYPE_CHECKING:  # rich is imported when a table is printed: --json output does not pay for it
@@ -67,7 +67,7 @@ def policy_summary(policy, findings: list[Finding]) -> dict[str, Any]:
     return {
         "policy": {"name": policy.policy, "version": policy.version, "sha256": policy.sha256,
                    "source": policy.source},
-        "decision": "block" if any(f.blocks for f in findings) else "pass",
+        "decision": GateResult(stage="audit", findings=findings).decision,
         "findings": [f.to_dict() for f in findings],
     }
 
@@ -91,9 +91,9 @@ def print_findings(console: Console, findings: list[Finding]) -> None:
         console.print(f"[bold]{escape(f.rule_id)}[/]: {escape(f.message)}", highlight=False)
     blocked = [f.rule_id for f in findings if f.blocks]
     if blocked:
-        console.print(f"[bold red]decision: block[/] ({escape(', '.join(blocked))})")
+        console.print(f"[bold red]decision: blocked[/] ({escape(', '.join(blocked))})")
     else:
-        console.print("[green]decision: pass[/]")
+        console.print("[green]decision: passed[/]")
 
 
 def format_value(value: Any) -> str:

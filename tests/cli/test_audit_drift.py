@@ -119,7 +119,7 @@ def test_policy_exit_codes(files, rai, rules, extra, code, statuses):
     result = json.loads(out)
     assert got == code, err
     assert [f["status"] for f in result["findings"]] == statuses
-    assert result["decision"] == ("block" if code else "pass")
+    assert result["decision"] == ("blocked" if code else "passed")
     assert all(f["evidence"].get("schema_version") == 1 for f in result["findings"] if f["status"] != "error")
 
 
@@ -128,7 +128,7 @@ def test_policy_findings_table(files, rai):
     code, out, _ = rai("audit", "drift", "--reference", "ref.csv", "--current", "moved.csv", "--prediction", "score",
                        "--policy", path)
     assert code == 1
-    assert "Policy findings" in out and "decision: block (data, scores)" in out
+    assert "Policy findings" in out and "decision: blocked (data, scores)" in out
     assert "scores: predictions drifted: score: wasserstein" in out
 
 
@@ -187,7 +187,7 @@ def test_whole_process_loads_no_tensorflow_nor_oracles(files):
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     done = subprocess.run([sys.executable, "-c", code], cwd=files, capture_output=True, text=True, env=env)
     assert done.returncode == 1, done.stderr
-    assert json.loads(done.stdout)["decision"] == "block"
+    assert json.loads(done.stdout)["decision"] == "blocked"
     assert done.stderr.strip().splitlines()[-1] == "HEAVY []"
 
 
@@ -203,7 +203,7 @@ def test_record_appends_an_audit_event(files, rai):
     inputs = {"ref.csv": file_sha256("ref.csv"), "cur.csv": file_sha256("cur.csv")}
     assert event.payload["kind"] == "drift" and event.payload["inputs"] == inputs
     assert event.payload["result"] == json.loads(out)
-    assert event.payload["decision"] == "block" and event.payload["findings"][0]["status"] == "failed"
+    assert event.payload["decision"] == "blocked" and event.payload["findings"][0]["status"] == "failed"
 
 
 def test_audit_group_lists_drift(rai):

@@ -163,7 +163,7 @@ def test_policy_exit_codes(files, rai, rules, code, statuses):
     result = json.loads(out)
     assert got == code, err
     assert [f["status"] for f in result["findings"]] == statuses
-    assert result["decision"] == ("block" if code else "pass")
+    assert result["decision"] == ("blocked" if code else "passed")
     assert result["policy"]["name"] == "audit" and len(result["policy"]["sha256"]) == 64
 
 
@@ -180,7 +180,7 @@ def test_policy_findings_table(files, rai):
                   rule("auc", "performance.metric", "{metric: roc_auc, min: 0.75}"))
     code, out, _ = rai(*BASE, "--sensitive", "sex", "--y-score", "score", "--policy", path)
     assert code == 1
-    assert "Policy findings" in out and "decision: block (dp)" in out
+    assert "Policy findings" in out and "decision: blocked (dp)" in out
     assert "auc: roc_auc 0.8" in out
 
 
@@ -269,7 +269,7 @@ def test_whole_process_loads_no_tensorflow_nor_oracles(files):
                   rule("auc", "performance.metric", "{metric: roc_auc, min: 0.7}"))
     done = run_process(list(BASE) + ["--sensitive", "sex", "--y-score", "score", "--policy", path, "--json"], files)
     assert done.returncode == 1
-    assert json.loads(done.stdout)["decision"] == "block"
+    assert json.loads(done.stdout)["decision"] == "blocked"
     assert done.stderr.strip().splitlines()[-1] == "HEAVY []"
 
 
@@ -306,7 +306,7 @@ def test_record_appends_an_audit_event(files, rai):
     assert event.subjects == {"inputs": [digest]}
     assert event.payload["kind"] == "fairness" and event.payload["inputs"] == {"adult.csv": digest}
     assert event.payload["result"] == json.loads(out)
-    assert event.payload["decision"] == "block" and event.payload["findings"][0]["status"] == "failed"
+    assert event.payload["decision"] == "blocked" and event.payload["findings"][0]["status"] == "failed"
 
 
 def test_audit_group_lists_fairness(rai):

@@ -79,7 +79,7 @@ def test_run_page_of_the_passing_dp_run(open_page, seeded):
     assert completed == ["ingest", "train", "evaluate", "optimize", "deploy"]
     assert stages["kind"].tolist()[-2:] == ["run.finished", "model.deployed"]
     gates = tab(at, "Gates").dataframe[0].value
-    assert gates[gates["subject"] == "dynamic_range"][["decision", "binding"]].values.tolist() == [["block", False]]
+    assert gates[gates["subject"] == "dynamic_range"][["decision", "binding"]].values.tolist() == [["blocked", False]]
 
 
 def test_run_page_privacy_budget_against_the_policy_limit(open_page, seeded):
@@ -95,7 +95,7 @@ def test_run_page_litert_variants_beside_the_parent(open_page, seeded):
     assert list(table.index) == ["parent (Keras)", "int8", "dynamic_range"]
     assert table.loc["int8", "size_ratio"] == pytest.approx(17408 / 61440)
     assert table.loc["dynamic_range", "accuracy_change"] == pytest.approx(0.8188 - 0.8312)
-    assert table.loc["int8", "gate"] == "pass" and table.loc["dynamic_range", "gate"] == "block"
+    assert table.loc["int8", "gate"] == "passed" and table.loc["dynamic_range", "gate"] == "blocked"
 
 
 def test_run_page_blocked_run_explains_why_with_per_group_evidence(open_page, seeded):

@@ -54,7 +54,7 @@ class _Writer:
 
     def gate(self, stage: str, findings: list[dict], subject: str | None = None) -> None:
         blocking = [f["rule_id"] for f in findings if f["status"] in ("failed", "error")]
-        self.event("gate.decided", {"stage": stage, "subject": subject, "decision": "block" if blocking else "pass",
+        self.event("gate.decided", {"stage": stage, "subject": subject, "decision": "blocked" if blocking else "passed",
                                     "findings": findings, "binding": True, "policy_sha256": D.POLICY["sha256"],
                                     "blocking": blocking}, after=0.5)
 

@@ -66,7 +66,7 @@ def test_a_passing_run_registers_a_signed_manifest(passed_run):
     assert evaluate["metrics"]["accuracy"] > 0.75
     assert {f["rule_id"] for f in evaluate["findings"]} == {"accuracy-floor", "parity-sex"}
     (variant,) = summary["variants"]
-    assert variant["mode"] == "dynamic_range" and variant["deployed"] and variant["decision"] == "pass"
+    assert variant["mode"] == "dynamic_range" and variant["deployed"] and variant["decision"] == "passed"
     assert variant["size_bytes"] > 0 and abs(variant["accuracy"] - evaluate["metrics"]["accuracy"]) < 0.02
     assert "sex.demographic_parity_difference" in variant["group_gaps"]
     deployed = summary["deployed"]
@@ -197,7 +197,7 @@ def test_an_unreachable_threshold_blocks_at_evaluate_and_nothing_is_registered(p
     finished = events(project / "ws")[-1]
     assert finished.kind == "run.finished" and finished.payload["decision"] == "blocked"
     gate = [e for e in events(project / "ws") if e.kind == "gate.decided"][-1].payload
-    assert gate["stage"] == "evaluate" and gate["decision"] == "block" and gate["blocking"] == ["accuracy-floor"]
+    assert gate["stage"] == "evaluate" and gate["decision"] == "blocked" and gate["blocking"] == ["accuracy-floor"]
     # same data, model and seed as the passing run: the same metrics
     reference = passed_run[2]["stages"][2]["metrics"]
     assert summary["stages"][2]["metrics"] == reference

@@ -92,7 +92,7 @@ class _Run:
     def gate(self, stage: str, findings: list[dict], subject: str | None = None, binding: bool = True) -> None:
         blocking = [f["rule_id"] for f in findings if f["status"] in ("failed", "error")]
         self.event("gate.decided", {
-            "stage": stage, "subject": subject, "decision": "block" if blocking else "pass",
+            "stage": stage, "subject": subject, "decision": "blocked" if blocking else "passed",
             "findings": findings, "binding": binding, "policy_sha256": D.POLICY["sha256"], "blocking": blocking,
         }, after=0.5)
 
