@@ -90,7 +90,7 @@ def as_frame(values: Any, field: str, default_name: str = "sensitive"):
             raise UserError(f"{field}: no columns given")
         frame = pd.DataFrame({str(k): as_array(v, f"{field}[{k!r}]") for k, v in values.items()})
     else:
-        array = np.asarray(values.to_numpy() if hasattr(values, "to_numpy") else values, dtype=object)
+        array = as_array(values, field) if hasattr(values, "to_numpy") else np.asarray(values, dtype=object)
         if array.ndim == 1:
             frame = pd.DataFrame({default_name: array})
         elif array.ndim == 2:
