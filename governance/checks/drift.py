@@ -5,7 +5,9 @@ The numbers come from :mod:`governance.metrics.drift`, which reproduces evidentl
 small references, Jensen-Shannon or normed Wasserstein on large ones, Kolmogorov-Smirnov for
 small numerical samples) and its default thresholds, unless a rule names ``stattest`` and
 ``stattest_threshold``. Every finding carries the per-column rows (method, statistic,
-threshold, drifted) as its evidence.
+threshold, drifted) as its evidence. A column that cannot be compared (free text, datetimes) is
+named in the finding, and ``drift.dataset`` ends in an error while one is skipped unless the
+rule says ``allow_skipped: true``: an unchecked column must not read as "no drift".
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import pandas as pd
 from pydantic import Field, field_validator, model_validator
 
 from governance.checks.base import Check, CheckParams, Outcome, register
+from governance.errors import UserError
 from governance.evidence import Evidence
 from governance.metrics.drift import DriftReport, drift_report, prediction_drift
 from governance.metrics.stattests import STATTESTS, unknown_stattest_message
@@ -65,9 +68,15 @@ class DatasetDrift(Check):
     class Params(StatTestParams):
         columns: list[str] | None = Field(None, min_length=1)
         drift_share: float = Field(0.5, gt=0, le=1)
+        allow_skipped: bool = Field(False, description="Pass even when some columns (free text, datetimes) "
+                                    "cannot be compared; they are named in the finding either way.")
 
     def evaluate(self, evidence: Evidence, params: Params) -> Outcome:
         report = _report(evidence, params.columns, params, params.drift_share)
+        if report.skipped and not params.allow_skipped:
+            raise UserError(f"{len(report.skipped)} column(s) not compared: {report.skipped_text()} "
+                            f"({report.n_drifted} of {len(report.columns)} compared columns drifted); "
+                            "list the columns to compare in 'columns', or set allow_skipped: true")
         ok = not report.dataset_drift
         message = (
             f"{report.n_drifted} of {len(report.columns)} columns drifted ({report.drifted_share:.1%}), "
@@ -76,6 +85,8 @@ class DatasetDrift(Check):
         drifted = [describe(row) for row in report.columns if row["drifted"]]
         if drifted:
             message += f"; drifted: {'; '.join(drifted)}"
+        if report.skipped:
+            message += f"; not compared: {report.skipped_text()}"
         return Outcome(ok, message, observed=report.drifted_share, threshold=params.drift_share,
                        evidence=report.to_dict())
 

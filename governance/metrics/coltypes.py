@@ -1,6 +1,8 @@
 """Column types as evidently 0.7 infers them: numerical, categorical, free text, datetime, unknown.
 
-The type of a column is decided on the *current* data, by dtype name first: floats are
+The rules are evidently's; the drift audit applies them to the *reference* data (evidently looks
+at the current data), so a column that is categorical in the reference stays categorical whatever
+a current batch holds. By dtype name first: floats are
 numerical; integers are categorical with at most 10 distinct values, else numerical; strings
 (object holding ``str``, or the string dtype) are free text when more than half of the present
 values are distinct, else categorical; bool and category dtypes are categorical; datetimes are
@@ -57,23 +59,39 @@ def _text_or_category_counts(n_distinct: int, n_present: int) -> str:
 
 
 def infer_with_codes(reference: pd.Series, current: pd.Series) -> tuple[str, tuple | None]:
-    """:func:`infer_kind` of ``current`` and, for string columns, the codes of both series.
+    """:func:`infer_kind` of ``reference`` and, for string columns, the codes of both series.
 
-    Hashing a million strings is the dearest step of a categorical column; the type rule needs
-    the distinct and present counts of ``current`` and the test needs the codes of both series.
+    The reference decides: a current batch whose categories were all replaced by values never
+    seen before has mostly distinct values, and judged on its own would be free text, which is
+    not compared. Hashing a million strings is the dearest step of a categorical column; the
+    type rule needs the distinct and present counts of ``reference`` and the test needs the
+    codes of both series. Values that cannot be hashed (lists, dicts) make the column
+    ``unknown`` when the reference holds them; when only ``current`` does, codes are ``None``
+    and :func:`factorize_pair` raises later, naming the column.
     """
-    dtype = current.dtype.name
+    dtype = reference.dtype.name
     if dtype not in ("object", "string", "str"):
-        return infer_kind(current), None
-    codes, keys = factorize_pair(reference, current)
-    cur_codes = codes[len(reference):]
-    present = np.flatnonzero(cur_codes >= 0)
-    if dtype == "object" and not (
-        present.size and isinstance(current.iloc[present[0]], str) and isinstance(current.iloc[present[-1]], str)
-    ):
+        return infer_kind(reference), None
+    if dtype == "object" and not _strings_at_ends(reference):
         return "unknown", None
-    n_distinct = int(np.count_nonzero(np.bincount(cur_codes[present], minlength=len(keys))))
+    try:
+        codes, keys = factorize_pair(reference, current)
+    except TypeError:  # unhashable values in current (the reference was checked above)
+        try:
+            return _text_or_category(reference), None
+        except TypeError:
+            return "unknown", None
+    ref_codes = codes[: len(reference)]
+    present = ref_codes[ref_codes >= 0]
+    n_distinct = int(np.count_nonzero(np.bincount(present, minlength=len(keys))))
     return _text_or_category_counts(n_distinct, present.size), (codes, keys)
+
+
+def _strings_at_ends(series: pd.Series) -> bool:
+    """evidently's test of an object column: its first and last present values are ``str``."""
+    present = np.flatnonzero(series.notna().to_numpy())
+    return bool(present.size) and isinstance(series.iloc[present[0]], str) and isinstance(
+        series.iloc[present[-1]], str)
 
 
 def factorize_pair(reference: pd.Series, current: pd.Series) -> tuple[np.ndarray, Any]:

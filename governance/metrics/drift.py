@@ -3,10 +3,13 @@
 :func:`drift_report` gives the numbers of evidently's ``DataDriftPreset`` (one ``ValueDrift`` per
 column plus ``DriftedColumnsCount``) on the same frames:
 
-* Column types are inferred from the *current* frame: floats are numerical; integers are
-  categorical with at most 10 distinct values, else numerical; strings (object or string dtype)
-  are categorical, or free text when more than half of the non-missing values are distinct;
-  bool and category dtypes are categorical; datetimes and anything else are not compared.
+* Column types follow evidently's rules, applied to the *reference* frame (evidently applies them
+  to the current one): floats are numerical; integers are categorical with at most 10 distinct
+  values, else numerical; strings (object or string dtype) are categorical, or free text when
+  more than half of the non-missing values are distinct; bool and category dtypes are
+  categorical; datetimes and anything else are not compared. Judged on the current frame, a
+  categorical column whose values were all replaced by new ones would pass for free text and be
+  skipped; judged on the reference it is compared, and drifts.
 * Missing and infinite values are dropped per column before testing.
 * The default method depends on the reference size (after dropping) and the number of distinct
   values in both samples together: up to 1000 reference rows, categorical columns (and
@@ -16,7 +19,10 @@ column plus ``DriftedColumnsCount``) on the same frames:
   other numerical columns the normed Wasserstein distance.
 * The dataset drifts when the share of drifted columns is at least ``drift_share`` (0.5).
 
-Free-text columns (which evidently tests with a text classifier) are reported as skipped.
+Free-text columns (which evidently tests with a text classifier) are reported as skipped, and
+every skipped column is named. A statistic that cannot be computed, or is undefined (NaN) other
+than evidently's one documented case (a chi-square test on a single value), is an error, never
+"no drift".
 """
 
 from __future__ import annotations
@@ -71,6 +77,10 @@ class DriftReport:
     @property
     def drifted_columns(self) -> list[str]:
         return [row["column"] for row in self.columns if row["drifted"]]
+
+    def skipped_text(self) -> str:
+        """``id (free text (dtype object)), when (a datetime ...)``: the columns not compared."""
+        return ", ".join(f"{row['column']} ({row['reason']})" for row in self.skipped)
 
     def to_dict(self) -> dict[str, Any]:
         """The drift JSON (``schema_version`` 1); NaN statistics become ``null``."""
@@ -149,9 +159,9 @@ def prediction_drift(
     """
     column = current.name if current.name is not None else "prediction"
     _check_options(stattest, threshold, 0.5, {})
-    kind = infer_kind(current)
+    kind = infer_kind(reference)
     if kind not in DRIFTABLE:
-        raise UserError(f"{names[1]}: predictions '{column}' are {KIND_WORDS[kind]}; drift needs numbers or labels")
+        raise UserError(f"{names[0]}: predictions '{column}' are {KIND_WORDS[kind]}; drift needs numbers or labels")
     row = column_drift(reference, current, kind, str(column), stattest=stattest, threshold=threshold, names=names)
     return jsonable(row)  # a NaN statistic (chi-square on one label) becomes None, as in to_dict
 
@@ -188,11 +198,26 @@ def column_drift(
     sample = _sample(reference, current, kind, column, names, codes)
     test: StatTest = STATTESTS[stattest or default_stattest(sample)]
     threshold = test.default_threshold if threshold is None else float(threshold)
-    score = test(sample)
+    score = _score(test, sample, column)
     return {
         "column": column, "type": kind, "method": test.name, "statistic": score,
         "statistic_kind": test.score, "threshold": threshold, "drifted": test.drifted(score, threshold),
     }
+
+
+def _score(test: StatTest, sample: Sample, column: str) -> float:
+    """The test's statistic; UserError when it cannot be computed or is undefined."""
+    try:
+        with np.errstate(all="ignore"):
+            score = test(sample)
+    except (ValueError, ArithmeticError) as err:
+        detail = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise UserError(f"column '{column}': {test.name} cannot be computed on these values ({detail})") from None
+    # evidently's one undefined case that means "no drift": a chi-square test on a single value.
+    if math.isnan(score) and not (test.name == "chisquare" and sample.n_distinct_upto(1) <= 1):
+        raise UserError(f"column '{column}': {test.name} is undefined (NaN) on these values; "
+                        "drift cannot be decided, choose another stattest")
+    return score
 
 
 def _check_fits(test: StatTest, kind: str, column: str) -> None:
@@ -207,7 +232,11 @@ def _sample(reference: pd.Series, current: pd.Series, kind: str, column: str, na
     if kind == "num":
         sample = Sample.numeric(_finite(reference, column, names[0]), _finite(current, column, names[1]))
     else:
-        codes, keys = codes or factorize_pair(reference, current)
+        try:
+            codes, keys = codes or factorize_pair(reference, current)
+        except TypeError:
+            raise UserError(f"{names[1]}: column '{column}' holds values that cannot be compared as categories "
+                            f"(lists, mappings or other objects); in {names[0]} it is categorical") from None
         ref_codes, cur_codes = codes[: len(reference)], codes[len(reference):]
         sample = Sample("cat", ref_codes[ref_codes >= 0], cur_codes[cur_codes >= 0], np.asarray(keys))
     for size, name in ((sample.n_ref, names[0]), (sample.n_cur, names[1])):
@@ -218,7 +247,7 @@ def _sample(reference: pd.Series, current: pd.Series, kind: str, column: str, na
 
 def _finite(series: pd.Series, column: str, name: str) -> np.ndarray:
     if not pd.api.types.is_numeric_dtype(series.dtype):
-        raise UserError(f"{name}: column '{column}' must hold numbers (it is numerical in the current data), "
+        raise UserError(f"{name}: column '{column}' must hold numbers (it is numerical in the reference data), "
                         f"found dtype {series.dtype}")
     values = series.to_numpy(dtype=np.float64, na_value=np.nan)
     return values[np.isfinite(values)]
@@ -237,10 +266,11 @@ def _select_columns(reference, current, columns, names) -> tuple[list[tuple], li
         if kind in DRIFTABLE:
             selected.append((column, kind, codes))
         elif explicit:
-            raise UserError(f"{names[1]}: column '{column}' is {KIND_WORDS[kind]} (dtype {current[column].dtype}); "
+            raise UserError(f"{names[0]}: column '{column}' is {KIND_WORDS[kind]} (dtype {reference[column].dtype}); "
                             "drift compares numerical and categorical columns")
         else:
-            skipped.append({"column": column, "type": kind, "reason": f"{KIND_WORDS[kind]} (dtype {current[column].dtype})"})
+            skipped.append({"column": column, "type": kind,
+                            "reason": f"{KIND_WORDS[kind]} (dtype {reference[column].dtype})"})
     return selected, skipped
 
 

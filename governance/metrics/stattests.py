@@ -97,7 +97,7 @@ def z(s: Sample) -> float:
     present_ref, present_cur = np.flatnonzero(ref), np.flatnonzero(cur)
     if present_ref.size == 1 and present_cur.size == 1 and present_ref[0] == present_cur[0]:
         return 1.0
-    first = min(range(len(keys)), key=keys.__getitem__)
+    first = _smallest(keys)
     n1, n2 = s.n_ref, s.n_cur
     p1 = float(n1 - ref[first]) / n1
     p2 = float(n2 - cur[first]) / n2
@@ -105,6 +105,18 @@ def z(s: Sample) -> float:
     z_stat = (p1 - p2) / np.sqrt(pooled * (1 - pooled) * (1.0 / n1 + 1.0 / n2))
     # 1 - cdf rather than sf: evidently's formula, whose p-value bottoms out at 0 for |z| > ~8.3
     return 2 * (1 - stats.norm.cdf(np.abs(z_stat)))
+
+
+def _smallest(keys) -> int:
+    """Index of the smallest key (evidently's choice of the value tested against the rest).
+
+    Keys of mixed types (text in the reference, numbers in a current batch) cannot be ordered
+    by value; they are then ordered by type name and text, so the test still runs.
+    """
+    try:
+        return min(range(len(keys)), key=keys.__getitem__)
+    except TypeError:
+        return min(range(len(keys)), key=lambda i: (type(keys[i]).__name__, str(keys[i])))
 
 
 @_register("wasserstein", NUM, 0.1, operator.ge, score="distance")

@@ -19,6 +19,7 @@ from governance.evidence import Evidence
 from governance.findings import jsonable
 from governance.io import file_sha256, read_table
 from governance.metrics.drift import DriftReport, drift_report, prediction_drift
+from governance.textsafe import markup
 from rai.commands.audit_common import (
     exit_blocked,
     format_value,
@@ -113,10 +114,9 @@ def _read(names: tuple[str, str], wanted: list[str] | None, prediction: str | No
 def print_report(console: Console, report: DriftReport, prediction: dict[str, Any] | None,
                  names: tuple[str, str]) -> None:
     """The per-column table, the dataset verdict, the prediction row and the skipped columns."""
-    from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title=f"Drift of {escape(names[1])} against {escape(names[0])}", title_justify="left")
+    table = Table(title=f"Drift of {markup(names[1])} against {markup(names[0])}", title_justify="left")
     table.add_column("column", no_wrap=True)
     for name in ("type", "method", "statistic", "threshold", "drifted"):
         table.add_column(name, justify="right" if name in ("statistic", "threshold") else "left", no_wrap=True)
@@ -125,16 +125,19 @@ def print_report(console: Console, report: DriftReport, prediction: dict[str, An
         if prediction and i == len(report.columns):
             table.add_section()
         p_value = "p=" if row["statistic_kind"] == "p_value" else ""
-        table.add_row(escape(str(row["column"])), row["type"], row["method"],
+        table.add_row(markup(row["column"]), row["type"], row["method"],
                       p_value + format_value(row["statistic"]), format_value(row["threshold"]),
                       "[bold red]yes[/]" if row["drifted"] else "no")
     console.print(table)
     console.print("[dim]p-values drift below their threshold, distances at or above it[/]")
     verdict = "[bold red]detected[/]" if report.dataset_drift else "[green]not detected[/]"
-    console.print(f"Dataset drift {verdict}: {report.n_drifted} of {len(report.columns)} columns drifted "
+    compared = "compared columns" if report.skipped else "columns"
+    console.print(f"Dataset drift {verdict}: {report.n_drifted} of {len(report.columns)} {compared} drifted "
                   f"({report.drifted_share:.1%}, threshold {report.drift_share_threshold:.1%})")
-    for skipped in report.skipped:
-        console.print(f"[yellow]skipped column '{escape(str(skipped['column']))}': {skipped['reason']}[/]")
+    if report.skipped:  # never hidden: a column not compared cannot have drifted as far as this says
+        n = len(report.skipped)
+        console.print(f"[bold yellow]{n} column{'s' if n > 1 else ''} not compared:[/] "
+                      f"{markup(report.skipped_text())}", highlight=False)
 
 
 def _split_columns(text: str) -> list[str]:

@@ -248,11 +248,11 @@ BAD_INPUTS = [
     ({"stattest_threshold": 0}, "stattest threshold must be a positive number, got 0"),
     ({"drift_share": 1.5}, "drift_share must be a number in (0, 1], got 1.5"),
     ({"current": BASE.assign(age=np.nan)}, "cur.csv: column 'age' has no values (all missing) to compare for drift"),
-    ({"reference": BASE.assign(age=BASE["sex"])}, "ref.csv: column 'age' must hold numbers (it is numerical in "
-     "the current data), found dtype object"),
+    ({"current": BASE.assign(age=BASE["sex"])}, "cur.csv: column 'age' must hold numbers (it is numerical in "
+     "the reference data), found dtype object"),
     ({"columns": ["when"], "current": BASE.assign(when=pd.Timestamp("2024-01-01")),
       "reference": BASE.assign(when=pd.Timestamp("2024-01-01"))},
-     "cur.csv: column 'when' is a datetime (dtype datetime64"),
+     "ref.csv: column 'when' is a datetime (dtype datetime64"),
     ({"current": BASE[[]], "reference": BASE[[]]}, "cur.csv: no numerical or categorical column to compare for drift"),
 ]
 
