@@ -7,8 +7,10 @@ the file and, where it applies, the column.
 
 from __future__ import annotations
 
+import csv
 import difflib
 import hashlib
+import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -34,16 +36,42 @@ def file_format(path: str | Path) -> str:
 
 
 def read_columns(path: str | Path) -> list[str]:
-    """The column names of a CSV or Parquet file, reading only its header or schema."""
+    """The column names of a CSV or Parquet file, reading only its header or schema.
+
+    Raises
+    ------
+    UserError
+        The file cannot be read, or two columns have the same name (pandas would rename the
+        second ``a.1`` and a reader by name would silently use the first).
+    """
     fmt = _check_readable(path)
     try:
         if fmt == "parquet":
             import pyarrow.parquet as pq
 
-            return list(pq.read_schema(path).names)
-        return list(pd.read_csv(path, nrows=0, skipinitialspace=True, sep=_sep(path)).columns)
+            names = list(pq.read_schema(path).names)
+            _refuse_duplicates(names, f"{path}", "schema")
+            return names
+        sep = _sep(path)
+        raw = pd.read_csv(path, header=None, nrows=1, dtype=str, keep_default_na=False, skipinitialspace=True,
+                          sep=sep).iloc[0].tolist()
+        _refuse_duplicates(raw, f"{path}:1", "header")
+        return list(pd.read_csv(path, nrows=0, skipinitialspace=True, sep=sep).columns)
+    except UserError:
+        raise
     except Exception as err:  # noqa: BLE001  (any parser failure is the file's problem)
         raise UserError(f"{path}: cannot read as {fmt.upper()}: {_first_line(err)}") from None
+
+
+def _refuse_duplicates(names: list[str], where: str, part: str) -> None:
+    seen: dict[str, int] = {}
+    for i, name in enumerate(names):
+        if name == "":  # pandas names each blank header "Unnamed: i": no clash
+            continue
+        if name in seen:
+            raise UserError(f"{where}: column '{name}' is named twice in the {part} (columns {seen[name] + 1} "
+                            f"and {i + 1}); rename one, so that every column has its own name")
+        seen[name] = i
 
 
 def read_table(
@@ -52,18 +80,22 @@ def read_table(
     """Read ``columns`` (all when ``None``, else in the order given) of a CSV or Parquet file.
 
     CSV values may be separated by ``", "`` (the space is skipped). Empty fields and pandas' usual
-    markers (``NA``, ``NaN``, ``null``) are missing; anything else, such as ``?``, is a value. Columns in ``categorical`` are read as
-    pandas categoricals with sorted categories, which keeps grouping fast on millions of rows.
+    markers (``NA``, ``NaN``, ``null``) are missing; anything else, such as ``?``, is a value.
+    Columns in ``categorical`` are read as pandas categoricals with sorted categories, which keeps
+    grouping fast on millions of rows.
 
     Raises
     ------
     UserError
-        The file is missing, unreadable, of an unknown type, or lacks one of ``columns``.
+        The file is missing, unreadable, of an unknown type, or lacks one of ``columns``; two
+        columns share a name; a CSV row has more fields than the header (which would shift its
+        values into the wrong columns); a requested Parquet column holds lists or structs.
     """
     fmt = _check_readable(path)
+    available = read_columns(path)  # also refuses duplicate column names
     if columns is not None:
         columns = list(dict.fromkeys(columns))
-        require_columns(read_columns(path), columns, path)
+        require_columns(available, columns, path)
     categorical = [c for c in dict.fromkeys(categorical) if columns is None or c in columns]
     try:
         frame = _read_parquet(path, columns, categorical) if fmt == "parquet" else _read_csv(
@@ -205,22 +237,59 @@ def _sep(path: str | Path) -> str:
 
 def _read_csv(path, columns, categorical) -> pd.DataFrame:
     dtype = {name: "category" for name in categorical}
-    return pd.read_csv(
-        path, usecols=columns, sep=_sep(path), skipinitialspace=True, dtype=dtype or None,
-        low_memory=False,
-    )
+    # Every column is parsed, not only ``columns``: pandas counts the fields of a row only when
+    # it reads all of them, and a row with one field too many must not shift into the groups.
+    # index_col=False stops pandas from taking such a first row's extra field as an index.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", pd.errors.ParserWarning)
+        try:
+            frame = pd.read_csv(path, sep=_sep(path), skipinitialspace=True, dtype=dtype or None,
+                                low_memory=False, index_col=False)
+        except (pd.errors.ParserError, pd.errors.ParserWarning) as err:
+            raise UserError(_extra_field_message(path) or f"{path}: cannot read as CSV: {_first_line(err)}") from None
+    return frame if columns is None else frame[columns]
+
+
+def _extra_field_message(path) -> str | None:
+    """``FILE:LINE: ...`` for the first row with more fields than the header, if there is one."""
+    from pandas.io.common import get_handle
+
+    try:
+        with get_handle(path, "r", compression="infer", encoding="utf-8", errors="replace") as handles:
+            reader = csv.reader(handles.handle, delimiter=_sep(path), skipinitialspace=True)
+            header = next(reader, [])
+            for row in reader:
+                if header and len(row) > len(header):
+                    extra = row[len(header)] if len(row[len(header)]) <= 40 else row[len(header)][:37] + "..."
+                    return (f"{path}:{reader.line_num}: {len(row)} fields where the header has {len(header)}; "
+                            f"the value '{extra}' after column '{header[-1]}' is in no column "
+                            "(quote values that contain the separator)")
+    except (csv.Error, OSError, ValueError):  # the parser's own message is then the best we have
+        return None
+    return None
 
 
 def _read_parquet(path, columns, categorical) -> pd.DataFrame:
     import pyarrow.parquet as pq
 
     table = pq.read_table(path, columns=columns)
+    for name in dict.fromkeys([*(columns or []), *categorical]):
+        _refuse_nested(table.schema.field(name).type, name, path)
     # Dictionary-encoding string columns in Arrow avoids building a Python object per row.
     for name in categorical:
         i = table.schema.get_field_index(name)
         if i >= 0 and _is_string(table.schema.field(i).type):
             table = table.set_column(i, name, table.column(i).dictionary_encode())
     return table.to_pandas()
+
+
+def _refuse_nested(arrow_type, name: str, path) -> None:
+    import pyarrow as pa
+
+    value_type = arrow_type.value_type if pa.types.is_dictionary(arrow_type) else arrow_type
+    if pa.types.is_nested(value_type):
+        raise UserError(f"{path}: column '{name}' holds nested values (Arrow type {value_type}); "
+                        "an audit needs one plain value (text, number, boolean) per row")
 
 
 def _is_string(arrow_type) -> bool:

@@ -88,3 +88,36 @@ def test_encode_binary_errors(values, pos_label, message):
     with pytest.raises(UserError) as err:
         encode_binary(pd.Series(values), "y", pos_label, "f.csv")
     assert str(err.value) == message
+
+
+# --- files pandas would misread silently -------------------------------------------------------
+
+
+@pytest.mark.parametrize("text, columns, message", [
+    ("a,b\n1,2\n3,4,5\n", None, "f.csv:3: 3 fields where the header has 2; the value '5' after column 'b'"),
+    ("a,b\n1,2,5\n3,4\n", ["a"], "f.csv:2: 3 fields where the header has 2"),  # would become an index
+    ("a,b,a\n1,2,3\n", None, "f.csv:1: column 'a' is named twice in the header (columns 1 and 3)"),
+    ("a,b,a\n1,2,3\n", ["b"], "f.csv:1: column 'a' is named twice in the header"),
+])
+def test_csv_rows_and_headers_that_would_be_misread(tmp_path, monkeypatch, text, columns, message):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "f.csv").write_text(text)
+    with pytest.raises(UserError) as err:
+        read_table("f.csv", columns)
+    assert str(err.value).startswith(message) and "\n" not in str(err.value)
+
+
+def test_blank_header_names_are_not_duplicates(tmp_path):
+    (tmp_path / "f.csv").write_text("a,,b,\n1,2,3,4\n")
+    assert read_columns(tmp_path / "f.csv") == ["a", "Unnamed: 1", "b", "Unnamed: 3"]
+
+
+def test_nested_parquet_column_is_refused_when_asked_for(tmp_path, monkeypatch):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    monkeypatch.chdir(tmp_path)
+    pq.write_table(pa.table({"x": [1, 2], "tags": [["a"], ["b", "c"]]}), "n.parquet")
+    assert list(read_table("n.parquet").columns) == ["x", "tags"]  # not asked for by name: the caller decides
+    with pytest.raises(UserError, match=r"^n.parquet: column 'tags' holds nested values \(Arrow type list<"):
+        read_table("n.parquet", ["tags"])

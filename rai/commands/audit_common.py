@@ -7,6 +7,8 @@ check families, print the findings and record the audit.
 
 from __future__ import annotations
 
+import errno
+import os
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -15,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from governance.errors import UserError
 from governance.evidence import Evidence
 from governance.findings import Finding, GateResult, Status
+from governance.textsafe import markup
 from governance.workspace import Workspace
 
 if TYPE_CHECKING:  # rich is imported when a table is printed: --json output does not pay for it
@@ -74,7 +77,6 @@ def policy_summary(policy, findings: list[Finding]) -> dict[str, Any]:
 
 def print_findings(console: Console, findings: list[Finding]) -> None:
     """A findings table, each finding's message, and the gate decision."""
-    from rich.markup import escape
     from rich.table import Table
 
     table = Table(title="Policy findings", title_justify="left")
@@ -83,15 +85,15 @@ def print_findings(console: Console, findings: list[Finding]) -> None:
     for f in findings:
         style = _STATUS_STYLE.get(f.status, "")
         table.add_row(
-            f.rule_id, f.check, f.stage, f.severity.value, f"[{style}]{f.status.value}[/]",
-            format_value(f.observed), format_value(f.threshold),
+            markup(f.rule_id), markup(f.check), markup(f.stage), markup(f.severity.value),
+            f"[{style}]{markup(f.status.value)}[/]", markup(format_value(f.observed)), markup(format_value(f.threshold)),
         )
     console.print(table)
     for f in findings:  # messages are long; below the table they stay readable at any width
-        console.print(f"[bold]{escape(f.rule_id)}[/]: {escape(f.message)}", highlight=False)
+        console.print(f"[bold]{markup(f.rule_id)}[/]: {markup(f.message)}", highlight=False)
     blocked = [f.rule_id for f in findings if f.blocks]
     if blocked:
-        console.print(f"[bold red]decision: blocked[/] ({escape(', '.join(blocked))})")
+        console.print(f"[bold red]decision: blocked[/] ({markup(', '.join(blocked))})")
     else:
         console.print("[green]decision: passed[/]")
 
@@ -125,9 +127,32 @@ def record_audit(workspace: Path, kind: str, inputs: dict[str, str], result: dic
         "findings": result.get("findings", []),
         "decision": result.get("decision"),
     }
-    with open_trail(Workspace.at(workspace).ensure()) as trail:
-        return trail.append(kind="audit.completed", payload=payload,
-                            subjects={"inputs": sorted(set(inputs.values()))})
+    try:
+        with open_trail(writable_workspace(workspace)) as trail:
+            return trail.append(kind="audit.completed", payload=payload,
+                                subjects={"inputs": sorted(set(inputs.values()))})
+    except OSError as err:  # the trail's own errors are UserErrors already; this is the file system
+        raise UserError(f"--record: cannot write the trail in {workspace}: {err.strerror or err}; "
+                        "nothing was recorded") from None
+
+
+def writable_workspace(path: Path) -> Workspace:
+    """The workspace at ``path``, created if missing; UserError when rai cannot write there.
+
+    Checked before the trail is opened, so that a read-only directory reads as what it is (a
+    usage error, exit 2) rather than as a trail that cannot be opened.
+    """
+    ws = Workspace.at(path)
+    try:
+        ws.ensure()
+        # SQLite writes the trail file and, beside it, its write-ahead log.
+        targets = [ws.root, *([ws.trail_db] if ws.trail_db.exists() else [])]
+        if ws.trail_url is None and not all(os.access(target, os.W_OK) for target in targets):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+    except OSError as err:
+        raise UserError(f"--record: cannot write to the workspace {path}: {err.strerror or err}; "
+                        "nothing was recorded") from None
+    return ws
 
 
 def exit_blocked(findings: list[Finding]) -> None:
