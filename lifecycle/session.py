@@ -26,13 +26,14 @@ from governance.vocabulary import Decision
 from governance.workspace import Workspace
 from lifecycle.measure import fairness_reports, finding_brief, group_gaps, performance, reasons
 from lifecycle.runrecord import RunRecorder, code_revision, new_run_id, policy_payload, versions
+from lifecycle.session_model import ModelSteps
 
 APPROVAL_CHECK = "accountability.approvals"
 SUMMARY_SCHEMA_VERSION = 1
 _FINISHED = "run {run_id} has finished ({decision}); start a new run with rai.start_run(...)"
 
 
-class Run:
+class Run(ModelSteps):
     """One governed run in progress; create it with :func:`start_run`.
 
     Attributes
@@ -107,15 +108,18 @@ class Run:
             raise GateBlocked(result)
         return result
 
-    def _evaluate(self, stage: str, evidence: Evidence, **kwargs: Any) -> GateResult:
+    def _evaluate(self, stage: str, evidence: Evidence, *, rules: list | None = None, subject: str | None = None,
+                  binding: bool = True) -> GateResult:
+        """Evaluate and record one gate; only binding gates decide the run."""
         from governance.engine import evaluate
 
-        result = evaluate(self.policy, stage, evidence, **kwargs)
-        binding = kwargs.get("subject") is None or kwargs.get("binding", True)
+        result = evaluate(self.policy, stage, evidence, rules=rules, subject=subject)
         self._recorder.gate(result, self.policy, binding=binding)
+        if not binding:
+            return result
         status = self._status(stage, result)
         self._stages = [s for s in self._stages if s["stage"] != stage]
-        self._stages.append({"stage": stage, "status": status, "metrics": self._metrics.get(stage, {}),
+        self._stages.append({"stage": stage, "status": status.value, "metrics": self._metrics.get(stage, {}),
                              "findings": [finding_brief(f) for f in result.findings]})
         if status == Decision.AWAITING_APPROVAL:
             self._awaiting = result

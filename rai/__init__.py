@@ -51,6 +51,8 @@ __all__ = sorted([*_EXPORTS, "__version__"])
 
 
 def __getattr__(name: str) -> Any:
+    if name == "keras":  # the submodule that needs TensorFlow, imported on first use
+        return importlib.import_module("rai.keras")
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'rai' has no attribute {name!r}")
