@@ -14,6 +14,7 @@ import click
 
 from governance import __version__
 from governance.errors import UserError
+from governance.textsafe import printable
 
 # name -> (module, attribute, one-line help). Help is duplicated here so that `rai --help`
 # does not have to import every command module.
@@ -27,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "report": ("rai.commands.report", "report", "Generate or verify a compliance report of a run."),
     "model-card": ("rai.commands.report", "model_card", "Generate the model card of a run."),
     "serve": ("rai.commands.serve", "serve", "Serve a registered model over HTTP."),
+    "predictions": ("rai.commands.predictions", "predictions", "Verify, show, export and recover the prediction log."),
     "monitor": ("rai.commands.monitor", "monitor", "Check a batch of live data against a deployed model's policy."),
     "dashboard": ("rai.commands.dashboard", "dashboard", "Open the Streamlit audit dashboard."),
 }
@@ -65,8 +67,8 @@ def main(argv: list[str] | None = None) -> None:
     try:
         # With standalone_mode=False click returns the code of ``ctx.exit(n)`` instead of exiting.
         code = cli.main(args=argv, prog_name="rai", standalone_mode=False)
-    except UserError as err:
-        click.echo(f"error: {err}", err=True)
+    except UserError as err:  # the message may quote a file's column names or values: shown, never obeyed
+        click.echo(f"error: {printable(err)}", err=True)
         sys.exit(err.exit_code)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)

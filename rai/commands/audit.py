@@ -27,6 +27,7 @@ from governance.io import (
     require_no_missing,
 )
 from governance.metrics.fairness import RATES, FairnessReport, fairness_report
+from governance.textsafe import markup
 from rai.commands.audit_common import (
     exit_blocked,
     load_rules,
@@ -139,14 +140,15 @@ def print_report(console: Console, report: FairnessReport) -> None:
     """The per-group table, then the disparity metrics and the excluded groups."""
     from rich.table import Table
 
-    table = Table(title=f"Groups by {', '.join(report.sensitive_features)}", title_justify="left")
+    # Column names and group values come from the file: shown literally, never as markup or escapes.
+    table = Table(title=f"Groups by {markup(', '.join(report.sensitive_features))}", title_justify="left")
     for name in report.sensitive_features:
-        table.add_column(name, overflow="fold")
+        table.add_column(markup(name), overflow="fold")
     for name in ("count", *RATES, "excluded"):
         table.add_column(name, justify="right", no_wrap=True, min_width=len(name))
     for row in report.group_dicts():
         rates = [_number(row[name]) for name in RATES]
-        table.add_row(*map(str, row["group"].values()), str(row["count"]), *rates,
+        table.add_row(*map(markup, row["group"].values()), str(row["count"]), *rates,
                       "[yellow]yes[/]" if row["excluded"] else "")
     overall = report.overall
     table.add_section()

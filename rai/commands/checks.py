@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from governance.checks.base import Check, load_all
+from governance.textsafe import markup
 from rai.options import json_option
 
 _TYPE_WORDS = {
@@ -35,8 +36,9 @@ def checks(as_json: bool) -> None:
     for column in ("check", "stages", "parameters", "description"):
         table.add_column(column, overflow="fold")
     for check in described:
-        params = "\n".join(_param_line(p) for p in check["params"]) or "(none)"
-        table.add_row(check["name"], ", ".join(check["stages"]), params, check["doc"])
+        # Markup-escaped: a constraint such as "matching ^[a-z]+$" would otherwise read as a Rich tag.
+        params = "\n".join(markup(_param_line(p)) for p in check["params"]) or "(none)"
+        table.add_row(markup(check["name"]), markup(", ".join(check["stages"])), params, markup(check["doc"], keep="\n"))
     Console().print(table)
 
 

@@ -10,6 +10,7 @@ import click
 from governance.errors import LocatedError
 from governance.policy.jsonschema import policy_json_schema
 from governance.policy.loader import read_policy
+from governance.textsafe import printable
 from rai.options import json_option
 
 
@@ -32,10 +33,10 @@ def lint(files: tuple[str, ...], as_json: bool) -> None:
         click.echo(json.dumps({"valid": valid, "files": results}, indent=2))
     else:
         for result in results:
-            for error in result["errors"]:
-                click.echo(error["text"])
+            for error in result["errors"]:  # may quote the policy's keys and values: shown, never obeyed
+                click.echo(printable(error["text"]))
             if result["valid"]:
-                click.echo(f"{result['file']}: ok ({result['rules']} rules, fail_on {result['fail_on']})")
+                click.echo(printable(f"{result['file']}: ok ({result['rules']} rules, fail_on {result['fail_on']})"))
     if not all(r["valid"] for r in results):
         sys.exit(2)
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from governance.errors import UserError
+from governance.textsafe import printable
 from governance.workspace import Workspace
 from rai.options import workspace_option
 
@@ -45,7 +46,7 @@ def _write(content: str | bytes, output: Path | None, what: str) -> None:
         output.write_bytes(data)
     except OSError as err:
         raise UserError(f"cannot write {what} to {output}: {err.strerror or err}") from None
-    click.echo(f"wrote {what} to {output} ({len(data):,} bytes)", err=True)
+    click.echo(printable(f"wrote {what} to {output} ({len(data):,} bytes)"), err=True)
 
 
 @click.group("report", cls=_DefaultGroup, subcommand_metavar="RUN_ID|latest [OPTIONS] | verify FILE.json",
@@ -85,16 +86,17 @@ def verify(file: Path, workspace: Path) -> None:
     doc = load_report(file)
     with _open_trail(workspace) as trail:
         result = verify_report(trail, doc, where=str(file))
+    # Everything below may quote the report's own (possibly forged) text: shown, never obeyed.
     if result.ok:
         cp = result.checkpoint
-        click.echo(f"{file}: matches the trail: run {result.run_id}, {result.events} events, {result.findings} "
-                   f"findings, checkpoint of {cp.get('tree_size')} entries (root {str(cp.get('root_hash'))[:16]}, "
-                   f"key {str(cp.get('key_id'))[:16]}) verified")
+        click.echo(printable(f"{file}: matches the trail: run {result.run_id}, {result.events} events, "
+                             f"{result.findings} findings, checkpoint of {cp.get('tree_size')} entries "
+                             f"(root {str(cp.get('root_hash'))[:16]}, key {str(cp.get('key_id'))[:16]}) verified"))
         return
-    click.echo(f"{file}: does NOT match the trail (run {result.run_id})", err=True)
-    click.echo(f"first mismatch: {result.problems[0]}", err=True)
+    click.echo(printable(f"{file}: does NOT match the trail (run {result.run_id})"), err=True)
+    click.echo(printable(f"first mismatch: {result.problems[0]}"), err=True)
     for problem in result.problems[1:]:
-        click.echo(f"  also: {problem}", err=True)
+        click.echo(printable(f"  also: {problem}"), err=True)
     sys.exit(1)
 
 

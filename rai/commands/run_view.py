@@ -17,6 +17,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from governance.textsafe import markup
 from lifecycle.pipeline import Reporter
 
 _STATUS_STYLE = {"passed": "green", "blocked": "bold red", "failed": "bold red", "awaiting_approval": "yellow"}
@@ -60,7 +61,7 @@ class RichReporter(Reporter):
         self.progress.advance(self.stages_task)
         mark = "[green]✓[/]" if status == "passed" else "[red]✗[/]"
         style = _STATUS_STYLE.get(status, "")
-        self.console.print(f"{mark} {stage:<9} [{style}]{status}[/] {_headline(metrics)}")
+        self.console.print(f"{mark} {markup(stage):<9} [{style}]{markup(status)}[/] {markup(_headline(metrics))}")
 
 
 def _headline(metrics: dict[str, Any]) -> str:
@@ -73,28 +74,34 @@ def _headline(metrics: dict[str, Any]) -> str:
 
 
 def print_summary(console: Console, summary: dict[str, Any]) -> None:
-    """The final table, the blocking reasons and where the trail, evidence and registry entry are."""
-    table = Table(title=f"run {summary['run_id']}: {summary['decision']}", title_style=_STATUS_STYLE.get(summary["decision"], ""))
+    """The final table, the blocking reasons and where the trail, evidence and registry entry are.
+
+    Names, messages and paths come from the spec, the policy and the data: every one is shown
+    through :func:`~governance.textsafe.markup`, literally.
+    """
+    table = Table(title=markup(f"run {summary['run_id']}: {summary['decision']}"),
+                  title_style=_STATUS_STYLE.get(summary["decision"], ""))
     for column in ("stage", "gate", "metrics", "findings"):
         table.add_column(column)
     for entry in summary["stages"]:
-        table.add_row(entry["stage"], f"[{_STATUS_STYLE.get(entry['status'], '')}]{entry['status']}[/]",
-                      _headline(entry.get("metrics") or {}), _counts(entry.get("findings") or []))
+        table.add_row(markup(entry["stage"]), f"[{_STATUS_STYLE.get(entry['status'], '')}]{markup(entry['status'])}[/]",
+                      markup(_headline(entry.get("metrics") or {})), markup(_counts(entry.get("findings") or [])))
     console.print(table)
     if summary.get("variants"):
         console.print(_variants_table(summary["variants"]))
     if summary.get("privacy"):
         p = summary["privacy"]
-        console.print(f"privacy: DP-SGD epsilon={_num(p.get('epsilon'))} delta={p.get('delta')} "
-                      f"noise_multiplier={_num(p.get('noise_multiplier'))} ({p.get('accountant')})")
+        console.print(markup(f"privacy: DP-SGD epsilon={_num(p.get('epsilon'))} delta={p.get('delta')} "
+                             f"noise_multiplier={_num(p.get('noise_multiplier'))} ({p.get('accountant')})"))
     for entry in summary["stages"]:
         for f in entry.get("findings") or []:
             if f["status"] in ("warning", "waived"):
                 where = f" ({f['subject']})" if f.get("subject") else ""
-                console.print(f"[yellow]![/] {f['status']} {f['rule_id']}{where}: {f['message']}", highlight=False)
+                text = f"{f['status']} {f['rule_id']}{where}: {f['message']}"
+                console.print(f"[yellow]![/] {markup(text)}", highlight=False)
     bullet = "[red]•[/]" if summary["decision"] != "passed" else "•"
     for reason in summary.get("reasons") or []:
-        console.print(f"{bullet} {reason}", highlight=False)
+        console.print(f"{bullet} {markup(reason)}", highlight=False)
     _locations(console, summary)
 
 
@@ -105,8 +112,9 @@ def _variants_table(variants: list[dict[str, Any]]) -> Table:
     for v in variants:
         gaps = ", ".join(f"{k.split('.')[0]} {_num(x, 3)}" for k, x in (v.get("group_gaps") or {}).items()
                          if k.endswith(".demographic_parity_difference"))
-        table.add_row(v["mode"], f"{v.get('size_bytes') or 0:,} B", _num(v.get("accuracy")), _num(v.get("latency_ms")),
-                      gaps or "-", v.get("decision") or "-", "yes" if v.get("deployed") else "")
+        table.add_row(markup(v["mode"]), f"{v.get('size_bytes') or 0:,} B", markup(_num(v.get("accuracy"))),
+                      markup(_num(v.get("latency_ms"))), markup(gaps or "-"), markup(v.get("decision") or "-"),
+                      "yes" if v.get("deployed") else "")
     return table
 
 
@@ -122,7 +130,11 @@ def _num(value: Any, digits: int = 4) -> str:
 
 
 def _locations(console: Console, summary: dict[str, Any]) -> None:
-    say = functools.partial(console.print, highlight=False, soft_wrap=True)
+    print_ = functools.partial(console.print, highlight=False, soft_wrap=True)
+
+    def say(text: str) -> None:
+        print_(markup(text))  # paths and names, shown literally
+
     run_id = summary["run_id"]
     ws = "" if os.path.normpath(summary["workspace"]) == ".rai" else f" --workspace {_rel(summary['workspace'])}"
     say(f"trail:    {_rel(summary['trail'])}  (run {run_id}; `rai trail show --run {run_id}{ws}`)")
