@@ -206,7 +206,7 @@ class Run(ModelSteps):
 
 
 def start_run(name: str, *, policy: Any, workspace: str | Path = ".rai",
-              metadata: dict[str, Any] | None = None) -> Run:
+              metadata: dict[str, Any] | None = None, resume: str | None = None) -> Run:
     """Start a governed run: record ``run.started`` and return the :class:`Run` (a context manager).
 
     Parameters
@@ -216,11 +216,15 @@ def start_run(name: str, *, policy: Any, workspace: str | Path = ".rai",
     workspace : the workspace directory holding the trail (created if missing)
     metadata : model-card fields (``owner``, ``intended_use``, ``limitations``, ...), the
         ``metadata`` evidence of every gate
+    resume : the id of an earlier ``rai.start_run`` run that finished ``awaiting_approval``;
+        after ``rai approve`` the script runs again with ``resume=RUN_ID`` and its deploy gate
+        (``run.register``) sees the approvals recorded for that run. The policy must be unchanged.
 
     Raises
     ------
     UserError
-        A policy that does not load (:class:`rai.PolicyError`), a bad name or metadata.
+        A policy that does not load (:class:`rai.PolicyError`), a bad name or metadata, or a
+        run that cannot be resumed.
     """
     from governance.api import as_policy, workspace_at
     from governance.trail import open_trail
@@ -232,8 +236,10 @@ def start_run(name: str, *, policy: Any, workspace: str | Path = ".rai",
     loaded = as_policy(policy)
     ws = workspace_at(workspace).ensure()
     trail = open_trail(ws)
-    run = Run(name, loaded, trail, ws, dict(metadata or {}))
     try:
+        if resume is not None:
+            return _resumed(name, loaded, trail, ws, dict(metadata or {}), resume)
+        run = Run(name, loaded, trail, ws, dict(metadata or {}))
         run._recorder.event("run.started", {
             "kind": "api", "name": name, "spec": None, "spec_file": None, "spec_hash": None,
             "policy": policy_payload(loaded), "metadata": jsonable(run.metadata), "versions": versions(),
@@ -242,4 +248,26 @@ def start_run(name: str, *, policy: Any, workspace: str | Path = ".rai",
     except BaseException:
         trail.close()
         raise
+    return run
+
+
+def _resumed(name: str, policy: Any, trail: Any, ws: Workspace, metadata: dict[str, Any], run_id: Any) -> Run:
+    """Reopen an API run awaiting approval (same policy) and record ``run.resumed``."""
+    if not isinstance(run_id, str) or not run_id:
+        raise UserError(f"resume: expected a run id, got {run_id!r}")
+    events = trail.events(run_id=run_id)
+    started = next((e for e in events if e.kind == "run.started"), None)
+    if started is None or started.payload.get("kind") != "api":
+        raise UserError(f"resume: {run_id} is not a run started with rai.start_run in {ws.root}")
+    finished = [e for e in events if e.kind == "run.finished"]
+    last = finished[-1].payload.get("decision") if finished else "still running or interrupted"
+    if last != Decision.AWAITING_APPROVAL.value:
+        raise UserError(f"resume: run {run_id} cannot be resumed: its last decision is '{last}' "
+                        "(only a run awaiting approval can be resumed)")
+    recorded = (started.payload.get("policy") or {}).get("sha256")
+    if recorded != policy.sha256:
+        raise UserError(f"resume: the policy changed since run {run_id} started (sha256 {str(policy.sha256)[:12]}..., "
+                        f"recorded {str(recorded)[:12]}...); start a new run instead")
+    run = Run(name, policy, trail, ws, metadata or dict(started.payload.get("metadata") or {}), run_id=run_id)
+    run._recorder.event("run.resumed", {"from_decision": last, "approvals": len(approvals_for(trail, run_id))})
     return run

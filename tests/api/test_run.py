@@ -120,3 +120,24 @@ def test_start_run_refuses_bad_arguments(setup, kwargs, message):
     name = kwargs.pop("name")
     with pytest.raises(rai.UserError, match=message):
         rai.start_run(name, **kwargs)
+
+
+def test_a_run_awaiting_approval_resumes_after_rai_approve(setup, rai_cli):
+    Path("approval.yaml").write_text(POLICY + "  - {id: sign-off, check: accountability.approvals, stage: deploy, "
+                                     "severity: high, params: {roles: [risk]}}\n")
+    with pytest.raises(rai.GateBlocked):
+        with rai.start_run("x", policy="approval.yaml") as run:
+            run.gate("deploy")
+    assert run.decision == "awaiting_approval"
+    with pytest.raises(rai.UserError, match="policy changed"):
+        rai.start_run("x", policy="policy.yaml", resume=run.run_id)
+    code, _, err = rai_cli("approve", run.run_id, "--role", "risk", "--decision", "approve", "--actor", "carol")
+    assert code == 0, err
+    with rai.start_run("x", policy="approval.yaml", resume=run.run_id) as again:
+        assert again.run_id == run.run_id
+        assert again.gate("deploy").decision == "passed"
+    assert again.decision == "passed"
+    kinds = [e.kind for e in events(run.run_id)]
+    assert kinds.count("run.finished") == 2 and "run.resumed" in kinds
+    with pytest.raises(rai.UserError, match="its last decision is 'passed'"):
+        rai.start_run("x", policy="approval.yaml", resume=run.run_id)
