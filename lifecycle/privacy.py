@@ -22,6 +22,7 @@ are cheaper but double the sensitivity, which the accounting charges for.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from governance.errors import UserError
@@ -80,9 +81,23 @@ def plan_privacy(spec: PrivacySpec, examples: int, batch_size: int, epochs: int)
         "microbatches": microbatches,
         "accountant": "rdp",
     }
-    record["epsilon"] = record_epsilon(record, "rdp")
-    record["epsilon_pld"] = record_epsilon(record, "pld")
+    record["epsilon"] = _account(record, "rdp")
+    record["epsilon_pld"] = _account(record, "pld")
     return record
+
+
+def _account(record: dict[str, Any], accountant: str) -> float:
+    """Epsilon of ``record``; a UserError when the accountant cannot certify a finite one."""
+    settings = (f"noise_multiplier {record['noise_multiplier']:.4g}, delta {record['delta']:g}, "
+                f"{record['steps']} steps at sampling rate {record['sampling_rate']:.4g}")
+    try:
+        epsilon = float(record_epsilon(record, accountant))
+    except (ValueError, ArithmeticError) as err:  # dp-accounting's own limits (overflow, negative divergence)
+        raise UserError(f"privacy: the {accountant.upper()} accountant cannot account for {settings}: {err}") from None
+    if not math.isfinite(epsilon):
+        raise UserError(f"privacy: {settings} give no finite epsilon ({accountant.upper()}); "
+                        "use more noise, a larger delta or fewer steps")
+    return epsilon
 
 
 def _calibrate(
@@ -90,7 +105,7 @@ def _calibrate(
 ) -> float:
     try:
         effective = calibrate_noise_multiplier(spec.target_epsilon, sampling_rate, steps, spec.delta, "rdp")
-    except ValueError as err:
+    except (ValueError, ArithmeticError) as err:
         raise UserError(f"privacy.target_epsilon {spec.target_epsilon}: {err}") from None
     # Calibration finds the noise the accounting may count; shared microbatches count half.
     counted_per_unit = effective_noise_multiplier(1.0, batch_size, microbatches)

@@ -3,19 +3,48 @@
 The YAML is loaded as strictly as policies (duplicate keys, unknown keys, wrong types: one
 ``FILE:LINE:COL: path: message`` line each). Relative paths in the spec are resolved against
 the spec file's directory.
+
+Values are taken as written, never coerced: a number field wants a number (not ``true``, not
+``'2'``), every float is finite, and every number has a range. The ranges keep each setting
+within what the stages can compute in bounded time and memory; for instance a noise multiplier
+below 0.3 makes privacy accounting take minutes while certifying an epsilon in the hundreds.
+Rules that relate several fields (a column listed twice, a column both numeric and
+categorical) are checked by :mod:`lifecycle.speccheck`.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+import re
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 OptimizeMode = Literal["dynamic_range", "int8", "float16"]
 
+#: Pipeline and model names: a file name, never a path (no separators, no ``..``).
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+NAME_RULE = "letters, digits, '.', '_' and '-' (up to 64, starting with a letter or digit, no '..')"
+
+MAX_SEED = 2**32 - 1  # numpy and scikit-learn seeds are unsigned 32-bit
+MAX_HIDDEN_UNITS = 4096
+MAX_HIDDEN_LAYERS = 16
+MAX_BATCH_SIZE = 1_000_000
+MIN_NOISE_MULTIPLIER = 0.3
+MAX_NOISE_MULTIPLIER = 1000.0  # as far as noise calibration searches
+MAX_TARGET_EPSILON = 100.0
+MIN_DELTA = 1e-12  # smaller deltas make the PLD accountant's epsilon infinite
+
+
+def name_problem(name: object) -> str | None:
+    """Why ``name`` is not a valid pipeline or model name, or None when it is."""
+    if not isinstance(name, str) or not re.match(NAME_PATTERN, name) or ".." in name:
+        return f"must be {NAME_RULE}, got {name!r}"
+    return None
+
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # strict: no coercion (true is not 1, '2' is not 2); allow_inf_nan: every float is finite.
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 
 
 class DataSpec(_Strict):
@@ -24,7 +53,7 @@ class DataSpec(_Strict):
     train: str = Field(description="CSV (optionally .gz) or Parquet file with training rows.")
     test: str | None = Field(None, description="Held-out file; if absent, `test_fraction` of train is split off.")
     test_fraction: float = Field(0.2, gt=0, lt=1)
-    target: str = Field(description="Label column.")
+    target: str = Field(min_length=1, description="Label column.")
     positive_label: str | int | bool = Field(description="Value of `target` that is the positive class.")
     sensitive_features: list[str] = Field(min_length=1)
     numeric_features: list[str] | None = Field(None, description="Default: inferred from dtypes.")
@@ -33,17 +62,18 @@ class DataSpec(_Strict):
     use_sensitive_as_features: bool = Field(True, description="Feed sensitive columns to the model too.")
     na_values: list[str] = Field(default_factory=lambda: ["?", ""])
     label_strip: str = Field("", description="Characters stripped from labels, e.g. '.' for Adult's test file.")
-    seed: int = 42
+    seed: int = Field(42, ge=0, le=MAX_SEED)
 
 
 class ModelSpec(_Strict):
     """A Keras MLP with its preprocessing (normalization, string lookup / one-hot) inside."""
 
-    hidden_units: list[int] = Field(default_factory=lambda: [64, 32], min_length=1)
+    hidden_units: list[Annotated[int, Field(ge=1, le=MAX_HIDDEN_UNITS)]] = Field(
+        default_factory=lambda: [64, 32], min_length=1, max_length=MAX_HIDDEN_LAYERS)
     dropout: float = Field(0.0, ge=0, lt=1)
     epochs: int = Field(10, ge=1, le=1000)
-    batch_size: int = Field(256, ge=1)
-    learning_rate: float = Field(1e-3, gt=0)
+    batch_size: int = Field(256, ge=1, le=MAX_BATCH_SIZE)
+    learning_rate: float = Field(1e-3, gt=0, le=1)
     optimizer: Literal["adam", "sgd"] = "adam"
 
 
@@ -51,11 +81,12 @@ class PrivacySpec(_Strict):
     """DP-SGD settings (tensorflow-privacy). Give `noise_multiplier` or `target_epsilon`."""
 
     dp: bool = False
-    l2_norm_clip: float = Field(1.0, gt=0)
-    noise_multiplier: float | None = Field(None, gt=0)
-    target_epsilon: float | None = Field(None, gt=0)
-    delta: float = Field(1e-5, gt=0, lt=1)
-    microbatches: int | None = Field(None, ge=1, description="Default: batch size (per-example clipping).")
+    l2_norm_clip: float = Field(1.0, gt=0, le=1000)
+    noise_multiplier: float | None = Field(None, ge=MIN_NOISE_MULTIPLIER, le=MAX_NOISE_MULTIPLIER)
+    target_epsilon: float | None = Field(None, gt=0, le=MAX_TARGET_EPSILON)
+    delta: float = Field(1e-5, ge=MIN_DELTA, le=0.1)
+    microbatches: int | None = Field(None, ge=1, le=MAX_BATCH_SIZE,
+                                     description="Default: batch size (per-example clipping).")
 
     @model_validator(mode="after")
     def _noise_or_target(self) -> PrivacySpec:
@@ -68,7 +99,7 @@ class OptimizeSpec(_Strict):
     """LiteRT conversions to make, audit and compare; `deploy` names the one to register."""
 
     modes: list[OptimizeMode] = Field(default_factory=lambda: ["dynamic_range"])
-    representative_samples: int = Field(500, ge=1, description="Rows for int8 calibration.")
+    representative_samples: int = Field(500, ge=1, le=100_000, description="Rows for int8 calibration.")
     deploy: OptimizeMode | Literal["float32", "keras"] = Field(
         "dynamic_range", description="Which model is registered: a LiteRT mode, float32 LiteRT or the Keras parent."
     )
@@ -76,7 +107,15 @@ class OptimizeSpec(_Strict):
 
 class DeploySpec(_Strict):
     registry: str | None = Field(None, description="Registry directory; default: the workspace's registry/.")
-    model_name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+    model_name: str
+
+    @field_validator("model_name")
+    @classmethod
+    def _a_name_not_a_path(cls, value: str) -> str:
+        problem = name_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
 
 
 class MetadataSpec(_Strict):
@@ -95,7 +134,7 @@ class MetadataSpec(_Strict):
 class PipelineSpec(_Strict):
     """A whole pipeline: data, model, privacy, optimization, deployment, policy, metadata."""
 
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+    name: str
     data: DataSpec
     model: ModelSpec = Field(default_factory=ModelSpec)
     privacy: PrivacySpec = Field(default_factory=PrivacySpec)
@@ -103,3 +142,11 @@ class PipelineSpec(_Strict):
     deploy: DeploySpec
     policy: str = Field(description="Path to the policy YAML (relative to this file).")
     metadata: MetadataSpec = Field(default_factory=MetadataSpec)
+
+    @field_validator("name")
+    @classmethod
+    def _a_name(cls, value: str) -> str:
+        problem = name_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value

@@ -22,6 +22,7 @@ from typing import Any
 from governance.errors import LocatedError
 from governance.yamlsafe import Document, load_document, validate
 from lifecycle.spec import PipelineSpec
+from lifecycle.speccheck import check_spec
 
 # Spec locations holding paths, resolved against the spec file's directory.
 _PATH_FIELDS: tuple[tuple[str, ...], ...] = (("data", "train"), ("data", "test"), ("policy",), ("deploy", "registry"))
@@ -68,14 +69,17 @@ def load_spec(path: str | Path, *, check_policy: bool = True) -> LoadedSpec:
     Raises
     ------
     LocatedError
-        For an unreadable file, malformed YAML, an invalid spec or a missing referenced file.
+        For an unreadable file, malformed YAML, an invalid spec (a wrong type, a value out of
+        range, fields that contradict each other) or a missing referenced file.
     """
     path = Path(path)
-    if not path.is_file():
-        what = "is a directory, not a pipeline YAML file" if path.is_dir() else "no such file"
-        raise LocatedError(path, None, None, "", what)
+    problem = _file_problem(path)
+    if problem:
+        hint = {"is a directory": ", not a pipeline YAML file", "not a regular file": " (a pipeline spec is a YAML file)"}
+        raise LocatedError(path, None, None, "", problem + hint.get(problem, ""))
     document = load_document(path)
     spec = validate(document, PipelineSpec)
+    check_spec(document, spec)
     # Resolve against the directory as the user named it, so messages show short paths; the
     # absolute directory is kept too, to rebuild the spec from the trail from anywhere.
     spec = resolve_paths(spec, path.parent)
@@ -84,6 +88,18 @@ def load_spec(path: str | Path, *, check_policy: bool = True) -> LoadedSpec:
     _check_deploy_choice(document, spec)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     return LoadedSpec(spec=spec, path=path, base_dir=base_dir, sha256=digest, document=document)
+
+
+def _file_problem(path: Path) -> str | None:
+    """Why ``path`` is not a readable regular file (FIFOs and devices would block or never end)."""
+    try:
+        if path.is_file():
+            return None
+        if path.is_dir():
+            return "is a directory"
+        return "not a regular file" if path.exists() else "no such file"
+    except (OSError, ValueError) as err:  # a name too long, a NUL byte
+        return f"cannot read file: {getattr(err, 'strerror', None) or err}"
 
 
 def spec_from_record(raw: dict[str, Any], base_dir: Path) -> PipelineSpec:
@@ -109,7 +125,10 @@ def _resolved_paths(spec: PipelineSpec, base_dir: Path) -> dict[str, dict[str, s
         value = _get(spec, loc)
         if value is None:
             continue
-        resolved = Path(value).expanduser()
+        try:
+            resolved = Path(value).expanduser()
+        except RuntimeError:  # "~someone" with no such user: left as written, reported as not found
+            resolved = Path(value)
         if not resolved.is_absolute():
             resolved = base_dir / resolved
         updates.setdefault(loc[0], {})[loc[-1]] = os.path.normpath(resolved)
@@ -127,9 +146,11 @@ def _check_files_exist(document: Document, spec: PipelineSpec, check_policy: boo
     wanted = [("data", "train"), ("data", "test")] + ([("policy",)] if check_policy else [])
     for loc in wanted:
         value = _get(spec, loc)
-        if value is not None and not Path(value).is_file():
-            written = document.get(loc)
-            raise document.error(loc, f"file not found: {written} (relative to the spec file)")
+        problem = None if value is None else _file_problem(Path(value))
+        if problem == "no such file":
+            raise document.error(loc, f"file not found: {document.get(loc)} (relative to the spec file)")
+        if problem:
+            raise document.error(loc, f"{document.get(loc)}: {problem}; a regular file is needed here")
 
 
 def _check_deploy_choice(document: Document, spec: PipelineSpec) -> None:
