@@ -21,8 +21,10 @@ import re
 from typing import Any
 
 # C0 controls (ESC, CR, LF, BEL, ...), DEL and the C1 controls (0x9b is a one-byte CSI), the
-# Unicode direction marks, embeddings, overrides and isolates, and the line/paragraph separators.
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2028\u2029\u2066-\u2069]")
+# Unicode direction marks, embeddings, overrides and isolates, the line/paragraph separators, and
+# lone surrogates (which cannot even be encoded for the terminal).
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2028\u2029\u2066-\u2069"
+                     "\ud800-\udfff]")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 

@@ -12,6 +12,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from governance import strictjson
 from governance.errors import UserError
 from governance.report.model import KIND, SCHEMA_VERSION
 
@@ -33,13 +34,17 @@ def load_report(path: str | Path) -> dict[str, Any]:
     """Read a JSON report; UserError (one line) if unreadable, not JSON or not a report we know."""
     path = Path(path)
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        # Strict: a repeated key (``"decision"`` twice) would mean one thing here and another
+        # to a first-wins reader; NaN and absurd nesting are no report either.
+        doc = strictjson.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise UserError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError) as err:
         raise UserError(NOT_A_REPORT.format(path=path, why=f"cannot read it: {err}")) from None
     except json.JSONDecodeError as err:
         raise UserError(NOT_A_REPORT.format(path=path, why=f"invalid JSON at line {err.lineno}, column {err.colno}")) from None
+    except strictjson.StrictJSONError as err:
+        raise UserError(NOT_A_REPORT.format(path=path, why=str(err))) from None
     if not isinstance(doc, dict) or doc.get("kind") != KIND:
         raise UserError(NOT_A_REPORT.format(path=path, why=f"'kind' is not '{KIND}'"))
     major = str(doc.get("schema_version", "")).split(".")[0]

@@ -52,6 +52,8 @@ EDITS = [
     ("the epsilon", _set("privacy.record.epsilon", 0.5), "privacy.record.epsilon"),
     ("the verdict", _set("verdict.decision", "blocked"), "verdict.decision"),
     ("a rule threshold", _set("policy.rules.8.params.max", 0.5), "policy.rules[8].params.max"),
+    ("the generator", _set("generated.tool_version", "9.9.9"), "generated.tool_version"),
+    ("the generation time", _set("generated.at", "yesterday"), "generated.at"),
     ("the checkpoint root", _set("trail.checkpoint.root_hash", "ab" * 32), "does not verify"),
     ("the checkpoint signature", _set("trail.checkpoint.signature", "cd" * 64), "does not verify"),
 ]
