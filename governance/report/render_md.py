@@ -1,4 +1,10 @@
-"""Markdown rendering of layout blocks (GitHub-flavoured tables), for repositories and tickets."""
+"""Markdown rendering of layout blocks (GitHub-flavoured tables), for repositories and tickets.
+
+Text in a report comes from policies, specs, data and people (model-card narratives). It renders
+as itself: no raw HTML (a ``<`` that could open a tag is escaped), no link or image (a ``]``
+directly followed by ``(``, ``[`` or ``:`` gets a backslash, so ``[x](javascript:...)``,
+``![x](https://tracker)`` and link definitions stay text), and no control characters.
+"""
 
 from __future__ import annotations
 
@@ -7,26 +13,32 @@ import re
 from governance.report.blocks import BarChart, Block, Bullets, Heading, KeyValues, Paragraph, Table
 from governance.report.layout import report_blocks
 from governance.report.text import fmt_value
+from governance.textsafe import printable
 
 _TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
+# "](" ends a link's text and starts its destination (images too), "][" a reference, "]:" a
+# definition: a backslash after the ']' keeps each one literal text.
+_LINK_JOIN = re.compile(r"\](?=[(\[:])")
 
 
 def _no_tags(text: str) -> str:
-    # Only a '<' that could open a tag or comment is escaped, so "<= 0.1" stays readable.
-    return _TAG_START.sub("&lt;", text)
+    # Only a '<' that could open a tag or comment is escaped, so "<= 0.1" stays readable; a link
+    # or an image is kept as its text, and a control character as a visible escape.
+    text = _LINK_JOIN.sub(r"]\\", _TAG_START.sub("&lt;", text))
+    return printable(text, keep="\n\r")
 
 
 def _cell(text: str) -> str:
     # A pipe ends a cell and a newline ends a row; both would break the table. Text from a policy
-    # or a message must never become HTML in a viewer, hence _no_tags.
+    # or a message must never become HTML or a link in a viewer, hence _no_tags.
     text = _no_tags(str(text).replace("\\", "\\\\")).replace("|", "\\|")
     return text.replace("\r", " ").replace("\n", "<br>")
 
 
 def _inline(text: str) -> str:
-    """Text outside tables: keep it on its lines, stop a leading '#' or '>' from changing meaning."""
+    """Text outside tables: keep it on its lines, stop a leading '#', '>' or '[' from changing meaning."""
     lines = _no_tags(str(text)).splitlines() or [""]
-    return "\n".join(("\\" + ln) if ln[:1] in "#>" else ln for ln in lines)
+    return "\n".join(("\\" + ln) if ln[:1] in "#>[" else ln for ln in lines)
 
 
 def _paragraph(b: Paragraph) -> str:
