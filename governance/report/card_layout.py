@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from governance.report.blocks import BarChart, Block, Bullets, Heading, KeyValues, Paragraph, Table
+from governance.report.readable import fmt_settings
 from governance.report.text import fmt_bytes, fmt_params, fmt_value, group_label
 
 _MISSING = "Not stated. Edit the model-card narrative file to add it."
@@ -24,7 +25,7 @@ def _details(card: dict[str, Any]) -> list[Block]:
     pol = d.get("policy") or {}
     rows = [("Name", d.get("name")), ("Version", d.get("version")), ("Pipeline", d.get("pipeline")),
             ("Date", d.get("date")), ("Owner", d.get("owner")), ("Contact", d.get("contact")),
-            ("License", d.get("license")), ("Architecture", d.get("architecture")),
+            ("License", d.get("license")), ("Architecture", fmt_settings(d.get("architecture"))),
             ("Differential privacy", d.get("differential_privacy")), ("Model SHA-256", d.get("model_sha256")),
             ("Deployed variant", d.get("deployed_variant")), ("Deployed SHA-256", d.get("deployed_sha256")),
             ("Policy", f"{pol.get('name')} {pol.get('version')} (sha256 {pol.get('sha256')})"),
@@ -67,7 +68,7 @@ def _analyses(card: dict[str, Any]) -> list[Block]:
         out.append(Heading(3, "Optimized (LiteRT) variants"))
         out.append(Table(["Variant", "Size", "Accuracy", "Group gaps", "Gate"],
                          [[fmt_value(v["name"]), fmt_bytes(v.get("size_bytes")), fmt_value(v.get("accuracy")),
-                           fmt_value(v.get("group_gaps") or None), fmt_value(v.get("gate"))] for v in q["variants"]]))
+                           fmt_params(v.get("group_gaps")), fmt_value(v.get("gate"))] for v in q["variants"]]))
     return out
 
 

@@ -13,7 +13,9 @@ from typing import Any
 from governance.report import layout_evidence as E
 from governance.report.blocks import Block, Heading, KeyValues, Paragraph, Table
 from governance.report.layout_evidence import evidence_blocks
+from governance.report.readable import in_numeric_order
 from governance.report.text import fmt_bytes, fmt_params, fmt_value
+from governance.report.verdict import trusted, with_integrity
 
 _TONE = {"passed": "ok", "blocked": "alert", "failed": "alert"}
 
@@ -32,9 +34,14 @@ def report_blocks(doc: dict[str, Any]) -> list[Block]:
 def verdict_blocks(doc: dict[str, Any]) -> list[Block]:
     """The decision in plain words, then the run at a glance."""
     v = doc["verdict"]
-    tone = _TONE.get(v["decision"], "note")
-    out: list[Block] = [Paragraph(v["headline"], tone)]
-    out += [Paragraph(line, tone if v["decision"] == "blocked" else "") for line in v["explanation"]]
+    if trusted(doc["trail"]):
+        tone = _TONE.get(v["decision"], "note")
+        out: list[Block] = [Paragraph(v["headline"], tone)]
+        out += [Paragraph(line, tone if v["decision"] == "blocked" else "") for line in v["explanation"]]
+    else:  # the warning first, in red, whatever the trail says was decided
+        v = with_integrity(v, doc["trail"])
+        out = [Paragraph(v["headline"], "alert"), Paragraph(v["explanation"][0], "alert")]
+        out += [Paragraph(line) for line in v["explanation"][1:]]
     pol, cp = doc["policy"], doc["trail"].get("checkpoint") or {}
     verified = doc["trail"].get("verification") or {}
     out.append(KeyValues([
@@ -123,7 +130,7 @@ def profile_blocks(profile: Any) -> list[Block]:
         out.append(Table(["Column"] + splits, [[c] + [fmt_value((missing.get(s) or {}).get(c, 0)) for s in splits]
                                                for c in columns], caption="Missing values"))
     for feature, counts in (profile.get("groups") or {}).items():
-        groups = list(dict.fromkeys(g for split in counts.values() for g in (split or {})))
+        groups = in_numeric_order(list(dict.fromkeys(g for split in counts.values() for g in (split or {}))), str)
         out.append(Table([feature] + splits, [[g] + [fmt_value((counts.get(s) or {}).get(g, 0)) for s in splits]
                                               for g in groups], caption=f"Group sizes by {feature}"))
     return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from governance.report.blocks import BarChart, Block, Bullets, Heading, KeyValues, Paragraph, Table
+from governance.report.readable import fmt_threshold, groups_in_order
 from governance.report.text import (
     CLAUSE_STATUS_WORDS,
     STATUS_WORDS,
@@ -23,29 +24,41 @@ _PRIVACY_FIELDS = ("dp", "epsilon", "epsilon_pld", "delta", "accountant", "l2_no
 
 
 def evidence_blocks(evidence: Any) -> list[Block]:
-    """Scalars of an evidence dict as key-values, then each of its tables."""
+    """Scalars of an evidence dict as key-values, then each of its tables (groups in numeric order)."""
     out: list[Block] = []
     scalars = evidence_scalars(evidence)
     if scalars:
         out.append(KeyValues([(k, fmt_value(v)) for k, v in scalars]))
-    for name, header, rows in evidence_tables(evidence):
+    for name, header, rows in evidence_tables(groups_in_order(evidence)):
         out.append(Table(header, [[fmt_value(c) for c in row] for row in rows], caption=name))
     return out
 
 
+def _included(f: dict[str, Any], column: str) -> list[float]:
+    """``column`` of the groups a fairness check compared (excluded small groups left out)."""
+    rows = (f.get("evidence") or {}).get("groups") or []
+    return [float(r[column]) for r in rows if isinstance(r, dict) and not r.get("excluded")
+            and isinstance(r.get(column), (int, float)) and not isinstance(r.get(column), bool)]
+
+
 def _finding_chart(f: dict[str, Any], params: dict[str, Any]) -> BarChart | None:
-    series = chart_series(f, params.get("metric"))
+    series = chart_series({**f, "evidence": groups_in_order(f.get("evidence"))}, params.get("metric"))
     if series is None:
         return None
     column, bars = series
-    # A per-group minimum compares each bar with the threshold; gaps compare max minus min.
-    per_group = str(f.get("check", "")).endswith("_min") and isinstance(f.get("threshold"), (int, float))
-    values = [v for _, v in bars]
-    notes = [] if per_group else [f"gap (largest minus smallest) {fmt_value(max(values) - min(values))}; "
-                                  f"observed {fmt_value(f.get('observed'))}, allowed {fmt_value(f.get('threshold'))}"]
-    return BarChart(f"{f.get('rule_id')}: {column} by group" + (f" ({f['subject']})" if f.get("subject") else ""),
-                    bars, limit=f["threshold"] if per_group else None,
-                    limit_label="minimum allowed" if per_group else "", limit_kind="min", notes=notes)
+    check, threshold = str(f.get("check", "")), f.get("threshold")
+    title = f"{f.get('rule_id')}: {column} by group" + (f" ({f['subject']})" if f.get("subject") else "")
+    values = _included(f, column) or [v for _, v in bars]
+    allowed = f"observed {fmt_value(f.get('observed'))}, allowed {fmt_threshold(threshold, params)}"
+    numeric = isinstance(threshold, (int, float)) and not isinstance(threshold, bool)
+    if check.endswith("_min") and numeric:  # a per-group minimum: every bar against the threshold
+        return BarChart(title, bars, limit=threshold, limit_label="minimum allowed", limit_kind="min")
+    if check.endswith("_ratio"):  # four-fifths rule: smallest over largest, so each bar against min x largest
+        ratio = min(values) / max(values) if max(values) > 0 else None
+        limit = threshold * max(values) if numeric and ratio is not None else None
+        return BarChart(title, bars, limit=limit, limit_label=f"{fmt_value(threshold)} × the largest" if limit else "",
+                        limit_kind="min", notes=[f"ratio (smallest ÷ largest) {fmt_value(ratio)}; {allowed}"])
+    return BarChart(title, bars, notes=[f"gap (largest minus smallest) {fmt_value(max(values) - min(values))}; {allowed}"])
 
 
 def findings_blocks(doc: dict[str, Any]) -> list[Block]:
@@ -62,13 +75,17 @@ def findings_blocks(doc: dict[str, Any]) -> list[Block]:
     for g in doc["gates"]:
         title = f"Gate {g['stage']}" + (f" ({g['subject']})" if g.get("subject") else "")
         out.append(Heading(3, f"{title}: {'BLOCKED' if gate_decision(g['decision']) == Decision.BLOCKED else g['decision']}"))
-        if not g.get("binding", True):
+        if g.get("superseded_by"):
+            out.append(Paragraph(f"Superseded: this gate was decided again at entry {g['superseded_by']}; only "
+                                 "that later decision counts for the run.", "note"))
+        elif not g.get("binding", True):
             out.append(Paragraph("Not binding: this variant is not the one deployed; its findings are evidence "
                                  "of how the conversion behaves.", "note"))
         out.append(Table(
             ["Rule", "Status", "Severity", "Observed", "Threshold", "Message"],
             [[f.get("rule_id"), STATUS_WORDS.get(f.get("status"), str(f.get("status"))), fmt_value(f.get("severity")),
-              fmt_value(f.get("observed")), fmt_value(f.get("threshold")), fmt_value(f.get("message"))]
+              fmt_value(f.get("observed")), fmt_threshold(f.get("threshold"), params.get(f.get("rule_id"))),
+              fmt_value(f.get("message"))]
              for f in g["findings"]], status_column=1))
         for f in g["findings"]:
             if not f.get("evidence"):

@@ -16,7 +16,7 @@ from governance.report import sections as S
 from governance.report.mapping import framework_mapping
 from governance.report.source import load_run
 from governance.report.trailinfo import trail_section
-from governance.report.verdict import verdict
+from governance.report.verdict import verdict, with_integrity
 
 SCHEMA_VERSION = "1.0"
 KIND = "rai.compliance-report"
@@ -88,15 +88,16 @@ def build_report(
     findings = S.all_findings(gate_list)
     stage_list = S.stages(rec)
     system = S.system(rec, stage_list)
+    policy = S.policy(rec, gate_list)
     doc = ReportDocument(
         generated={"at": generated_at or now_utc(), "tool": "rai", "tool_version": __version__},
         verdict=verdict(rec.payload("run.finished", last=True) or None, gate_list, system,
-                        rec.events[-1] if rec.events else None),
+                        rec.events[-1] if rec.events else None, rules=policy["rules"]),
         run={**S.run_identity(rec), "configuration": S.configuration(rec)},
         system=system,
         metadata=dict((rec.payload("run.started").get("spec") or {}).get("metadata") or {}),
         data=S.data_lineage(rec, stage_list, findings),
-        policy=S.policy(rec, gate_list),
+        policy=policy,
         stages=stage_list,
         gates=gate_list,
         privacy=S.privacy(rec),
@@ -106,5 +107,6 @@ def build_report(
         trail=trail_section(trail, rec, checkpoint),
         events=S.events(rec),
     )
+    doc.verdict = with_integrity(doc.verdict, doc.trail)  # an untrusted trail is said first
     doc.frameworks = framework_mapping(doc.to_dict())
     return doc

@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from governance.errors import UserError
+from governance.report.readable import in_numeric_order
 from governance.report.text import evidence_tables, group_label
 from governance.yamlsafe import load_document, validate
 
@@ -103,8 +104,9 @@ def _per_group(doc: dict[str, Any]) -> list[dict[str, Any]]:
             continue
         seen.add(key)
         table = next((t for t in evidence_tables(ev) if t[0] == "groups"), None)
+        groups = in_numeric_order(ev["groups"], lambda g: g.get("group") if isinstance(g, dict) else g)
         out.append({"sensitive_features": list(key), "source_rule": f.get("rule_id"),
-                    "metrics": ev.get("metrics") or {}, "groups": ev["groups"], "header": table[1] if table else []})
+                    "metrics": ev.get("metrics") or {}, "groups": groups, "header": table[1] if table else []})
     return out
 
 

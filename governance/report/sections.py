@@ -45,7 +45,13 @@ def configuration(rec: RunRecord) -> dict[str, Any]:
 
 
 def gates(rec: RunRecord) -> list[dict[str, Any]]:
-    """Every gate decision of the run in trail order, with its findings as recorded."""
+    """Every gate decision of the run in trail order, with its findings as recorded.
+
+    A gate decided again later in the run (the deploy gate of a run resumed after an approval)
+    is superseded: ``superseded_by`` names the entry of the next decision of the same stage and
+    subject, and it no longer binds, since the later decision is the run's. The key is present
+    only on superseded gates, so reports of runs decided once keep their exact shape.
+    """
     out = []
     for ev in rec.of_kind("gate.decided"):
         p = ev.get("payload") or {}
@@ -56,6 +62,12 @@ def gates(rec: RunRecord) -> list[dict[str, Any]]:
             "binding": p.get("binding", True) is not False,
             "findings": list(p.get("findings") or []),
         })
+    later: dict[tuple[Any, Any], int] = {}
+    for g in reversed(out):
+        key = (g["stage"], g["subject"])
+        if key in later:
+            g.update(binding=False, superseded_by=later[key])
+        later[key] = g["seq"]
     return out
 
 

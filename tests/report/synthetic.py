@@ -13,6 +13,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import json
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -163,6 +164,41 @@ def _blocked_run(trail, clock: Clock) -> None:
     trail.checkpoint()
 
 
+RESUMED_RUN = "20250301T140000Z-7a8b9c"
+
+
+def add_resumed_run(root: Path) -> str:
+    """Append a run that waited for approval at deploy, was approved and resumed, and passed.
+
+    As ``rai run --resume`` records it: the deploy gate decided twice under one run id (first
+    blocked on the missing approval, then passed), two ``run.finished`` events.
+    Returns the run id.
+    """
+    clock = Clock(START + dt.timedelta(hours=5))
+    with fixed_clock(clock), open_trail(root) as trail:
+        run = _Run(trail, clock, RESUMED_RUN, actor="erin")
+        _started(run)
+        _ingest_and_train(run)
+        run.stage("evaluate", D.EVAL_METRICS, D.PREDICTION_ARTIFACTS, {"metrics": D.EVAL_METRICS}, after=4.0)
+        run.gate("evaluate", D.evaluate_findings(passing=True))
+        approvals, *others = D.deploy_findings()
+        waiting = [{**approvals, "status": "failed", "observed": 0, "message": "risk-officer has 0 of 1 approvals",
+                    "evidence": {}}, *others]
+        run.gate("deploy", waiting)
+        run.event("run.finished", {"decision": "awaiting_approval", "blocked_at": "deploy",
+                                   "reasons": [f["message"] for f in waiting if f["status"] == "failed"]}, after=0.2)
+        trail.checkpoint()
+        run.event("approval.recorded", {"role": "risk-officer", "decision": "approve", "comment": ""},
+                  after=600, actor="dana")
+        run.event("run.resumed", {"from_decision": "awaiting_approval", "approvals": 1}, after=60)
+        run.gate("deploy", [approvals, *others])
+        run.event("model.registered", {"name": "adult-income", "version": "4", "variant": None,
+                                       "model_sha256": D.MODEL_ARTIFACTS["model"]["sha256"]}, after=0.5)
+        run.event("run.finished", {"decision": "passed", "blocked_at": None, "reasons": []}, after=0.2)
+        trail.checkpoint()
+    return RESUMED_RUN
+
+
 def build_workspace(root: Path, heavy: bool = False) -> Path:
     """Write both runs into a new workspace at ``root``; return ``root``.
 
@@ -176,3 +212,19 @@ def build_workspace(root: Path, heavy: bool = False) -> Path:
         _passed_run(trail, clock, heavy)
         _blocked_run(trail, clock)
     return root
+
+
+def tamper(root: Path, run_id: str, kind: str, old: str, new: str) -> int:
+    """Replace ``old`` by ``new`` in the body of ``run_id``'s first ``kind`` event, going around
+    rai (append-only triggers dropped, hashes left alone); return the edited entry's seq."""
+    conn = sqlite3.connect(root / "trail.db", isolation_level=None)
+    try:
+        for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
+            conn.execute(f"DROP TRIGGER {name}")
+        seq, body = conn.execute("SELECT seq, body FROM events WHERE run_id = ? AND kind = ? ORDER BY seq LIMIT 1",
+                                 (run_id, kind)).fetchone()
+        assert old in body, f"{old!r} not in entry {seq}"
+        conn.execute("UPDATE events SET body = ? WHERE seq = ?", (body.replace(old, new), seq))
+    finally:
+        conn.close()
+    return seq

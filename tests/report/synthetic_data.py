@@ -231,7 +231,8 @@ def evaluate_findings(passing: bool) -> list[dict[str, Any]]:
     eodds = race["metrics"]["equalized_odds_difference"]
     waiver = dict(POLICY["waivers"][0])
     return [
-        _finding("accuracy", "passed", "accuracy 0.8312 >= min 0.8", 0.8312, 0.8, {"metric": "accuracy", "rows": 16281}),
+        _finding("accuracy", "passed", "accuracy 0.8312 within min 0.8", 0.8312, {"min": 0.8},
+                 {"metric": "accuracy", "value": 0.8312, "rows": 16281, "min": 0.8}),
         _finding("equal-opportunity-sex", "passed" if passing else "failed",
                  f"equal opportunity difference {eo:.4g} {'<=' if passing else '>'} max 0.15 across 2 groups of sex",
                  eo, 0.15, sex),

@@ -19,11 +19,13 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 
-from governance.report import render_report
+from governance.report import build_report, render_report
 from governance.report.blocks import Heading, Paragraph, Table
 from governance.report.render_pdf import render_blocks_pdf
+from governance.trail import open_trail
 
-from .synthetic import BLOCKED_RUN, PASSED_RUN
+from .conftest import GENERATED_AT
+from .synthetic import BLOCKED_RUN, PASSED_RUN, tamper
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 GREEN, RED = (31, 122, 58), (179, 38, 30)  # the ok and alert tones of render_pdf
@@ -85,6 +87,7 @@ def test_pdf_text_is_unicode_as_written(reports):
     assert "Privacy guarantee ε ≈ 1.18 covers training rows only — not the test set." in flat
     assert "Credit Analytics (Zoë Müller)" in flat
     assert "?" not in text  # nothing was replaced by a question mark
+    assert "≥ 0.8" in flat and "≤ 0.15" in flat
 
 
 def test_pdf_first_page_renders_with_the_verdict_in_its_tone(reports):
@@ -96,6 +99,16 @@ def test_pdf_first_page_renders_with_the_verdict_in_its_tone(reports):
     # Ink on the page: text, tables and the verdict, not a blank render.
     dark = sum(1 for p in blocked.getdata() if sum(p) < 300)
     assert dark > 2_000
+
+
+def test_pdf_of_a_tampered_trail_opens_in_red(workspace):
+    tamper(workspace, PASSED_RUN, "approval.recorded", "Reviewed", "Ignored")
+    with open_trail(workspace, create=False) as trail:
+        doc = build_report(trail, PASSED_RUN, generated_at=GENERATED_AT).to_dict()
+    pdf = render_report(doc, "pdf")
+    assert _first_tone(_png(pdf, "report-tampered")) == RED  # the warning, not the green PASSED
+    first = " ".join(_pages(pdf)[0].split())
+    assert first.index("TRAIL NOT VERIFIED") < first.index("As recorded (unverified): PASSED")
 
 
 def _stacked_tables(count: int) -> list:
