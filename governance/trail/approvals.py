@@ -35,11 +35,17 @@ def record_approval(trail, run_id: str, role: str, decision: str, actor: str | N
 
 
 def approvals_for(trail, run_id: str) -> list[dict[str, Any]]:
-    """Approvals of a run in the order recorded: ``{"role", "decision", "actor", "time", "comment"}``."""
+    """Approvals of a run in the order recorded: ``{"role", "decision", "actor", "time", "comment"}``.
+
+    Deploy gates decide on this, so it reads the chain the way verification does (``checked``
+    reads: the table, never an index; seq numbers without gaps; every entry of the run hashing to
+    its entry hash): a hidden or edited rejection raises :class:`TrailIntegrityError` instead of
+    reading as "no rejection".
+    """
     return [
         {"role": e.payload.get("role"), "decision": e.payload.get("decision"), "actor": e.actor,
          "time": e.time, "comment": e.payload.get("comment", "")}
-        for e in trail.events(run_id=run_id, kind="approval.recorded")
+        for e in trail.events(run_id=run_id, kind="approval.recorded", checked=True)
     ]
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from governance.errors import UserError
-from governance.trail.errors import TrailIntegrityError
+from governance.trail.errors import TrailIntegrityError, is_environment_error, unavailable
 from governance.trail.files import write_atomic
 
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
@@ -43,7 +43,10 @@ class BlobStore:
         digest = hashlib.sha256(data).hexdigest()
         path = self.path(digest)
         if self.status(digest) != "ok":
-            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as err:
+                raise unavailable(err, "create the blob directory", path.parent) from None
             write_atomic(path, data, mode=0o444)
         return digest
 
@@ -66,6 +69,10 @@ class BlobStore:
             data = path.read_bytes()
         except FileNotFoundError:
             raise BlobMissing(f"blob {digest} not found in {self.root}") from None
+        except OSError as err:
+            if is_environment_error(err):
+                raise unavailable(err, "read evidence blob", path) from None
+            raise TrailIntegrityError(f"blob {digest} is corrupted: {err.strerror or err}") from None
         if hashlib.sha256(data).hexdigest() != digest:
             raise TrailIntegrityError(f"blob {digest} is corrupted: its content no longer has that hash")
         return data
@@ -80,18 +87,23 @@ class BlobStore:
                     h.update(chunk)
         except FileNotFoundError:
             return "missing"
+        except OSError as err:
+            if is_environment_error(err):  # cannot read here: not evidence that it changed
+                raise unavailable(err, "read evidence blob", path) from None
+            return "corrupted"  # e.g. a directory where the blob should be
         return "ok" if h.hexdigest() == digest else "corrupted"
 
     def digests(self) -> Iterator[str]:
         """Digests of all stored blobs (by file name)."""
         base = self.root / "sha256"
-        if not base.is_dir():
-            return
-        for sub in sorted(base.iterdir()):
-            if sub.is_dir():
-                for f in sorted(sub.iterdir()):
-                    if _DIGEST.match(f.name):
-                        yield f.name
+        try:
+            if not base.is_dir():
+                return
+            for sub in sorted(base.iterdir()):
+                if sub.is_dir():
+                    yield from sorted(f.name for f in sub.iterdir() if _DIGEST.match(f.name))
+        except OSError as err:
+            raise unavailable(err, "list evidence blobs", base) from None
 
 
 def blob_refs(payload: Any) -> Iterator[str]:

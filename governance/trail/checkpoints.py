@@ -19,6 +19,7 @@ from typing import Any
 
 from governance.errors import UserError
 from governance.trail.canonical import canonical_bytes
+from governance.trail.errors import is_environment_error, unavailable
 from governance.trail.files import write_atomic
 
 FORMAT = "rai.trail.checkpoint/v1"
@@ -82,13 +83,20 @@ class Checkpoint:
         """Read a checkpoint file; unreadable or malformed files raise :class:`CheckpointFormatError`."""
         try:
             data = json.loads(Path(path).read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-            raise CheckpointFormatError(f"{path}: cannot read checkpoint ({err})") from None
+        except OSError as err:
+            if is_environment_error(err):  # not evidence of anything: say so (exit 3)
+                raise unavailable(err, "read checkpoint", path) from None
+            raise CheckpointFormatError(f"{path}: cannot read checkpoint ({err.strerror or err})") from None
+        except (UnicodeDecodeError, ValueError, RecursionError) as err:
+            raise CheckpointFormatError(f"{path}: not a checkpoint: {type(err).__name__}: {str(err)[:200]}") from None
         return cls.from_dict(data, str(path))
 
     def save(self, directory: Path) -> Path:
         """Write atomically into ``directory`` as ``SIZE-ROOT-KEY.json``; return the path."""
-        directory.mkdir(parents=True, exist_ok=True)
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise unavailable(err, "create the checkpoints directory", directory) from None
         path = directory / f"{self.tree_size:012d}-{self.root_hash[:16]}-{self.key_id[:8]}.json"
         write_atomic(path, self.to_json().encode("utf-8"))
         return path

@@ -9,7 +9,6 @@ signature.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from governance.errors import UserError
@@ -17,7 +16,8 @@ from governance.trail.chain import Event, Row, entry_hash
 from governance.trail.checkpoints import Checkpoint, CheckpointFormatError
 from governance.trail.errors import TrailIntegrityError
 from governance.trail.merkle import inclusion_path, leaf_hash, root_of, verify_inclusion
-from governance.trail.store import Store
+from governance.trail.rowcheck import HEX64
+from governance.trail.store import MAX_SEQ, Store
 from governance.trail.verify import is_self_consistent
 
 PROOF_FORMAT = "rai.trail.inclusion-proof/v1"
@@ -51,7 +51,9 @@ def check_proof(proof: Any, checkpoint: Checkpoint, key_id: str | None = None) -
     """Check an inclusion proof against a checkpoint; return (failures, proven event).
 
     An empty failure list means: the checkpoint is signed by the key it names (and that key is
-    ``key_id`` when given), and the event was entry ``seq`` of the trail the checkpoint signed.
+    ``key_id`` when given), the event was entry ``seq`` of the trail the checkpoint signed, and
+    the proof's readable ``event`` copy, when it has one, says exactly what the hashed entry says.
+    The event returned is read from the hashed entry, never from that copy.
     """
     if not isinstance(proof, dict) or proof.get("format") != PROOF_FORMAT:
         raise UserError(f"not a rai trail inclusion proof (format must be '{PROOF_FORMAT}')")
@@ -60,26 +62,57 @@ def check_proof(proof: Any, checkpoint: Checkpoint, key_id: str | None = None) -
         failures.append("the checkpoint's signature does not verify under the public key it carries")
     if key_id is not None and checkpoint.key_id != key_id:
         failures.append(f"the checkpoint is signed by key {checkpoint.key_id}, not the expected {key_id}")
-    try:
-        entry, seq, size = proof["entry"], int(proof["seq"]), int(proof["tree_size"])
-        row = Row(int(entry["seq"]), "", None, "", "", entry["body"], entry["prev_hash"], entry["entry_hash"])
-        path = [bytes.fromhex(h) for h in proof["audit_path"]]
-        embedded = Checkpoint.from_dict(proof["checkpoint"], "proof checkpoint")
-        event = json.loads(row.body)
-        leaf = leaf_hash(bytes.fromhex(row.entry_hash))
-        bytes.fromhex(row.prev_hash)
-    except (KeyError, TypeError, ValueError, CheckpointFormatError) as err:
-        raise UserError(f"malformed inclusion proof: {err}") from None
+    row, seq, size, path, embedded = _parse(proof)
     if (embedded.tree_size, embedded.root_hash) != (checkpoint.tree_size, checkpoint.root_hash):
         failures.append(f"the proof was made against a checkpoint of size {embedded.tree_size}, "
                         f"not this one (size {checkpoint.tree_size})")
-    if row.seq != seq or size != checkpoint.tree_size:
+    if row.seq != seq or size != checkpoint.tree_size or not 1 <= seq <= checkpoint.tree_size:
         failures.append("the proof's seq or tree size disagree with its entry or the checkpoint")
     if entry_hash(row.seq, row.prev_hash, row.body) != row.entry_hash:
         failures.append("the entry's content does not match its entry hash")
-    if not isinstance(event, dict) or not {"kind", "time", "actor", "run_id"} <= set(event):
+    try:
+        event = Event.from_row(row._replace(seq=seq)).to_dict()
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
         failures.append("the entry's body is not a recorded event")
-        event = {}
-    if not verify_inclusion(seq - 1, checkpoint.tree_size, leaf, path, bytes.fromhex(checkpoint.root_hash)):
+        event = None
+    if event is not None and "event" in proof and proof["event"] != event:
+        failures.append("the proof's readable event copy differs from the proven entry (it was edited)")
+    leaf = leaf_hash(bytes.fromhex(row.entry_hash))
+    if 1 <= seq <= checkpoint.tree_size and not verify_inclusion(
+            seq - 1, checkpoint.tree_size, leaf, path, bytes.fromhex(checkpoint.root_hash)):
         failures.append("the audit path does not lead to the checkpoint's Merkle root")
-    return failures, ({"seq": row.seq, **event} if not failures else None)
+    if failures or event is None:
+        return failures, None
+    return failures, {"seq": seq, **{k: event[k] for k in ("time", "run_id", "actor", "kind", "subjects", "payload")}}
+
+
+def _parse(proof: dict) -> tuple[Row, int, int, list[bytes], Checkpoint]:
+    """The proof's parts, each checked for type; a malformed proof is a :class:`UserError`."""
+    try:
+        entry = proof["entry"]
+        seq, size, entry_seq = _integer(proof["seq"], "seq"), _integer(proof["tree_size"], "tree_size"), \
+            _integer(entry["seq"], "entry.seq")
+        for name in ("prev_hash", "entry_hash"):
+            if not isinstance(entry[name], str) or not HEX64.fullmatch(entry[name]):
+                raise ValueError(f"entry.{name}: must be 64 lowercase hex characters")
+        if not isinstance(entry["body"], str):
+            raise ValueError("entry.body: must be the event's canonical JSON text")
+        if not isinstance(proof["audit_path"], list) or len(proof["audit_path"]) > 64:
+            raise ValueError("audit_path: must be a list of at most 64 hashes")
+        path = []
+        for h in proof["audit_path"]:
+            if not isinstance(h, str) or not HEX64.fullmatch(h):
+                raise ValueError("audit_path: each hash must be 64 lowercase hex characters")
+            path.append(bytes.fromhex(h))
+        embedded = Checkpoint.from_dict(proof["checkpoint"], "proof checkpoint")
+        entry["body"].encode("utf-8")
+    except (KeyError, TypeError, ValueError, UnicodeEncodeError, CheckpointFormatError) as err:
+        raise UserError(f"malformed inclusion proof: {str(err)[:200]}") from None
+    row = Row(entry_seq, "", None, "", "", entry["body"], entry["prev_hash"], entry["entry_hash"])
+    return row, seq, size, path, embedded
+
+
+def _integer(value: Any, name: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_SEQ:
+        raise ValueError(f"{name}: must be a whole number in [0, {MAX_SEQ}], got {str(value)[:40]!r}")
+    return value

@@ -7,7 +7,9 @@ from typing import Any
 
 # Problem kinds, in the order a reader should see them when several share a seq.
 PROBLEM_KINDS: dict[str, str] = {
-    "unreadable": "the database cannot be read from this entry on",
+    "unreadable": "the database file is damaged: it cannot be read from this entry on",
+    "schema": "the database's structure was altered outside rai (an index, trigger, view, table, rule or "
+              "policy rai does not create, or one that disagrees with the entries)",
     "missing": "entries were deleted",
     "inserted": "entries were added into the middle of the trail",
     "reordered": "entries are out of their recorded order",

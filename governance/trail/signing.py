@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,8 +24,11 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from governance.errors import UserError
+from governance.trail.errors import is_environment_error, unavailable
+from governance.trail.files import write_atomic
 
 SIGNING_KEY_ENV = "RAI_SIGNING_KEY"
+_HEX64 = re.compile(r"[0-9a-f]{64}")
 _RAW = (serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
@@ -76,6 +80,8 @@ def load_signer(path: str | Path) -> Signer:
     try:
         data = path.read_bytes()
     except OSError as err:
+        if is_environment_error(err):
+            raise unavailable(err, "read the signing key", path) from None
         raise UserError(f"signing key {path}: cannot read ({err.strerror})") from None
     try:
         key = serialization.load_pem_private_key(data, password=None)
@@ -92,21 +98,24 @@ def write_new_key(path: Path) -> Signer:
     The key is written to a private temporary file and hard-linked into place, so that several
     processes using a new workspace at once end up sharing one complete key file.
     """
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     signer = Signer.generate()
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
-        os.write(fd, signer.pem())
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    try:
-        os.link(tmp, path)
-    except FileExistsError:
-        return load_signer(path)
-    finally:
-        tmp.unlink()
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.write(fd, signer.pem())
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return load_signer(path)
+        finally:
+            tmp.unlink(missing_ok=True)
+    except OSError as err:
+        raise unavailable(err, "write a new signing key", path) from None
     return Signer(signer.private_key, path)
 
 
@@ -128,15 +137,28 @@ class KeyRing:
         self.dir = keys_dir / "trusted"
 
     def trusted(self) -> dict[str, bytes]:
-        """Key id -> raw public key of every trusted key (ids recomputed, file names ignored)."""
+        """Key id -> raw public key of every trusted key (ids recomputed, file names ignored).
+
+        A file that is not a key trusts nothing (verification then reports the unknown key); a
+        directory or file the machine will not let rai read is :class:`TrailUnavailable`, since
+        silently trusting fewer keys would make intact checkpoints look forged.
+        """
         keys: dict[str, bytes] = {}
-        if not self.dir.is_dir():
-            return keys
-        for f in sorted(self.dir.glob("*.pub")):
+        try:
+            if not self.dir.is_dir():
+                return keys
+            names = sorted(entry.name for entry in os.scandir(self.dir) if entry.name.endswith(".pub"))
+        except OSError as err:
+            raise unavailable(err, "read the trusted keys", self.dir) from None
+        for name in names:
             try:
-                key = serialization.load_pem_public_key(f.read_bytes())
-            except (ValueError, OSError):
-                continue  # an unreadable file trusts nothing; verify reports the unknown key
+                key = serialization.load_pem_public_key((self.dir / name).read_bytes())
+            except ValueError:
+                continue
+            except OSError as err:
+                if is_environment_error(err):
+                    raise unavailable(err, "read a trusted key", self.dir / name) from None
+                continue
             if isinstance(key, Ed25519PublicKey):
                 raw = key.public_bytes(*_RAW)
                 keys[key_id_of(raw)] = raw
@@ -145,15 +167,16 @@ class KeyRing:
     def trust(self, public_raw: bytes) -> str:
         """Add a public key to the trusted set; return its id."""
         kid = key_id_of(public_raw)
-        self.dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise unavailable(err, "create the trusted keys directory", self.dir) from None
         path = self.dir / f"{kid}.pub"
         if not path.exists():
             pem = Ed25519PublicKey.from_public_bytes(public_raw).public_bytes(
                 serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
             )
-            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-            tmp.write_bytes(pem)
-            os.replace(tmp, path)
+            write_atomic(path, pem)
         return kid
 
 
@@ -165,17 +188,29 @@ def rotation_message(old_key_id: str, new_key_id: str, new_public_key: str) -> b
     return ROTATION_TAG + f"{old_key_id}\n{new_key_id}\n{new_public_key}".encode("ascii")
 
 
-def endorsement_ok(payload: dict, trusted: dict[str, bytes]) -> bool | None:
-    """Check a ``key.rotated`` payload's endorsement by the old key.
+def rotation_problem(payload: dict, trusted: dict[str, bytes]) -> tuple[str, str] | None:
+    """What is wrong with a ``key.rotated`` payload, as (problem kind, message), or ``None``.
 
-    Returns ``None`` when there is nothing to check (no endorsement, or the old key is not
-    trusted here), else whether the endorsement and the new key's id are right.
+    Both keys must be trusted by this workspace (every key that signs is kept trusted, retired
+    ones too), the public key must be the new key's, and an endorsement, when there is one, must
+    be the old key's signature over the rotation (see :func:`rotation_message`). Switching keys
+    by path or ``RAI_SIGNING_KEY`` records no endorsement.
     """
     old, new, pub, sig = (payload.get(k) for k in ("old_key_id", "new_key_id", "public_key", "endorsement"))
-    if not (isinstance(sig, str) and isinstance(pub, str) and old in trusted):
+    for name, value in (("old_key_id", old), ("new_key_id", new)):
+        if not isinstance(value, str) or not _HEX64.fullmatch(value):
+            return "bad_signature", f"the key rotation's {name} is not a key id (64 lowercase hex characters)"
+    for name, value in (("old", old), ("new", new)):
+        if value not in trusted:
+            return "unknown_key", f"the key rotation names an {name} key {value[:16]}… this workspace does not trust"
+    if pub is not None and (not isinstance(pub, str) or pub != trusted[new].hex()):
+        return "bad_signature", "the key rotation's public key is not the new key's"
+    if sig is None:
         return None
     try:
-        pub_raw, sig_raw = bytes.fromhex(pub), bytes.fromhex(sig)
+        sig_raw = bytes.fromhex(sig) if isinstance(sig, str) else b""
     except ValueError:
-        return False
-    return key_id_of(pub_raw) == new and verify_signature(trusted[old], rotation_message(old, new, pub), sig_raw)
+        sig_raw = b""
+    if not verify_signature(trusted[old], rotation_message(old, new, trusted[new].hex()), sig_raw):
+        return "bad_signature", "the key rotation is not endorsed by the old key"
+    return None

@@ -3,8 +3,16 @@
 A store keeps rows (:class:`~governance.trail.chain.Row`) and checkpoint records, and does one
 thing the chain relies on: :meth:`Store.append` runs the caller's ``build(seq, prev_hash)``
 while holding the store's write lock, so that seq and prev_hash always come from the true head.
-Read errors of the underlying database surface as
-:class:`~governance.trail.errors.TrailIntegrityError` naming the last good seq.
+
+Every read scans the table itself in seq order and never an index (``events NOT INDEXED`` in
+SQLite; index scans switched off in PostgreSQL): an index is a second copy of the data that
+verification cannot vouch for, and a forged one could hide an entry from a reader while the chain
+it verifies is intact. Seq numbers start at 1; rows outside (seq <= 0) are never read as events
+(verification reports them).
+
+A failing read raises :class:`UnreadableTrail` (a damaged database, exit 1) naming the last good
+seq, or :class:`~governance.trail.errors.TrailUnavailable` (exit 3) when the machine keeps rai
+from reading (permissions, I/O error, lost connection): unreadable is not tampered.
 """
 
 from __future__ import annotations
@@ -13,10 +21,11 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from governance.trail.chain import Row
-from governance.trail.errors import TrailIntegrityError
+from governance.trail.errors import TrailBusy, TrailIntegrityError, TrailUnavailable
 
 COLUMNS = "seq, time, run_id, actor, kind, body, prev_hash, entry_hash"
 SCHEMA_VERSION = "1"
+MAX_SEQ = 2**63 - 1  # both databases store seq as a signed 64-bit integer
 
 
 class UnreadableTrail(TrailIntegrityError):
@@ -31,6 +40,7 @@ class Store:
     """Base of the SQLite and PostgreSQL stores: filtered reads built once for both."""
 
     events = "events"
+    scan = "events"  # how reads name the events table (SQLite: "events NOT INDEXED")
     checkpoints_table = "checkpoints"
     ph = "?"  # parameter placeholder of the driver
     location = "trail"
@@ -45,6 +55,13 @@ class Store:
     def warnings(self) -> list[str]:
         return []
 
+    def schema_problems(self, deep: bool = False) -> list[tuple[int | None, str]]:
+        """How the database's structure differs from what rai creates: ``(seq or None, message)``.
+
+        ``deep`` also checks every index against the table (reads the whole database).
+        """
+        return []
+
     def close(self) -> None:
         raise NotImplementedError
 
@@ -54,15 +71,23 @@ class Store:
     def _stream(self, sql: str, params: Iterable[Any] = ()) -> Iterator[tuple]:
         raise NotImplementedError
 
+    def _error_kind(self, err: Exception) -> str | None:
+        """``"busy"``, ``"environment"`` or ``"damaged"`` for a driver error; ``None`` otherwise."""
+        raise NotImplementedError
+
     # -- shared reads -----------------------------------------------------------------------
     def rows(self, *, after_seq: int = 0, upto: int | None = None, run_id: str | None = None,
-             kinds: list[str] | None = None, since: str | None = None,
-             limit: int | None = None) -> Iterator[Row]:
-        """Rows in seq order, filtered; a read failure raises :class:`UnreadableTrail`."""
-        where, params = self._where(after_seq, upto, run_id, kinds, since)
-        sql = f"SELECT {COLUMNS} FROM {self.events} WHERE {where} ORDER BY seq"
-        if limit is not None:
-            sql += f" LIMIT {int(limit)}"
+             kinds: list[str] | None = None, since: str | None = None, limit: int | None = None,
+             body_needle: str | None = None) -> Iterator[Row]:
+        """Rows in seq order, filtered; a read failure raises :class:`UnreadableTrail`.
+
+        ``body_needle`` widens the ``run_id`` filter to rows whose body contains that text, so
+        that a reader can see rows whose run id column was changed (see ``checked`` reads).
+        """
+        where, params = self._where(after_seq, upto, run_id, kinds, since, body_needle)
+        sql = f"SELECT {COLUMNS} FROM {self.scan} WHERE {where} ORDER BY seq"
+        if limit is not None and limit < MAX_SEQ:
+            sql += f" LIMIT {max(0, int(limit))}"
         last = after_seq
         try:
             for raw in self._stream(sql, params):
@@ -71,32 +96,50 @@ class Store:
                 yield row
         except UnreadableTrail:
             raise
-        except Exception as err:  # the driver's own error classes differ; all mean "cannot read"
-            if not self._is_db_error(err):
+        except Exception as err:  # the driver's own error classes differ
+            kind = self._error_kind(err)
+            if kind is None:
                 raise
-            raise UnreadableTrail(self.location, last, str(err).splitlines()[0]) from None
+            if kind != "damaged":
+                raise self._failure(err, kind) from None
+            raise UnreadableTrail(self.location, last, _first_line(err)) from None
 
     def count(self, run_id: str | None = None, kinds: list[str] | None = None) -> int:
-        where, params = self._where(0, None, run_id, kinds, None)
-        return self._read(f"SELECT COUNT(*) FROM {self.events} WHERE {where}", params)[0][0]
+        where, params = self._where(0, None, run_id, kinds, None, None)
+        return self._read(f"SELECT COUNT(*) FROM {self.scan} WHERE {where}", params)[0][0]
 
     def runs(self) -> list[str]:
-        sql = (f"SELECT run_id FROM {self.events} WHERE run_id IS NOT NULL "
+        sql = (f"SELECT run_id FROM {self.scan} WHERE seq >= 1 AND run_id IS NOT NULL "
                "GROUP BY run_id ORDER BY MIN(seq)")
         return [r[0] for r in self._read(sql)]
 
     def head(self) -> tuple[int, str | None]:
         """(highest seq, its entry hash), or (0, None) for an empty trail."""
-        got = self._read(f"SELECT seq, entry_hash FROM {self.events} ORDER BY seq DESC LIMIT 1")
+        got = self._read(f"SELECT seq, entry_hash FROM {self.scan} WHERE seq >= 1 ORDER BY seq DESC LIMIT 1")
         return (got[0][0], got[0][1]) if got else (0, None)
 
+    def shape(self) -> tuple[int, int | None, int | None]:
+        """(number of rows, lowest seq, highest seq) over the whole table, seq <= 0 included."""
+        (count,) = self._read(f"SELECT COUNT(*) FROM {self.scan}")[0]
+        (low,) = self._read(f"SELECT MIN(seq) FROM {self.scan}")[0]
+        (high,) = self._read(f"SELECT MAX(seq) FROM {self.scan}")[0]
+        return count, low, high
+
+    def seqs_outside(self, limit: int = 100) -> list[int]:
+        """Seqs of rows below 1 (never written by rai), lowest first."""
+        return [r[0] for r in self._read(
+            f"SELECT seq FROM {self.scan} WHERE seq <= 0 ORDER BY seq LIMIT {int(limit)}")]
+
     def row_at(self, seq: int) -> Row | None:
-        got = self._read(f"SELECT {COLUMNS} FROM {self.events} WHERE seq = {self.ph}", [seq])
+        if not 1 <= seq <= MAX_SEQ:
+            return None
+        got = self._read(f"SELECT {COLUMNS} FROM {self.scan} WHERE seq = {self.ph}", [seq])
         return Row(*got[0]) if got else None
 
     def seq_of_entry_hash(self, digest: str) -> int | None:
         """Where an entry hash is stored now (a scan: used only to explain a broken chain)."""
-        got = self._read(f"SELECT seq FROM {self.events} WHERE entry_hash = {self.ph} LIMIT 1", [digest])
+        got = self._read(f"SELECT seq FROM {self.scan} WHERE entry_hash = {self.ph} AND seq >= 1 "
+                         "ORDER BY seq LIMIT 1", [digest])
         return got[0][0] if got else None
 
     def checkpoint_docs(self) -> list[str]:
@@ -119,20 +162,28 @@ class Store:
         try:
             return self._query(sql, params)
         except Exception as err:
-            if not self._is_db_error(err):
+            kind = self._error_kind(err)
+            if kind is None:
                 raise
-            raise TrailIntegrityError(f"{self.location}: unreadable: {str(err).splitlines()[0]}") from None
+            if kind != "damaged":
+                raise self._failure(err, kind) from None
+            raise TrailIntegrityError(f"{self.location}: unreadable: {_first_line(err)}") from None
 
-    def _is_db_error(self, err: Exception) -> bool:
-        raise NotImplementedError
+    def _failure(self, err: Exception, kind: str) -> Exception:
+        if kind == "busy":
+            return TrailBusy(f"{self.location}: trail is locked by another writer ({_first_line(err)})")
+        return TrailUnavailable(f"{self.location}: cannot read the trail: {_first_line(err)}")
 
-    def _where(self, after_seq, upto, run_id, kinds, since) -> tuple[str, list[Any]]:
+    def _where(self, after_seq, upto, run_id, kinds, since, body_needle) -> tuple[str, list[Any]]:
         ph = self.ph
-        clauses, params = [f"seq > {ph}"], [after_seq]
+        clauses, params = [f"seq > {ph}"], [min(max(0, int(after_seq)), MAX_SEQ)]
         if upto is not None:
             clauses.append(f"seq <= {ph}")
-            params.append(upto)
-        if run_id is not None:
+            params.append(min(max(0, int(upto)), MAX_SEQ))
+        if run_id is not None and body_needle is not None:
+            clauses.append(f"(run_id = {ph} OR {self._contains('body', ph)})")
+            params.extend([run_id, body_needle])
+        elif run_id is not None:
             clauses.append(f"run_id = {ph}")
             params.append(run_id)
         if kinds:
@@ -142,3 +193,10 @@ class Store:
             clauses.append(f"time >= {ph}")
             params.append(since)
         return " AND ".join(clauses), params
+
+    def _contains(self, column: str, ph: str) -> str:
+        return f"instr({column}, {ph}) > 0"
+
+
+def _first_line(err: Exception) -> str:
+    return (str(err).strip().splitlines() or [type(err).__name__])[0]

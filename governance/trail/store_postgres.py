@@ -6,6 +6,13 @@ disk when ``append`` returns), so seq and chain stay contiguous however many pro
 machines write. Triggers refuse UPDATE, DELETE and TRUNCATE. Table names carry a ``rai_trail_``
 prefix so the trail can share a database; use one database (or schema, via ``options=-csearch_path=``)
 per trail.
+
+Reads never use an index (index scans are switched off for rai's sessions; only the append's
+head lookup may use the primary key, and a forged one there makes a duplicate seq that
+verification reports). Opening checks the catalog (see :mod:`governance.trail.schema_postgres`):
+rules, row-level security, foreign triggers or indexes on rai's tables are refused, and reported
+by verification. A lost connection, missing privileges or a full disk are
+:class:`TrailUnavailable` (exit 3), not tampering.
 """
 
 from __future__ import annotations
@@ -18,22 +25,20 @@ from typing import Any
 
 import psycopg
 
+from governance.trail import schema_postgres
 from governance.trail.chain import GENESIS_HASH, Row
-from governance.trail.errors import TrailBusy, TrailMissing, TrailUnavailable
+from governance.trail.errors import TrailBusy, TrailIntegrityError, TrailMissing, TrailUnavailable
 from governance.trail.store import Store
 
 # Advisory lock keys: fixed 64-bit numbers derived from names, so every rai process agrees.
 APPEND_LOCK = int.from_bytes(hashlib.sha256(b"rai.trail.append").digest()[:8], "big", signed=True)
 SCHEMA_LOCK = int.from_bytes(hashlib.sha256(b"rai.trail.schema").digest()[:8], "big", signed=True)
 
-_TABLES = ("rai_trail_events", "rai_trail_checkpoints")
+_TABLES = schema_postgres.TABLES
 _SCHEMA = [
     "CREATE TABLE IF NOT EXISTS rai_trail_events (seq BIGINT PRIMARY KEY, time TEXT NOT NULL, "
     "run_id TEXT, actor TEXT NOT NULL, kind TEXT NOT NULL, body TEXT NOT NULL, "
     "prev_hash TEXT NOT NULL, entry_hash TEXT NOT NULL)",
-    "CREATE INDEX IF NOT EXISTS rai_trail_events_by_run ON rai_trail_events (run_id, seq)",
-    "CREATE INDEX IF NOT EXISTS rai_trail_events_by_kind ON rai_trail_events (kind, seq)",
-    "CREATE INDEX IF NOT EXISTS rai_trail_events_by_run_kind ON rai_trail_events (run_id, kind, seq)",
     "CREATE TABLE IF NOT EXISTS rai_trail_checkpoints (id BIGSERIAL PRIMARY KEY, "
     "tree_size BIGINT NOT NULL, doc TEXT NOT NULL)",
     "CREATE OR REPLACE FUNCTION rai_trail_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$ "
@@ -43,7 +48,9 @@ _SCHEMA = [
     *[f"CREATE OR REPLACE TRIGGER {t}_no_truncate BEFORE TRUNCATE ON {t} "
       "FOR EACH STATEMENT EXECUTE FUNCTION rai_trail_refuse_change()" for t in _TABLES],
 ]
-_TRIGGERS = {f"{t}_{s}" for t in _TABLES for s in ("append_only", "no_truncate")}
+_TRIGGERS = schema_postgres.TRIGGERS
+# Reads scan the tables: an index is not evidence (see governance.trail.store).
+_NO_INDEX_SCANS = ("enable_indexscan", "enable_bitmapscan", "enable_indexonlyscan")
 
 
 def redact(url: str) -> str:
@@ -62,21 +69,29 @@ class PostgresStore(Store):
     lock_timeout : seconds an append waits for other writers before giving up
     """
 
-    events, checkpoints_table, ph = "rai_trail_events", "rai_trail_checkpoints", "%s"
+    events = scan = "rai_trail_events"
+    checkpoints_table, ph = "rai_trail_checkpoints", "%s"
 
-    def __init__(self, url: str, create: bool = True, lock_timeout: float = 60.0):
+    def __init__(self, url: str, create: bool = True, lock_timeout: float = 60.0, check_schema: bool = True):
         self.location = redact(url)
         try:
             self._conn = psycopg.connect(url, autocommit=True, connect_timeout=10)
             self._conn.execute("SET synchronous_commit = on")  # a returned append is on disk
             self._conn.execute(f"SET lock_timeout = {int(lock_timeout * 1000)}")
+            for setting in _NO_INDEX_SCANS:
+                self._conn.execute(f"SET {setting} = off")
             missing = self._missing_schema()
             if missing and not create and "rai_trail_events" in missing:
                 raise TrailMissing(f"no audit trail in {self.location} (table rai_trail_events does not exist)")
             if missing and create:
                 self._create_schema()
+            problems = self.schema_problems() if check_schema else []
         except psycopg.Error as err:
             raise TrailUnavailable(f"{self.location}: cannot use PostgreSQL: {_first_line(err)}") from None
+        if problems:
+            self._conn.close()
+            raise TrailIntegrityError(f"{self.location}: the database was altered outside rai: {problems[0][2]}; "
+                                      "run `rai trail verify`")
 
     def _missing_schema(self) -> set[str]:
         have = {r[0] for r in self._conn.execute(
@@ -104,28 +119,41 @@ class PostgresStore(Store):
         try:
             with self._conn.transaction():
                 self._conn.execute("SELECT pg_advisory_xact_lock(%s)", [APPEND_LOCK])
+                # The head by primary key, not by scanning a million rows for every append.
+                self._conn.execute("SET LOCAL enable_indexscan = on")
                 # READ COMMITTED: this statement sees every append committed before we got the lock.
                 last = self._conn.execute(
                     "SELECT seq, entry_hash FROM rai_trail_events ORDER BY seq DESC LIMIT 1").fetchone()
                 seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
                 row = build(seq, prev)
                 self._conn.execute("INSERT INTO rai_trail_events VALUES (%s, %s, %s, %s, %s, %s, %s, %s)", row)
-        except psycopg.errors.LockNotAvailable as err:
-            raise TrailBusy(f"{self.location}: trail stayed locked by another writer ({_first_line(err)})") from None
-        except psycopg.OperationalError as err:
-            raise TrailUnavailable(f"{self.location}: append failed: {_first_line(err)}") from None
+        except psycopg.Error as err:
+            raise self._write_error(err, "append") from None
         return row
 
     def add_checkpoint(self, tree_size: int, doc: str) -> None:
-        self._conn.execute("INSERT INTO rai_trail_checkpoints (tree_size, doc) VALUES (%s, %s)", [tree_size, doc])
+        try:
+            self._conn.execute("INSERT INTO rai_trail_checkpoints (tree_size, doc) VALUES (%s, %s)",
+                               [tree_size, doc])
+        except psycopg.Error as err:
+            raise self._write_error(err, "storing the checkpoint") from None
+
+    def _write_error(self, err: psycopg.Error, what: str) -> Exception:
+        kind = error_kind(err)
+        if kind == "busy":
+            return TrailBusy(f"{self.location}: trail stayed locked by another writer ({_first_line(err)})")
+        if kind == "environment":
+            return TrailUnavailable(f"{self.location}: {what} failed, nothing recorded: {_first_line(err)}")
+        return TrailIntegrityError(f"{self.location}: {what} failed, nothing recorded: {_first_line(err)}")
 
     def warnings(self) -> list[str]:
         try:
-            missing = sorted(_TRIGGERS - self._triggers())
+            return schema_postgres.catalog_problems(self._conn)[1]
         except psycopg.Error:
             return []
-        return [f"append-only trigger(s) {', '.join(missing)} missing or disabled: the database was "
-                "altered outside rai"] if missing else []
+
+    def schema_problems(self, deep: bool = False) -> list[tuple[str, int | None, str]]:
+        return [("schema", None, message) for message in schema_postgres.catalog_problems(self._conn)[0]]
 
     def close(self) -> None:
         self._conn.close()
@@ -141,8 +169,21 @@ class PostgresStore(Store):
                 cur.execute(sql, list(params))
                 yield from cur
 
-    def _is_db_error(self, err: Exception) -> bool:
-        return isinstance(err, psycopg.Error)
+    def _contains(self, column: str, ph: str) -> str:
+        return f"strpos({column}, {ph}) > 0"
+
+    def _error_kind(self, err: Exception) -> str | None:
+        return error_kind(err)
+
+
+def error_kind(err: BaseException) -> str | None:
+    """``"busy"``, ``"environment"`` or ``"damaged"`` for a psycopg error, else ``None``."""
+    if isinstance(err, psycopg.errors.LockNotAvailable):
+        return "busy"
+    if isinstance(err, (psycopg.OperationalError, psycopg.errors.InsufficientPrivilege,
+                        psycopg.errors.ReadOnlySqlTransaction, psycopg.InterfaceError)):
+        return "environment"
+    return "damaged" if isinstance(err, psycopg.Error) else None
 
 
 def _first_line(err: Exception) -> str:

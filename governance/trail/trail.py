@@ -15,7 +15,8 @@ from governance.errors import UserError
 from governance.trail.blobs import BlobStore
 from governance.trail.chain import GENESIS_HASH, Event, Row, entry_hash, make_body, normalize_time, utc_now
 from governance.trail.checkpoints import Checkpoint, sign_checkpoint
-from governance.trail.errors import TrailIntegrityError, TrailMissing
+from governance.trail.errors import TrailIntegrityError, TrailMissing, TrailUnavailable
+from governance.trail.reads import checked_events, event_of
 from governance.trail.report import VerifyReport
 from governance.trail.store import Store
 from governance.workspace import Workspace
@@ -68,19 +69,30 @@ class Trail:
     # -- reading ------------------------------------------------------------------------
     def iter_events(self, run_id: str | None = None, kind: str | Iterable[str] | None = None,
                     since: str | dt.datetime | dt.date | None = None, after_seq: int = 0,
-                    limit: int | None = None) -> Iterator[Event]:
-        """Events in seq order, filtered; ``kind`` may be one kind or several."""
+                    limit: int | None = None, *, checked: bool = False) -> Iterator[Event]:
+        """Events in seq order, filtered; ``kind`` may be one kind or several.
+
+        Reads scan the table, never an index. With ``checked=True`` (readers that decide, such as
+        approvals) the read also refuses, with :class:`TrailIntegrityError`, a trail whose seq
+        numbers do not run 1..n without gaps, and every entry of the run whose content does not
+        hash to its entry hash or whose columns disagree with it; the filters then apply to the
+        hashed content, so an edited run id, kind or time column cannot hide an event.
+        """
         kinds = [kind] if isinstance(kind, str) else (list(kind) if kind is not None else None)
         since_text = normalize_time(since) if since is not None else None
-        for row in self.store.rows(after_seq=after_seq, run_id=run_id, kinds=kinds, since=since_text,
-                                   limit=limit):
-            yield Event.from_row(row)
+        if limit is not None and limit <= 0:
+            return
+        if checked:
+            yield from checked_events(self.store, run_id, kinds, since_text, after_seq, limit)
+            return
+        for row in self.store.rows(after_seq=after_seq, run_id=run_id, kinds=kinds, since=since_text, limit=limit):
+            yield event_of(row)
 
     def events(self, run_id: str | None = None, kind: str | Iterable[str] | None = None,
                since: str | dt.datetime | dt.date | None = None, after_seq: int = 0,
-               limit: int | None = None) -> list[Event]:
+               limit: int | None = None, *, checked: bool = False) -> list[Event]:
         """Like :meth:`iter_events`, as a list."""
-        return list(self.iter_events(run_id, kind, since, after_seq, limit))
+        return list(self.iter_events(run_id, kind, since, after_seq, limit, checked=checked))
 
     def count(self, run_id: str | None = None, kind: str | Iterable[str] | None = None) -> int:
         kinds = [kind] if isinstance(kind, str) else (list(kind) if kind is not None else None)
@@ -128,7 +140,11 @@ class Trail:
         cp = sign_checkpoint(signer, report.size, report.root_hash, report.head_hash or GENESIS_HASH, utc_now())
         # The stored record keeps the Merkle frontier, so the next checkpoint reads only newer entries.
         self.store.add_checkpoint(cp.tree_size, json.dumps({**cp.to_dict(), "frontier": frontier}, sort_keys=True))
-        path = cp.save(self.workspace.checkpoints)
+        try:
+            path = cp.save(self.workspace.checkpoints)
+        except TrailUnavailable as err:
+            raise TrailUnavailable(f"{err} (the checkpoint of {cp.tree_size} entries is signed and stored in "
+                                   "the trail; only its file copy is missing)") from None
         return replace(cp, source=str(path))
 
     def checkpoints(self) -> list[Checkpoint]:
@@ -213,24 +229,28 @@ def open_trail(workspace_or_path: Workspace | str | Path | None = None, url: str
         error (``TrailMissing``) rather than a new, empty trail
     signing_key : private key file that signs checkpoints (overrides ``RAI_SIGNING_KEY``)
     """
+    return _open(workspace_or_path, url, create, signing_key, check_schema=True)
+
+
+def _open(workspace_or_path, url: str | None, create: bool, signing_key, check_schema: bool) -> Trail:
     ws, sqlite_path = _resolve(workspace_or_path)
     url = url or (None if sqlite_path else ws.trail_url)
-    return Trail(_store(ws, sqlite_path, url, create), ws, signing_key)
+    return Trail(_store(ws, sqlite_path, url, create, check_schema), ws, signing_key)
 
 
-def _store(ws: Workspace, sqlite_path: Path | None, url: str | None, create: bool) -> Store:
+def _store(ws: Workspace, sqlite_path: Path | None, url: str | None, create: bool, check_schema: bool) -> Store:
     from governance.trail.store_sqlite import SQLiteStore
 
     if url is None:
-        return SQLiteStore(sqlite_path or ws.trail_db, create=create)
+        return SQLiteStore(sqlite_path or ws.trail_db, create=create, check_schema=check_schema)
     if url.startswith(("postgresql://", "postgres://")):
         from governance.trail.store_postgres import PostgresStore
 
-        return PostgresStore(url, create=create)
+        return PostgresStore(url, create=create, check_schema=check_schema)
     if url.startswith("sqlite:"):
         path = url[len("sqlite:"):]
         path = path[2:] if path.startswith("//") else path  # sqlite:///abs and sqlite:rel both work
-        return SQLiteStore(Path(path), create=create)
+        return SQLiteStore(Path(path), create=create, check_schema=check_schema)
     scheme = url.split(":", 1)[0]
     raise UserError(f"trail URL scheme '{scheme}:' is not supported (use postgresql://... or sqlite:///PATH)")
 
@@ -250,14 +270,20 @@ def _resolve(workspace_or_path) -> tuple[Workspace, Path | None]:
 def verify_trail(workspace_or_path: Workspace | str | Path | None = None, url: str | None = None,
                  checkpoint: str | Path | Checkpoint | Iterable | None = None,
                  blobs: bool = True) -> VerifyReport:
-    """Verify a workspace's trail, also when its database is gone or cannot even be opened.
+    """Verify a workspace's trail, also when its database is gone, damaged or altered.
 
     A missing database with no checkpoint anywhere is a usage mistake (``TrailMissing``); with a
-    checkpoint it is a truncation to zero entries. A database that cannot be opened is
-    ``unreadable`` from entry 1.
+    checkpoint it is a truncation to zero entries. A damaged database file is ``unreadable`` from
+    entry 1; an altered schema is reported, not refused.
+
+    Raises
+    ------
+    TrailUnavailable
+        when the machine keeps rai from reading the trail (permissions, a read-only workspace,
+        an I/O error, an unreachable server): that is not evidence of tampering (exit 3)
     """
     try:
-        trail = open_trail(workspace_or_path, url, create=False)
+        trail = _open(workspace_or_path, url, create=False, signing_key=None, check_schema=False)
     except (TrailMissing, TrailIntegrityError) as err:
         from governance.trail.verify import report_without_store
 

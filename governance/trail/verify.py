@@ -9,12 +9,13 @@ evidence of the trail's earlier state; a good one pins the trail's first ``tree_
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable
 from pathlib import Path
 
 from governance.trail.blobs import BlobStore
 from governance.trail.checkpoints import Checkpoint, CheckpointFormatError
-from governance.trail.errors import TrailMissing
+from governance.trail.errors import TrailIntegrityError, TrailMissing, unavailable
 from governance.trail.merkle import EMPTY_ROOT, MerkleAccumulator
 from governance.trail.report import Problem, VerifyReport
 from governance.trail.signing import key_id_of, verify_signature
@@ -27,12 +28,11 @@ def gather_checkpoints(store: Store | None, directory: Path | None,
     """All distinct checkpoints known for this trail, and problems with malformed ones."""
     found: list[Checkpoint] = list(extra)
     problems: list[Problem] = []
-    if directory is not None and directory.is_dir():
-        for path in sorted(directory.glob("*.json")):
-            try:
-                found.append(Checkpoint.load(path))
-            except CheckpointFormatError as err:
-                problems.append(Problem("bad_checkpoint", None, str(err), str(path)))
+    for path in _checkpoint_files(directory):
+        try:
+            found.append(Checkpoint.load(path))
+        except CheckpointFormatError as err:
+            problems.append(Problem("bad_checkpoint", None, str(err), str(path)))
     for doc in store.checkpoint_docs() if store is not None else []:
         try:
             found.append(Checkpoint.from_dict(json.loads(doc), f"{store.location} (checkpoint table)"))
@@ -42,6 +42,19 @@ def gather_checkpoints(store: Store | None, directory: Path | None,
     for cp in found:  # the same checkpoint is usually both a file and a row: keep the first seen
         unique.setdefault((cp.tree_size, cp.root_hash, cp.head_hash, cp.time, cp.signature), cp)
     return sorted(unique.values(), key=lambda c: c.tree_size), problems
+
+
+def _checkpoint_files(directory: Path | None) -> list[Path]:
+    # Listed by hand: pathlib's glob skips a directory it may not read, and fewer checkpoints
+    # would let a truncation pass unnoticed.
+    if directory is None:
+        return []
+    try:
+        if not directory.is_dir():
+            return []
+        return sorted(directory / e.name for e in os.scandir(directory) if e.name.endswith(".json"))
+    except OSError as err:
+        raise unavailable(err, "read the checkpoints directory", directory) from None
 
 
 def check_signature(cp: Checkpoint, trusted: dict[str, bytes]) -> Problem | None:
@@ -65,8 +78,24 @@ def check_signature(cp: Checkpoint, trusted: dict[str, bytes]) -> Problem | None
 def verify_store(store: Store, trusted: dict[str, bytes], *, checkpoint_dir: Path | None,
                  extra: Iterable[Checkpoint] = (), blobs: BlobStore | None = None) -> VerifyReport:
     """Verify everything about one trail; see :class:`~governance.trail.report.VerifyReport`."""
-    walk, problems, blob_status = _full_walk(store, trusted, checkpoint_dir, extra, blobs)
-    return _report(walk, problems, blob_status, store.warnings())
+    problems = database_problems(store)
+    walk, more, blob_status = _full_walk(store, trusted, checkpoint_dir, extra, blobs)
+    return _report(walk, problems + more, blob_status, store.warnings())
+
+
+def database_problems(store: Store) -> list[Problem]:
+    """The database itself: its structure against what rai creates (indexes checked against the
+    table), and rows outside the chain (seq <= 0), which no walk over seq 1.. would see."""
+    problems = [Problem(kind, seq, message, store.location, structural=kind == "unreadable")
+                for kind, seq, message in store.schema_problems(deep=True)]
+    try:
+        outside = store.seqs_outside()
+    except TrailIntegrityError:
+        outside = []  # no readable events table: the walk reports it at entry 1
+    for seq in outside:
+        problems.append(Problem("inserted", seq, f"entry {seq} lies outside the chain (seq numbers start at 1): "
+                                                 "it was inserted outside rai"))
+    return problems
 
 
 def signed_by_trusted(checkpoints: list[Checkpoint], trusted: dict[str, bytes],
@@ -122,11 +151,13 @@ def verify_for_checkpoint(store: Store, trusted: dict[str, bytes],
             base = None  # the checkpointed head itself is gone or changed: look at everything
     if base is None:
         walk, problems, _ = _full_walk(store, trusted, checkpoint_dir, (), None)
+        problems += [Problem("inserted", seq, f"entry {seq} lies outside the chain") for seq in store.seqs_outside(1)]
     else:
         # Newer good checkpoints (without frontier) still pin the entries; one beyond the end
         # of the trail is reported as truncation.
         anchors = [cp for cp in later if check_signature(cp, trusted) is None]
-        walk, problems = ChainWalk(store, anchors, trusted=trusted, resume=base), []
+        walk = ChainWalk(store, anchors, trusted=trusted, resume=base)
+        problems = [Problem("inserted", seq, f"entry {seq} lies outside the chain") for seq in store.seqs_outside(1)]
         walk.run()
     return _report(walk, problems, None, []), [h.hex() for h in walk.acc.frontier()]
 
@@ -135,7 +166,7 @@ def _report(walk: ChainWalk, problems: list[Problem], blob_status, warnings: lis
     problems = sorted(problems + walk.problems, key=Problem.sort_key)
     return VerifyReport(
         size=walk.last_seq,
-        head_hash=walk.prev_hash if walk.last_seq else None,
+        head_hash=walk.prev_hash if walk.last_seq and isinstance(walk.prev_hash, str) else None,
         root_hash=walk.acc.root().hex(),
         problems=problems,
         checkpoints_verified=walk.verified,

@@ -3,21 +3,24 @@
 A broken link is explained, not just flagged. An entry that hashes correctly under *another*
 seq is a recorded event out of place: if its recorded predecessor sits later in the table, the
 entries were reordered; if that predecessor is gone, entries were deleted; if it belongs
-earlier, the rows before it were inserted. An entry that hashes under no seq was edited. After
-the first such break only plain edits are reported, since everything else follows from it.
+earlier, the rows before it were inserted; if it is a copy of the entry recorded there, the
+copy was inserted. An entry that hashes under no seq was edited. After the first such break only
+plain edits are reported, since everything else follows from it. A row that rai cannot have
+written (a BLOB, a hash that is not 64 lowercase hex characters, a seq already seen) is reported
+at that row, and the walk goes on.
 """
 
 from __future__ import annotations
 
 import json
 from collections import deque
-from json.encoder import encode_basestring
 
 from governance.trail.blobs import blob_refs
 from governance.trail.chain import GENESIS_HASH, Row, entry_hash
 from governance.trail.merkle import MerkleAccumulator, leaf_hash
 from governance.trail.report import Problem
-from governance.trail.signing import endorsement_ok
+from governance.trail.rowcheck import content_fault, digest_bytes, malformed
+from governance.trail.signing import rotation_problem
 from governance.trail.store import Store, UnreadableTrail
 
 SEARCH_WINDOW = 64  # how far from its place a displaced entry is looked for
@@ -48,6 +51,7 @@ class ChainWalk:
         self.mismatches: list[tuple[int, int, object]] = []  # (from, to, checkpoint)
         self.expected, self.prev_hash, self.last_seq = 1, GENESIS_HASH, 0
         self.chain_broken = False
+        self.prev_faulty = self.prev_faulty_now = False  # the previous entry's own hash was wrong
         self.matched_upto, self.verified, self.latest = 0, 0, None
         if resume is not None:  # continue after a checkpoint: (its size, its head, its tree)
             size, self.prev_hash, self.acc = resume
@@ -65,34 +69,54 @@ class ChainWalk:
 
     # -- per row ------------------------------------------------------------------------
     def _visit(self, row: Row) -> None:
+        if row.seq < self.expected:  # only where seq is not the table's key (PostgreSQL without it)
+            self._add(Problem("inserted", row.seq, f"a second entry {row.seq}: each seq is recorded once",
+                              structural=True))
+            return
         if row.seq != self.expected:
             self._add(Problem("missing", self.expected,
                               f"entries {self.expected}..{row.seq - 1} were deleted (the next entry is {row.seq})",
                               structural=True))
         self._anchors_through(row.seq - 1)
+        bad = malformed(row)
+        if bad:
+            self._add(Problem("edited", row.seq, bad))
+        else:
+            self._check_linked(row)
+        self.prev_faulty = bool(bad) or self.prev_faulty_now
+        self.prev_hash, self.expected, self.last_seq = row.entry_hash, row.seq + 1, row.seq
+        self.acc.add(leaf_hash(digest_bytes(row.entry_hash)))
+
+    def _check_linked(self, row: Row) -> None:
         fault = self._content_fault(row)
         link_ok = row.prev_hash == self.prev_hash
-        if row.seq == self.expected and not self.chain_broken and (fault or not link_ok):
+        if not fault and not link_ok and self.prev_faulty:
+            pass  # the previous entry's own hash is wrong, and was reported there
+        elif row.seq == self.expected and not self.chain_broken and (fault or not link_ok):
             self._diagnose(row, fault, link_ok)
         elif fault and self._original_seq(row) is None:
             self._add(Problem("edited", row.seq, fault))
-        self.prev_hash, self.expected, self.last_seq = row.entry_hash, row.seq + 1, row.seq
-        self.acc.add(leaf_hash(bytes.fromhex(row.entry_hash)))
+        self.prev_faulty_now = bool(fault) and entry_hash(row.seq, row.prev_hash, row.body) != row.entry_hash
 
     def _content_fault(self, row: Row) -> str | None:
         """Why the entry's content is not what was recorded, or ``None`` if it is."""
-        if entry_hash(row.seq, row.prev_hash, row.body) != row.entry_hash:
-            return "its content does not match its entry hash (changed after it was recorded)"
-        if not columns_match(row):
-            return _column_fault(row)
-        if row.kind == "key.rotated" or (self.blob_status is not None and (self.bad_blobs or "blob" in row.body)):
-            self._check_event(row, json.loads(row.body))
-        return None
+        fault = content_fault(row)
+        if fault is None and (row.kind == "key.rotated"
+                              or (self.blob_status is not None and (self.bad_blobs or "blob" in row.body))):
+            try:
+                event = json.loads(row.body)
+            except ValueError:
+                return "its recorded event is not valid JSON"
+            self._check_event(row, event if isinstance(event, dict) else {})
+        return fault
 
     def _check_event(self, row: Row, event: dict) -> None:
-        payload = event.get("payload") or {}
-        if event.get("kind") == "key.rotated" and endorsement_ok(payload, self.trusted) is False:
-            self._add(Problem("bad_signature", row.seq, "the key rotation is not endorsed by the old key"))
+        payload = event.get("payload")
+        payload = payload if isinstance(payload, dict) else {}
+        if event.get("kind") == "key.rotated":
+            problem = rotation_problem(payload, self.trusted)
+            if problem:
+                self._add(Problem(problem[0], row.seq, problem[1]))
         if self.blob_status is None:
             return
         for digest in [d for d in self.bad_blobs if d in row.body]:
@@ -136,6 +160,9 @@ class ChainWalk:
                                                "entries are out of order", structural=True)
             return Problem("missing", s, f"entries {s}..{j - 1} were deleted: entry {s} holds the event "
                                          f"recorded as entry {j} (later entries renumbered)", structural=True)
+        original = self.store.row_at(j)
+        if original is not None and original.entry_hash == row.entry_hash:
+            return Problem("inserted", s, f"entry {s} is a copy of entry {j}, inserted", structural=True)
         return Problem("inserted", j, f"entries {j}..{s - 1} were inserted: entry {s} holds the event "
                                       f"originally recorded as entry {j}", structural=True)
 
@@ -151,7 +178,7 @@ class ChainWalk:
 
     def _inserted_at(self, row: Row) -> bool:
         nxt = self.store.row_at(row.seq + 1)
-        return (nxt is not None and nxt.prev_hash == self.prev_hash
+        return (nxt is not None and malformed(nxt) is None and nxt.prev_hash == self.prev_hash
                 and entry_hash(row.seq, nxt.prev_hash, nxt.body) == nxt.entry_hash)
 
     # -- checkpoints -------------------------------------------------------------------------
@@ -188,44 +215,3 @@ class ChainWalk:
             self.chain_broken = True
         if len(self.problems) < MAX_PROBLEMS:
             self.problems.append(problem)
-
-
-def _str(value) -> str:
-    # The canonical encoding of one column value (ensure_ascii=False, like canonical_json).
-    if value is None:
-        return "null"
-    if not isinstance(value, str):
-        raise TypeError
-    return encode_basestring(value)
-
-
-def columns_match(row: Row) -> bool:
-    """Whether the indexed columns (actor, kind, run_id, time) agree with the hashed body.
-
-    Compares text instead of parsing the body (parsing a million bodies dominates verification
-    otherwise). This is exact because the body is canonical with keys in the order actor, kind,
-    payload, run_id, subjects, time, and because ``,"`` can only occur in JSON at a structural
-    place (inside strings ``"`` is escaped): the last ``,"subjects":{`` is the real key, since
-    subjects hold only digests (no nested objects).
-    """
-    body = row.body
-    try:
-        head = '{"actor":' + _str(row.actor) + ',"kind":' + _str(row.kind) + ',"payload":'
-        tail = ',"time":' + _str(row.time) + "}"
-        run = ',"run_id":' + _str(row.run_id)
-    except TypeError:
-        return False
-    subjects = body.rfind(',"subjects":{')
-    return body.startswith(head) and body.endswith(tail) and subjects > 0 and body.endswith(run, 0, subjects)
-
-
-def _column_fault(row: Row) -> str:
-    try:
-        event = json.loads(row.body)
-    except ValueError:
-        return "its recorded event is not valid JSON"
-    for column in ("time", "run_id", "actor", "kind"):
-        if getattr(row, column) != event.get(column):
-            return (f"column '{column}' reads {getattr(row, column)!r} but the recorded "
-                    f"event says {event.get(column)!r}")
-    return "its columns do not agree with the recorded event"

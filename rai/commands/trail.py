@@ -1,7 +1,8 @@
 """``rai trail``: verify, checkpoint, prove, check proofs, show, export, rotate the key.
 
-Exit codes: 0 fine, 1 the trail (or a proof) does not verify, 2 anything else (a usage
-mistake, an unreachable database).
+Exit codes: 0 fine, 1 the trail (or a proof) does not verify, 2 a usage mistake (a wrong
+workspace, a bad option, an output path that cannot be written), 3 the trail cannot be read or
+written here (permissions, a read-only or full disk, an unreachable database): not tampering.
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ def _open(workspace: Path, create: bool = False):
 
 
 def _emit(data) -> None:
-    click.echo(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False))
+    from rai.commands.trail_output import json_text
+
+    click.echo(json_text(data))
 
 
 def _filters(f):
@@ -47,10 +50,11 @@ def trail() -> None:
 @workspace_option
 @json_option
 def verify(checkpoints: tuple[Path, ...], no_blobs: bool, workspace: Path, as_json: bool) -> None:
-    """Recompute the hash chain and Merkle root and check every checkpoint signature.
+    """Recompute the hash chain and Merkle root, check every checkpoint signature and the database.
 
     Exits 0 when the trail is intact, 1 when it was tampered with (the first bad entry and what
-    is wrong are reported), 2 on a usage error.
+    is wrong are reported), 2 on a usage error, 3 when the trail cannot be read here
+    (permissions, a read-only workspace, I/O): that is not tampering.
     """
     from governance.trail import verify_trail
     from rai.commands.trail_output import print_report
@@ -70,16 +74,23 @@ def verify(checkpoints: tuple[Path, ...], no_blobs: bool, workspace: Path, as_js
 @json_option
 def checkpoint(export: Path | None, workspace: Path, as_json: bool) -> None:
     """Sign the trail's current size, Merkle root and head hash."""
+    from governance.textsafe import printable
+    from rai.commands.trail_output import write_output
+
     with _open(workspace) as t:
         cp = t.checkpoint()
     if export is not None:
-        export.write_text(cp.to_json(), encoding="utf-8")
+        try:
+            write_output(export, lambda f: f.write(cp.to_json()))
+        except UserError as err:
+            raise UserError(f"{err} (the checkpoint of {cp.tree_size} entries is signed and saved to "
+                            f"{printable(cp.source)}; export it again with `rai trail checkpoint --export`)") from None
     if as_json:
         _emit({**cp.to_dict(), "path": cp.source, "export": str(export) if export else None})
         return
     click.echo(f"checkpoint: {cp.tree_size} entries, root {cp.root_hash}")
-    click.echo(f"  signed by key {cp.key_id} at {cp.time}")
-    click.echo(f"  saved to {cp.source}" + (f", exported to {export}" if export else ""))
+    click.echo(f"  signed by key {cp.key_id} at {printable(cp.time)}")
+    click.echo(f"  saved to {printable(cp.source)}" + (f", exported to {printable(export)}" if export else ""))
 
 
 @trail.command("prove")
@@ -91,14 +102,18 @@ def checkpoint(export: Path | None, workspace: Path, as_json: bool) -> None:
 @workspace_option
 def prove(seq: int, output: Path | None, against: Path | None, workspace: Path) -> None:
     """Print an inclusion proof (JSON) of entry SEQ against the latest checkpoint."""
+    from governance.textsafe import printable
+    from rai.commands.trail_output import json_text, write_output
+
     with _open(workspace) as t:
         proof = t.prove(seq, against)
-    text = json.dumps(proof, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    text = json_text(proof) + "\n"
     if output is None:
         click.echo(text, nl=False)
     else:
-        output.write_text(text, encoding="utf-8")
-        click.echo(f"inclusion proof of entry {seq} (tree size {proof['tree_size']}) written to {output}")
+        write_output(output, lambda f: f.write(text))
+        click.echo(f"inclusion proof of entry {seq} (tree size {proof['tree_size']}) written to "
+                   f"{printable(output)}")
 
 
 @trail.command("check-proof")
@@ -109,27 +124,42 @@ def prove(seq: int, output: Path | None, against: Path | None, workspace: Path) 
 @json_option
 def check_proof(proof_file: Path, checkpoint_path: Path, key_id: str | None, as_json: bool) -> None:
     """Check an inclusion proof using only the proof and a checkpoint file (no workspace needed)."""
+    from governance.textsafe import printable
     from governance.trail.checkpoints import Checkpoint
     from governance.trail.proofs import check_proof as check
 
-    try:
-        proof = json.loads(proof_file.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise UserError(f"{proof_file}: not a JSON inclusion proof ({err})") from None
+    proof = _read_json(proof_file, "not a JSON inclusion proof")
     cp = Checkpoint.load(checkpoint_path)
     failures, event = check(proof, cp, key_id)
     if as_json:
         _emit({"ok": not failures, "failures": failures, "event": event, "key_id": cp.key_id,
                "tree_size": cp.tree_size})
     elif failures:
-        click.echo(f"proof INVALID ({proof_file}):")
+        click.echo(f"proof INVALID ({printable(proof_file)}):")
         for failure in failures:
-            click.echo(f"  - {failure}")
-    else:
-        click.echo(f"proof valid: entry {event['seq']} ({event.get('kind')}, run {event.get('run_id')}, "
-                   f"{event.get('time')}) is in the trail of {cp.tree_size} entries")
-        click.echo(f"  signed by key {cp.key_id} at {cp.time}")
+            click.echo(f"  - {printable(failure)}")
+    else:  # what is printed comes from the hashed entry, never from the proof's readable copy
+        click.echo(f"proof valid: entry {event['seq']} ({printable(event['kind'])}, run {printable(event['run_id'])}, "
+                   f"{printable(event['time'])}) is in the trail of {cp.tree_size} entries")
+        click.echo(f"  signed by key {cp.key_id} at {printable(cp.time)}")
     sys.exit(1 if failures else 0)
+
+
+def _read_json(path: Path, what: str):
+    """A small JSON file (a proof), read with a size cap; a bad one is one line, exit 2."""
+    try:
+        with path.open("rb") as f:
+            data = f.read(_MAX_PROOF_BYTES + 1)
+        if len(data) > _MAX_PROOF_BYTES:
+            raise UserError(f"{path}: {what} (larger than {_MAX_PROOF_BYTES // 1_000_000} MB)")
+        return json.loads(data.decode("utf-8"))
+    except OSError as err:
+        raise UserError(f"{path}: cannot read: {err.strerror or err}") from None
+    except (UnicodeDecodeError, ValueError, RecursionError) as err:
+        raise UserError(f"{path}: {what} ({type(err).__name__}: {str(err)[:120]})") from None
+
+
+_MAX_PROOF_BYTES = 10_000_000  # a proof of a trail of 2**64 entries is under 10 kB
 
 
 @trail.command("show")
@@ -164,16 +194,16 @@ def show(run_id: str | None, kinds: tuple[str, ...], since: str | None, limit: i
 def export(fmt: str, output: Path | None, run_id: str | None, kinds: tuple[str, ...], since: str | None,
            workspace: Path) -> None:
     """Export events as JSON lines or CSV (payload and subjects as canonical JSON in CSV)."""
-    from rai.commands.trail_output import write_events
+    from governance.textsafe import printable
+    from rai.commands.trail_output import write_events, write_output
 
     with _open(workspace) as t:
         events = t.iter_events(run_id, list(kinds) or None, since)
         if output is None:
             write_events(events, fmt, sys.stdout)
-        else:
-            with output.open("w", encoding="utf-8", newline="") as f:
-                n = write_events(events, fmt, f)
-            click.echo(f"{n} events written to {output}", err=True)
+        else:  # the file appears only once complete: a failed export leaves nothing half-written
+            n = write_output(output, lambda f: write_events(events, fmt, f))
+            click.echo(f"{n} events written to {printable(output)}", err=True)
 
 
 @trail.command("rotate-key")
@@ -181,10 +211,12 @@ def export(fmt: str, output: Path | None, run_id: str | None, kinds: tuple[str, 
 @json_option
 def rotate_key(workspace: Path, as_json: bool) -> None:
     """Replace the signing key; the old key endorses the new one in a key.rotated event."""
+    from governance.textsafe import printable
+
     with _open(workspace) as t:
         old, new, cp = t.rotate_key()
     if as_json:
         _emit({"old_key_id": old, "new_key_id": new, "checkpoint": cp.to_dict(), "path": cp.source})
         return
     click.echo(f"signing key rotated: {old} -> {new}")
-    click.echo(f"  checkpoint of {cp.tree_size} entries signed with the new key: {cp.source}")
+    click.echo(f"  checkpoint of {cp.tree_size} entries signed with the new key: {printable(cp.source)}")
