@@ -9,7 +9,9 @@ helpers:
 
 * :func:`printable` for plain output (``click.echo``): control, direction-override and
   line-separator characters become visible escapes (``\\x1b``, ``\\n``, ``\\u202e``);
-* :func:`markup` for text printed with Rich: :func:`printable`, then Rich's markup escaping.
+* :func:`markup` for text printed with Rich: :func:`printable`, then Rich's markup escaping;
+* :func:`json_printable` for JSON documents printed on a terminal (escapes that JSON reads back
+  as the same value).
 
 The module imports nothing outside the standard library (Rich only when :func:`markup` is
 called), so any layer may use it without slowing start-up.
@@ -55,6 +57,17 @@ def printable(value: Any, keep: str = "") -> str:
     if keep:
         return _UNSAFE.sub(lambda m: m.group() if m.group() in keep else _shown(m), text)
     return _UNSAFE.sub(_shown, text)
+
+
+def json_printable(text: str) -> str:
+    """JSON text with each such character written as a ``\\uXXXX`` escape: the same JSON value.
+
+    ``json.dumps(..., ensure_ascii=False)`` escapes C0 controls but leaves C1 controls, direction
+    overrides and lone surrogates as they are.
+    """
+    # Newlines and tabs outside strings are JSON's own whitespace; inside strings json.dumps
+    # has escaped them already.
+    return _UNSAFE.sub(lambda m: m.group() if m.group() in "\n\r\t" else f"\\u{ord(m.group()):04x}", text)
 
 
 def markup(value: Any, keep: str = "") -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from governance.errors import UserError
-from governance.textsafe import printable
+from governance.textsafe import json_printable, printable
 from governance.workspace import Workspace
 from rai.options import workspace_option
 
@@ -36,10 +36,15 @@ def _open_trail(workspace: Path):
     return open_trail(Workspace.at(workspace), create=False)
 
 
-def _write(content: str | bytes, output: Path | None, what: str) -> None:
-    """Write to ``output`` (one-line UserError when that fails) or, for text, to stdout."""
+def _write(content: str | bytes, output: Path | None, what: str, fmt: str = "md") -> None:
+    """Write to ``output`` (one-line UserError when that fails) or, for text, to stdout.
+
+    On stdout, characters that would steer a terminal (from policies, data, narratives) are
+    written as escapes: ``\\uXXXX`` in JSON (the same value), visible text otherwise.
+    """
     if output is None:
-        click.echo(content, nl=False)
+        text = content.decode("utf-8") if isinstance(content, bytes) else content
+        click.echo(json_printable(text) if fmt == "json" else printable(text, keep="\n\r\t"), nl=False)
         return
     data = content.encode("utf-8") if isinstance(content, str) else content
     try:
@@ -72,7 +77,7 @@ def generate(run_id: str, fmt: str, output: Path | None, workspace: Path) -> Non
         doc = build_report(trail, run_id)
     if fmt == "pdf" and output is None:
         output = Path(f"report-{run_id}.pdf")
-    _write(render_report(doc, fmt), output, f"the {fmt} report of run {run_id}")
+    _write(render_report(doc, fmt), output, f"the {fmt} report of run {run_id}", fmt)
 
 
 @report.command("verify")
@@ -119,4 +124,4 @@ def model_card(run_id: str, fmt: str, output: Path | None, narrative: Path | Non
         run_id = resolve_run_id(trail, run_id, str(workspace))
         path = narrative or ws.run_dir(run_id) / SIDECAR_NAME
         card = build_card(trail, run_id, path)
-    _write(render_card(card, fmt), output, f"the model card of run {run_id}")
+    _write(render_card(card, fmt), output, f"the model card of run {run_id}", fmt)

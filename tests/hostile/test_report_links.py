@@ -22,7 +22,7 @@ from governance.report.blocks import Bullets, Heading, KeyValues, Paragraph, Tab
 from governance.report.render_md import render_blocks_md
 from governance.trail import open_trail
 
-from .rai_case import deadline
+from .rai_case import assert_no_terminal_controls, deadline, run
 
 HOSTILE = {
     "javascript-link": "[click me](javascript:alert(document.cookie))",
@@ -150,3 +150,19 @@ def test_model_card_renders_a_hostile_narrative_inert(workspace, tmp_path, fmt):
     html = _markdown_html(rendered) if fmt == "md" else rendered
     assert _active(html, allowed=OWN_HTML if fmt == "html" else frozenset()) == []
     assert "click me" in html
+
+
+@pytest.mark.parametrize("fmt", ["md", "json", "html"])
+def test_model_card_on_stdout_shows_direction_overrides_as_escapes(workspace, tmp_path, rai, fmt):
+    narrative = tmp_path / "card.yaml"
+    narrative.write_text('model_details: {owner: "Credit \\u202eTeam\\u2066 evil", description: "line\\u2028sep"}\n',
+                         encoding="utf-8")
+    code, out, err = run(rai, "model-card", PASSED_RUN, "--format", fmt, "--narrative", str(narrative), "--workspace",
+                         str(workspace))
+    assert code == 0, err
+    assert_no_terminal_controls(out)
+    assert not any(c in out for c in "\u2066\u2028")
+    if fmt == "json":  # the same values, written as JSON escapes
+        assert json.loads(out)["model_details"]["owner"] == "Credit \u202eTeam\u2066 evil"
+    else:
+        assert "Credit \\u202eTeam\\u2066 evil" in out
