@@ -141,6 +141,40 @@ def recorded_policy(trail, run_id: str) -> dict[str, Any]:
     return dict((started[0].payload.get("policy") or {}) if started else {})
 
 
+def monitored_policy(trail, run_id: str, model: dict[str, Any],
+                     registering: dict[tuple[str, str], str] | None = None) -> dict[str, Any]:
+    """The policy a monitor batch was gated with.
+
+    A monitor batch records only the policy's hash (``policy_sha256`` of its gate decision). The
+    run that registered the monitored model recorded that policy in full: when the hashes agree,
+    its record is returned; otherwise just ``{"sha256": ...}``. ``registering`` maps
+    ``(name, version)`` to the registering run (read from the trail when not given).
+    """
+    gates = run_events_of_kind(trail, run_id, "gate.decided")
+    sha = next((g.payload.get("policy_sha256") for g in gates if g.payload.get("policy_sha256")), None)
+    if registering is None:
+        registering = registering_runs(trail)
+    source_run = registering.get((str(model.get("name")), str(model.get("version"))))
+    recorded = recorded_policy(trail, source_run) if source_run else {}
+    if sha and recorded.get("sha256") == sha:
+        return recorded
+    return {"sha256": sha} if sha else {}
+
+
+def registering_runs(trail) -> dict[tuple[str, str], str]:
+    """``{(model name, version): run id}`` of every ``model.registered`` event."""
+    return {(str(e.payload.get("name")), str(e.payload.get("version"))): e.run_id
+            for e in trail.events(kind="model.registered")}
+
+
+def policy_label(policy: dict[str, Any]) -> str:
+    """``eu-ai-act-high-risk 1.0``; a policy known only by its hash as ``sha256 0691a0b1c2d3…``."""
+    name = f"{policy.get('name') or policy.get('policy') or ''} {policy.get('version') or ''}".strip()
+    if name:
+        return name
+    return f"sha256 {str(policy['sha256'])[:12]}…" if policy.get("sha256") else ""
+
+
 def policy_path(source: str, workspace_root: Path) -> Path | None:
     """Where a recorded policy source is now: as recorded, or relative to the workspace's parent."""
     for candidate in (Path(source), workspace_root.parent / source):

@@ -22,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from dashboards.queries import run_events_of_kind
+from dashboards.queries import monitored_policy, policy_label, registering_runs, run_events_of_kind
 from dashboards.state import TrailKey
 
 COLUMNS = ["run_id", "kind", "model", "decision", "blocked_at", "started", "finished", "actor", "order"]
@@ -68,6 +68,13 @@ class RunIndex:
                 for run_id in missing:
                     for ev in run_events_of_kind(trail, run_id, "run.started")[:1]:
                         self._details[run_id] = _details(ev)
+            monitors = [r for r in run_ids if r not in self._details and self._runs.get(r, {}).get("kind") == "monitor"]
+            registering = registering_runs(trail) if monitors else {}
+            for run_id in monitors:  # a batch records its policy's hash only: name it from the registering run
+                run = self._runs[run_id]
+                policy = monitored_policy(trail, run_id, run.get("monitored") or {}, registering)
+                self._details[run_id] = {**_no_details(run), "policy": policy_label(policy),
+                                         "policy_sha256": policy.get("sha256"), "policy_source": policy.get("source")}
             rows = [self._details.get(r) or _no_details(self._runs.get(r) or {"run_id": r}) for r in run_ids]
         frame = pd.DataFrame(rows, columns=DETAIL_COLUMNS)
         frame["started"] = pd.to_datetime(frame["started"], utc=True, format="ISO8601")
@@ -95,7 +102,7 @@ class RunIndex:
         for ev in trail.iter_events(kind="drift.checked", after_seq=after):
             model = ev.payload.get("model") or {}
             self._runs.setdefault(ev.run_id, _row(ev.run_id, "monitor")).update(kind="monitor", started=ev.time, finished=ev.time, actor=ev.actor,
-                                         model=f"{model.get('name', '')} v{model.get('version', '')}",
+                                         model=f"{model.get('name', '')} v{model.get('version', '')}", monitored=model,
                                          decision=_GATE_TO_RUN.get(ev.payload.get("decision"), "recorded"))
         for ev in trail.iter_events(kind="audit.completed", after_seq=after):
             run_id = ev.run_id or f"audit #{ev.seq}"
@@ -128,7 +135,7 @@ def _details(started) -> dict[str, Any]:
     spec, policy = p.get("spec") or {}, p.get("policy") or {}
     return {"run_id": started.run_id, "started": started.time, "actor": started.actor,
             "model": (spec.get("deploy") or {}).get("model_name") or spec.get("name") or p.get("spec_file") or "",
-            "policy": f"{policy.get('name') or policy.get('policy') or ''} {policy.get('version') or ''}".strip(),
+            "policy": policy_label(policy),
             "policy_sha256": policy.get("sha256"), "policy_source": policy.get("source"),
             "approvals_needed": approvals_needed(policy)}
 

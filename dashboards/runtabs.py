@@ -86,7 +86,8 @@ def _evidence(view: RunView, indexes: list[int]) -> None:
 
 
 def fairness_tab(view: RunView) -> None:
-    """Per-group rates of every fairness finding, charted and tabled."""
+    """Per-group rates of every fairness finding, and the group sizes of ``data.group_size``,
+    charted and tabled (numeric bands such as ages in numeric order)."""
     shown = 0
     for f in view.findings:
         table = runview.group_table(f)
@@ -96,15 +97,39 @@ def fairness_tab(view: RunView) -> None:
         subject = f" on {f['subject']}" if f.get("subject") else ""
         st.markdown(f"**{md(f.get('rule_id'))}** ({md(f.get('check'))}) at {md(f.get('stage'))}{md(subject)}: "
                     f"**{md(f.get('status'))}**, observed {md(_fmt(f.get('observed')))} against "
-                    f"{md(_fmt(f.get('threshold')))}")
-        rates = [c for c in ("selection_rate", "tpr", "fpr") if c in table and table[c].notna().any()]
-        long = table.melt(id_vars="group", value_vars=rates, var_name="rate", value_name="value")
-        st.altair_chart(alt.Chart(long).mark_bar().encode(
-            x=alt.X("group:N", title=None), xOffset="rate:N", y=alt.Y("value:Q", title="rate"),
-            color="rate:N", tooltip=["group", "rate", "value"]), width="stretch")
+                    f"{md(view.threshold(f))}")
+        chart = _rates_chart(table) or _sizes_chart(table, f.get("threshold"))
+        if chart is not None:
+            st.altair_chart(chart, width="stretch")
         st.dataframe(table, hide_index=True, width="stretch")
     if not shown:
         st.info("No fairness findings in this run.")
+
+
+def _rates_chart(table: pd.DataFrame) -> alt.Chart | None:
+    """Selection rate, TPR and FPR side by side per group, groups in the table's order."""
+    rates = [c for c in ("selection_rate", "tpr", "fpr") if c in table and table[c].notna().any()]
+    if not rates:
+        return None
+    long = table.melt(id_vars="group", value_vars=rates, var_name="rate", value_name="value")
+    return alt.Chart(long).mark_bar().encode(
+        x=alt.X("group:N", title=None, sort=None), xOffset="rate:N", y=alt.Y("value:Q", title="rate"),
+        color="rate:N", tooltip=["group", "rate", "value"])
+
+
+def _sizes_chart(table: pd.DataFrame, minimum) -> alt.Chart | None:
+    """Rows per group against the rule's minimum (``data.group_size``), groups too small in red."""
+    if "count" not in table or not table["count"].notna().any():
+        return None
+    small = table["too_small"] if "too_small" in table else pd.Series(False, index=table.index)
+    data = table.assign(too_small=small.fillna(False).astype(bool))
+    bars = alt.Chart(data).mark_bar().encode(
+        x=alt.X("group:N", title=None, sort=None), y=alt.Y("count:Q", title="rows"),
+        color=alt.Color("too_small:N", scale=alt.Scale(domain=[False, True], range=["#4c78a8", "#e45756"]),
+                        title="too small"), tooltip=["group", "count", "too_small"])
+    if isinstance(minimum, (int, float)) and not isinstance(minimum, bool):
+        return bars + alt.Chart(pd.DataFrame({"minimum": [minimum]})).mark_rule(strokeDash=[4, 3]).encode(y="minimum:Q")
+    return bars
 
 
 def privacy_tab(view: RunView) -> None:

@@ -13,8 +13,9 @@ from typing import Any
 
 import pandas as pd
 
-from dashboards.queries import event_summary
+from dashboards.queries import event_summary, monitored_policy, policy_label
 from governance.report import sections as S
+from governance.report.readable import fmt_threshold, in_numeric_order
 from governance.report.source import RunRecord, load_run
 from governance.vocabulary import gate_decision
 
@@ -42,11 +43,16 @@ class RunView:
     approvals: list[dict[str, Any]]
     waivers: list[dict[str, Any]]
     drift: list[dict[str, Any]] = field(default_factory=list)
+    rule_params: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def threshold(self, finding: dict[str, Any]) -> str:
+        """A finding's threshold as the report shows it (``≥ 0.8``, ``≤ 0.15``)."""
+        return fmt_threshold(finding.get("threshold"), self.rule_params.get(finding.get("rule_id")))
 
     def findings_frame(self) -> pd.DataFrame:
         """Findings as a table; every value but the gate's seq and binding shown as text."""
-        rows = [{c: f.get(c) if c in ("gate_seq", "binding") else _text(f.get(c)) for c in FINDING_COLUMNS}
-                for f in self.findings]
+        rows = [{c: f.get(c) if c in ("gate_seq", "binding") else self.threshold(f) if c == "threshold"
+                 else _text(f.get(c)) for c in FINDING_COLUMNS} for f in self.findings]
         return pd.DataFrame(rows, columns=FINDING_COLUMNS)
 
 
@@ -58,8 +64,14 @@ def build_view(trail, run_id: str) -> RunView:
                 for g in gates for f in g["findings"]]
     finished = rec.payload("run.finished", last=True)
     policy = S.policy(rec, gates)
+    rules = policy["rules"] if policy["rules_from"] == "policy" else []
+    label = policy_label(policy)
+    checked = rec.payload("drift.checked").get("model")
+    if checked and not rec.first("run.started"):  # a monitor batch records its policy's hash only
+        recorded = monitored_policy(trail, run_id, checked)
+        label, rules = policy_label(recorded), recorded.get("rules") or []
     return RunView(
-        run_id=run_id, identity=S.run_identity(rec), summary=summary(rec, policy),
+        run_id=run_id, identity=S.run_identity(rec), summary=summary(rec, label or None),
         decision=finished.get("decision") or _unfinished(rec), blocked_at=finished.get("blocked_at"),
         reasons=[str(r) for r in finished.get("reasons") or []],
         timeline=timeline(rec), gates=gates_frame(gates), findings=findings,
@@ -67,10 +79,11 @@ def build_view(trail, run_id: str) -> RunView:
         optimization=S.optimization(rec, gates), approvals=S.approvals(rec),
         waivers=S.waivers(rec, [f for g in gates for f in g["findings"]]),
         drift=drift_tables(rec, findings),
+        rule_params={r.get("id"): r.get("params") or {} for r in rules},
     )
 
 
-def summary(rec: RunRecord, policy: dict[str, Any]) -> dict[str, Any]:
+def summary(rec: RunRecord, policy: str | None) -> dict[str, Any]:
     """What kind of run, of which model, under which policy, when and by whom."""
     spec = rec.payload("run.started").get("spec") or {}
     checked = rec.payload("drift.checked").get("model") or {}
@@ -78,9 +91,8 @@ def summary(rec: RunRecord, policy: dict[str, Any]) -> dict[str, Any]:
             else "audit" if rec.first("audit.completed") else "other")
     model = ((spec.get("deploy") or {}).get("model_name") or spec.get("name")
              or (f"{checked.get('name')} v{checked.get('version')}" if checked else None))
-    name = policy.get("name") or ""
     events = rec.events or [{}]
-    return {"kind": kind, "model": model, "policy": f"{name} {policy.get('version') or ''}".strip() or None,
+    return {"kind": kind, "model": model, "policy": policy,
             "started": events[0].get("time"), "last_event": events[-1].get("time"), "actor": events[0].get("actor")}
 
 
@@ -140,16 +152,19 @@ def epsilon_limit(policy: dict[str, Any], findings: list[dict[str, Any]]) -> flo
     return min(numbers) if numbers else None
 
 
+GROUP_COLUMNS = ("count", "selection_rate", "accuracy", "tpr", "fpr", "excluded", "too_small")
+
+
 def group_table(finding: dict[str, Any]) -> pd.DataFrame | None:
-    """The per-group table of a fairness finding's evidence (``None`` for other findings)."""
+    """The per-group table of a finding's evidence (fairness rates, or the sizes of
+    ``data.group_size``), numeric bands in numeric order; ``None`` for other findings."""
     groups = (finding.get("evidence") or {}).get("groups")
-    if not isinstance(groups, list) or not groups or not isinstance(groups[0], dict):
+    if not isinstance(groups, list) or not groups or not all(isinstance(g, dict) for g in groups):
         return None
     rows = []
-    for g in groups:
+    for g in in_numeric_order(groups, lambda g: g.get("group") or {}):
         label = " × ".join(f"{k}={v}" for k, v in (g.get("group") or {}).items())
-        rows.append({"group": label, **{k: g.get(k) for k in ("count", "selection_rate", "accuracy", "tpr", "fpr",
-                                                              "excluded")}})
+        rows.append({"group": label, **{k: g.get(k) for k in GROUP_COLUMNS if k in g}})
     return pd.DataFrame(rows)
 
 

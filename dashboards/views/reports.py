@@ -9,13 +9,15 @@ exists, never created.
 import streamlit as st
 
 from dashboards import data
-from dashboards.state import safe_filename, trail, trail_key, workspace
+from dashboards.state import md, safe_filename, trail, trail_key, workspace
 from governance.report import CARD_FORMATS, REPORT_FORMATS, build_report, render_card, render_report
 from governance.report.modelcard import SIDECAR_NAME, build_model_card, load_narrative, seed_narrative
+from governance.report.verdict import UNTRUSTED
 from governance.trail.signing import KeyRing
 from governance.trail.verify import check_signature
 
 MIME = {"html": "text/html", "pdf": "application/pdf", "json": "application/json", "md": "text/markdown"}
+TONE = {"passed": st.success, "blocked": st.error, "failed": st.error, "awaiting_approval": st.warning}
 
 
 def citation(t, run_id: str) -> tuple[dict | None, int | None, str]:
@@ -77,5 +79,10 @@ if made and made["key"] == (run_id, fmt, card_fmt):
                        mime=MIME[fmt], on_click="ignore", type="primary")
     c2.download_button(f"Download model card ({card_fmt.upper()})", made["card"],
                        file_name=f"model-card-{name}.{card_fmt}", mime=MIME[card_fmt], on_click="ignore")
+    verdict = made["verdict"] or {}
     st.caption("Verdict, as the report states it")
-    st.json(made["verdict"] or {}, expanded=False)
+    untrusted = verdict.get("headline") == UNTRUSTED
+    box = st.error if untrusted else TONE.get(verdict.get("decision"), st.info)
+    box(md(verdict.get("headline") or "No verdict."))  # recorded rule ids and messages: escaped
+    for line in verdict.get("explanation") or []:
+        st.text(f"• {line}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 
+import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -23,6 +24,12 @@ TITLES = {"overview": "rai audit dashboard", "run": "Run", "trail": "Audit trail
 
 def tab(at: AppTest, label: str):
     return next(t for t in at.tabs if t.label == label)
+
+
+def chart_data(container) -> list:
+    """The datasets of each Vega-Lite chart in ``container``, as DataFrames (one list per chart)."""
+    return [[pa.ipc.open_stream(ds.data.data).read_all().to_pandas() for ds in chart.proto.datasets]
+            for chart in container.get("vega_lite_chart")]
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -110,6 +117,51 @@ def test_run_page_blocked_run_explains_why_with_per_group_evidence(open_page, se
     fairness = tab(at, "Fairness")
     assert "**failed**" in fairness.markdown[0].value and len(fairness.dataframe) == 3
     assert list(fairness.dataframe[0].value["group"]) == ["sex=Male", "sex=Female"]
+
+
+def test_run_page_fairness_tab_charts_group_sizes_in_numeric_band_order(open_page, seeded):
+    fairness = tab(open_page("run", seeded, run=MONITOR_RUN), "Fairness")
+    assert "live\\-group\\-size** (data\\.group\\_size)" in fairness.markdown[0].value
+    assert "observed 12 against 30" in fairness.markdown[0].value  # a rule the recorded policy lacks: as recorded
+    bands = ["age_band=<25", "age_band=25-44", "age_band=45-64", "age_band=65+"]  # recorded as text: 25-44 first
+    assert fairness.dataframe[0].value["group"].tolist() == bands
+    (bars, minimum), = chart_data(fairness)  # one chart: the sizes and the rule's minimum
+    assert bars["group"].tolist() == bands and bars["count"].tolist() == [1248, 2210, 1530, 12]
+    assert bars["too_small"].tolist() == [False, False, False, True] and minimum["minimum"].tolist() == [30]
+
+
+def test_run_page_fairness_tab_charts_rates_in_recorded_order(open_page, seeded):
+    fairness = tab(open_page("run", seeded, run=PASSED_RUN), "Fairness")
+    assert "observed 0\\.07081 against ≤ 0\\.15" in fairness.markdown[0].value
+    (rates,) = chart_data(fairness)[0]
+    assert not rates.empty and set(rates["rate"]) == {"selection_rate", "tpr", "fpr"}
+    assert rates["group"].tolist()[:2] == ["sex=Male", "sex=Female"]
+
+
+def test_thresholds_read_as_bounds_on_the_run_page(open_page, seeded):
+    findings = tab(open_page("run", seeded, run=PASSED_RUN), "Findings").dataframe[0].value.set_index("rule_id")
+    assert findings.loc["accuracy", "threshold"] == "≥ 0.8"  # recorded as {"min": 0.8}
+    assert findings.loc["equal-opportunity-sex", "threshold"] == "≤ 0.15"  # recorded as 0.15
+    assert findings.loc["privacy-budget", "threshold"] == "≤ 8"
+
+
+def test_monitor_runs_name_the_policy_they_were_gated_with(open_page, seeded):
+    overview = open_page("overview", seeded).dataframe[0].value.set_index("run_id")
+    assert overview.loc[MONITOR_RUN, "policy"] == "eu-ai-act-high-risk 1.0"
+    run = open_page("run", seeded, run=MONITOR_RUN)
+    assert "policy eu\\-ai\\-act\\-high\\-risk 1\\.0" in run.caption[0].value
+
+
+def test_a_monitor_policy_known_only_by_its_hash_is_named_by_it(seeded):
+    from report.synthetic_data import POLICY
+
+    from dashboards.queries import monitored_policy, policy_label
+
+    model = {"name": "adult-income", "version": 3}
+    with open_trail(seeded, create=False) as t:
+        assert monitored_policy(t, MONITOR_RUN, model)["name"] == "eu-ai-act-high-risk"
+        unknown = monitored_policy(t, MONITOR_RUN, model, registering={})  # no run registered that model
+    assert unknown == {"sha256": POLICY["sha256"]} and policy_label(unknown) == f"sha256 {POLICY['sha256'][:12]}…"
 
 
 def test_run_page_finding_filters(open_page, seeded):
@@ -259,6 +311,18 @@ def test_reports_page_generates_report_and_model_card(open_page, seeded, fmt, ca
     assert "adult-income" in card and made["verdict"]["decision"] == "passed"
     labels = [b.proto.label for b in at.get("download_button")]
     assert labels == [f"Download report ({fmt.upper()})", f"Download model card ({card_fmt.upper()})"]
+    # The verdict is read as text, not as a collapsed JSON object.
+    assert not at.json and plain(at.success[0].value).startswith("PASSED: every binding gate passed")
+    assert at.text[0].value.startswith("• The run recorded 5 binding gate decisions")
+
+
+def test_reports_page_says_first_that_a_tampered_trail_cannot_be_trusted(open_page, workspace):
+    tamper(workspace, PASSED_RUN, "approval.recorded", "Reviewed", "Ignored")
+    at = open_page("reports", workspace)
+    at.selectbox[0].set_value(PASSED_RUN)
+    at.button[0].click().run()
+    assert plain(at.error[0].value).startswith("TRAIL NOT VERIFIED: this report cannot be trusted") and not at.success
+    assert "did not verify" in at.text[0].value and at.text[1].value.startswith("• As recorded (unverified): PASSED")
 
 
 def test_reports_page_never_signs_a_checkpoint(open_page, workspace):

@@ -14,12 +14,20 @@ import copy
 import datetime as dt
 import hashlib
 import json
-import sqlite3
 from pathlib import Path
 from typing import Any
 
 from report import synthetic_data as D
-from report.synthetic import BLOCKED_RUN, PASSED_RUN, START, Clock, build_workspace, fake_hash, fixed_clock
+from report.synthetic import (
+    BLOCKED_RUN,
+    PASSED_RUN,
+    START,
+    Clock,
+    build_workspace,
+    fake_hash,
+    fixed_clock,
+    tamper,
+)
 
 from governance.findings import Finding, Severity, Status
 from governance.manifest import MANIFEST, SCHEMA, sign_body
@@ -96,6 +104,17 @@ def _drift_finding() -> dict[str, Any]:
                    threshold=0.2, evidence=evidence, maps_to=["eu-ai-act:art-72"]).to_dict()
 
 
+# Rows per age band of the live batch, in the text order a pandas groupby records them.
+AGE_BANDS = {"25-44": 2210, "45-64": 1530, "65+": 12, "<25": 1248}
+
+
+def _group_size_finding() -> dict[str, Any]:
+    groups = [{"group": {"age_band": band}, "count": n, "too_small": n < 30} for band, n in AGE_BANDS.items()]
+    return Finding(rule_id="live-group-size", check="data.group_size", stage="monitor", severity=Severity.MEDIUM,
+                   status=Status.FAILED, message="1 group(s) below 30 rows: age_band=65+ (12)", observed=12,
+                   threshold=30, evidence={"groups": groups}).to_dict()
+
+
 def _monitor_run(trail, clock: Clock) -> None:
     clock.now = START + dt.timedelta(days=1)
     run = _Writer(trail, clock, MONITOR_RUN, actor="monitor-bot")
@@ -105,7 +124,7 @@ def _monitor_run(trail, clock: Clock) -> None:
     blob = trail.put_blob(json.dumps({"model": model, "batch": batch, "findings": [finding]}).encode())
     run.event("drift.checked", {"model": model, "batch": batch, "numbers": {"rows": 5000}, "decision": "block",
                                 "evidence_blob": blob})
-    run.gate("monitor", [finding])
+    run.gate("monitor", [finding, _group_size_finding()])
 
 
 def _deployed(trail, clock: Clock) -> None:
@@ -162,17 +181,3 @@ def add_hostile_run(root: Path) -> None:
         trail.checkpoint()
 
 
-def tamper(root: Path, run_id: str, kind: str, old: str, new: str) -> int:
-    """Replace ``old`` by ``new`` in the body of ``run_id``'s first ``kind`` event, going around
-    rai (append-only triggers dropped, hashes left alone); return the edited entry's seq."""
-    conn = sqlite3.connect(root / "trail.db", isolation_level=None)
-    try:
-        for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
-            conn.execute(f"DROP TRIGGER {name}")
-        seq, body = conn.execute("SELECT seq, body FROM events WHERE run_id = ? AND kind = ? ORDER BY seq LIMIT 1",
-                                 (run_id, kind)).fetchone()
-        assert old in body, f"{old!r} not in entry {seq}"
-        conn.execute("UPDATE events SET body = ? WHERE seq = ?", (body.replace(old, new), seq))
-    finally:
-        conn.close()
-    return seq
