@@ -1,7 +1,10 @@
 """Ingest: read the pipeline's data files into a labelled, typed, hashed and profiled Dataset.
 
 Frames hold only what later stages need: the model's features, the sensitive columns (kept for
-auditing even when they are not features) and the target coded 0/1 (1 = ``positive_label``).
+auditing even when they are not features) and the target coded 0/1 (1 = ``positive_label``),
+labels read as :mod:`lifecycle.labels` keys them; the test file may hold only labels the
+training file has (a test file whose labels differ, say ``>50K.`` for ``>50K``, would
+otherwise count every positive as negative).
 Numeric features are float64 with NaN for missing; categorical features are strings with NaN
 for missing (the model maps missing to its own reserved token). Rows without a label are dropped.
 
@@ -21,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from governance.errors import UserError
+from lifecycle.labels import label_classes, label_key, label_keys, shown_values
 from lifecycle.spec import DataSpec
 
 
@@ -36,6 +40,8 @@ class Dataset:
     sensitive_features : columns audited for fairness
     source_hashes : sha256 of each source file's bytes, keyed ``"train"`` / ``"test"``
     content_hashes : sha256 of the canonical processed ``train`` and ``test`` frames
+    label_classes : the training labels' keys (:func:`lifecycle.labels.label_classes`), recorded
+        in the registry so that monitoring maps labels exactly as training did
     profile : JSON-able summary: rows, missing values, label balance, group sizes
     """
 
@@ -48,6 +54,7 @@ class Dataset:
     source_hashes: dict[str, str] = field(default_factory=dict)
     content_hashes: dict[str, str] = field(default_factory=dict)
     profile: dict[str, Any] = field(default_factory=dict)
+    label_classes: list[str] = field(default_factory=list)
 
     @property
     def features(self) -> list[str]:
@@ -73,10 +80,11 @@ def load_dataset(spec: DataSpec, base_dir: Path) -> Dataset:
     raw_train = _read(train_path, spec)
     columns = _columns(raw_train, train_path, spec)
     train = _prepare(raw_train, train_path, spec, columns)
+    classes = label_classes(label_keys(raw_train[spec.target].dropna(), spec.label_strip))
     hashes = {"train": _file_sha256(train_path)}
     if spec.test:
         test_path = Path(base_dir) / spec.test
-        test = _prepare(_read(test_path, spec), test_path, spec, columns)
+        test = _prepare(_read(test_path, spec), test_path, spec, columns, known_labels=classes)
         hashes["test"] = _file_sha256(test_path)
     else:
         train, test = _split(train, train_path, spec)
@@ -85,6 +93,7 @@ def load_dataset(spec: DataSpec, base_dir: Path) -> Dataset:
         train=train,
         test=test,
         target=spec.target,
+        label_classes=classes,
         numeric_features=numeric,
         categorical_features=categorical,
         sensitive_features=list(spec.sensitive_features),
@@ -153,8 +162,9 @@ def _is_numeric(column: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
 
 
-def _prepare(frame: pd.DataFrame, path: Path, spec: DataSpec, columns: dict[str, list[str]]) -> pd.DataFrame:
-    """Select, type and label-code one file's rows."""
+def _prepare(frame: pd.DataFrame, path: Path, spec: DataSpec, columns: dict[str, list[str]],
+             known_labels: list[str] | None = None) -> pd.DataFrame:
+    """Select, type and label-code one file's rows (labels among ``known_labels`` when given)."""
     features = columns["numeric"] + columns["categorical"]
     sensitive_only = [c for c in spec.sensitive_features if c not in features]
     for column in [*features, *sensitive_only, spec.target]:
@@ -166,7 +176,7 @@ def _prepare(frame: pd.DataFrame, path: Path, spec: DataSpec, columns: dict[str,
         out[column] = _numeric(out[column], path, column)
     for column in columns["categorical"]:
         out[column] = _text(out[column])
-    out[spec.target] = _code_labels(frame.loc[out.index, spec.target], path, spec)
+    out[spec.target] = _code_labels(frame.loc[out.index, spec.target], path, spec, known_labels)
     return out.reset_index(drop=True)
 
 
@@ -182,21 +192,18 @@ def _text(column: pd.Series) -> pd.Series:
     return column.where(column.isna(), column.astype(str).str.strip()).astype(object)
 
 
-def _code_labels(labels: pd.Series, path: Path, spec: DataSpec) -> pd.Series:
-    """1 where the (stripped) label equals ``positive_label``, else 0; checks both classes exist."""
-    text = labels.astype(str).str.strip()
-    if spec.label_strip:
-        text = text.str.strip(spec.label_strip)
-    positive = str(spec.positive_label)
-    coded = text == positive
-    if not coded.any() and pd.api.types.is_numeric_dtype(labels):
-        try:  # e.g. positive_label 1 against a float column holding 1.0
-            coded = labels == float(spec.positive_label)
-        except (TypeError, ValueError):
-            pass
-    classes = sorted(text.unique())
+def _code_labels(labels: pd.Series, path: Path, spec: DataSpec, known: list[str] | None = None) -> pd.Series:
+    """1 where the label's key is ``positive_label``'s, else 0; checks both classes exist."""
+    keys = label_keys(labels, spec.label_strip)
+    classes = label_classes(keys)
+    if known is not None and set(classes) - set(known):
+        unseen = ~keys.isin(known).to_numpy()
+        raise UserError(f"{path}: target column '{spec.target}' holds labels the training file does not have: "
+                        f"{shown_values(labels[unseen])} (training labels: {', '.join(map(repr, known[:5]))}); "
+                        "code them alike or set data.label_strip")
     if len(classes) < 2:
         raise UserError(f"{path}: target column '{spec.target}' has a single class {classes[0]!r}; need two")
+    coded = keys == label_key(spec.positive_label, spec.label_strip)
     if not coded.any():
         shown = ", ".join(repr(c) for c in classes[:10])
         raise UserError(

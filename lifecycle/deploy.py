@@ -9,12 +9,14 @@ Layout (``REGISTRY`` is ``deploy.registry`` of the spec, default ``WORKSPACE/reg
       model_card.json                the model card
       manifest.json                  {"manifest": BODY, "signature": {...}}
 
-``BODY`` names every file of the entry with its SHA-256 and size, and carries the run id, the
-policy hash, the decision summary, epsilon and the model card. The signature is Ed25519 over
-:data:`SIGNING_DOMAIN` followed by the canonical JSON of ``BODY``, with the workspace's signing
-key (the one that signs trail checkpoints); :func:`verify_manifest` checks it against the
-workspace's trusted keys and re-hashes every file, so an edited manifest, a swapped model file
-or a foreign key is detected before anything is served.
+``BODY`` names every file of the entry with its SHA-256 and size, and carries the model's name
+and version, the run id, the policy hash, the decision summary, epsilon and the model card. The
+signature is Ed25519 over :data:`SIGNING_DOMAIN` followed by the canonical JSON of ``BODY``, with
+the workspace's signing key (the one that signs trail checkpoints); :func:`verify_manifest`
+checks it against the workspace's trusted keys, re-hashes every file and checks that the signed
+name and version are the entry's place in the registry, so an edited manifest, a swapped model
+file, a foreign key or an entry copied to another name or version is refused before anything is
+served or monitored. Model names are file names, never paths.
 
 Versions are 1, 2, 3, ... per model name. An entry is written into a hidden temporary directory
 and renamed into place, so a reader never sees a half-written version and two concurrent
@@ -27,6 +29,7 @@ import datetime as dt
 import errno
 import json
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -35,9 +38,11 @@ from typing import Any
 
 from governance.errors import UserError
 from governance.findings import jsonable
-from governance.manifest import MANIFEST, SCHEMA, ManifestCheck, read_manifest, sign_body, verify_manifest  # noqa: F401
+from governance.manifest import MANIFEST, SCHEMA, ManifestCheck, read_manifest, sign_body
+from governance.manifest import verify_manifest as verify_signed_files
 from governance.trail.signing import KeyRing, Signer
 from lifecycle.artifacts import sha256_file
+from lifecycle.spec import name_problem
 
 MODEL_CARD = "model_card.json"
 
@@ -87,6 +92,7 @@ def register(
     """
     if not any(role == "model" for role, _ in files.values()):
         raise ValueError("a registry entry needs a file with role 'model'")
+    _check_name(name)
     model_dir = registry / name
     model_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=model_dir))
@@ -146,7 +152,8 @@ def versions(model_dir: Path) -> list[int]:
     """Registered version numbers of a model, ascending."""
     if not model_dir.is_dir():
         return []
-    return sorted(int(p.name) for p in model_dir.iterdir() if p.is_dir() and p.name.isdigit())
+    # Only canonical numbers ("7", not "07" or a Unicode digit) name versions: one directory per version.
+    return sorted(int(p.name) for p in model_dir.iterdir() if re.fullmatch(r"[1-9][0-9]{0,8}", p.name) and p.is_dir())
 
 
 def find_entry(registry: Path, name: str, version: int | None = None) -> RegistryEntry:
@@ -154,6 +161,9 @@ def find_entry(registry: Path, name: str, version: int | None = None) -> Registr
 
     The manifest is read but *not* verified; call :func:`verify_manifest` before trusting it.
     """
+    _check_name(name)
+    if version is not None and (isinstance(version, bool) or not isinstance(version, int) or version < 1):
+        raise UserError(f"model version must be a whole number from 1, got {version!r}")
     model_dir = registry / name
     available = versions(model_dir)
     if not available:
@@ -166,6 +176,52 @@ def find_entry(registry: Path, name: str, version: int | None = None) -> Registr
     entry_dir = model_dir / str(version)
     document = read_manifest(entry_dir / MANIFEST)
     return RegistryEntry(name, version, entry_dir, document.get("manifest") or {})
+
+
+def verify_manifest(entry_dir: Path, trusted: dict[str, bytes]) -> ManifestCheck:
+    """Verify a registry entry: signature, every file's hash, and its place in the registry.
+
+    On top of :func:`governance.manifest.verify_manifest` (signature against ``trusted``, every
+    listed file re-hashed), the signed ``name`` and ``version`` must be the entry's directory
+    names (``REGISTRY/NAME/VERSION``): a verified copy of one model's entry under another name
+    or version is refused, since the signature vouches for the model it names, not for the place.
+    """
+    check = verify_signed_files(entry_dir, trusted)
+    if check.body is None:
+        return check
+    problem = place_problem(entry_dir, check.body)
+    if problem is None:
+        return check
+    return ManifestCheck(False, [*check.problems, problem], check.body, check.key_id)
+
+
+def verified_entry(registry: Path, name: str, version: int | None, trusted: dict[str, bytes]) -> RegistryEntry:
+    """The entry of ``name`` (at ``version``, default the latest) once it verifies; UserError otherwise.
+
+    Reads and hashes files but loads no model: callers check their input against the entry's
+    signed schema before anything heavy is imported.
+    """
+    entry = find_entry(registry, name, version)
+    check = verify_manifest(entry.dir, trusted)
+    if not check.ok:
+        raise UserError(f"{entry.dir}: refusing to load {name} v{entry.version}: {check.problems[0]}")
+    return RegistryEntry(entry.name, entry.version, entry.dir, check.body or {})
+
+
+def place_problem(entry_dir: Path, body: dict[str, Any]) -> str | None:
+    """Why a manifest ``body`` does not belong at ``entry_dir`` (``.../NAME/VERSION``), or None."""
+    name, version = entry_dir.parent.name, entry_dir.name
+    signed_name, signed_version = body.get("name"), body.get("version")
+    if signed_name == name and isinstance(signed_version, int) and str(signed_version) == version:
+        return None
+    return (f"manifest is signed for {str(signed_name)[:64]!r} v{str(signed_version)[:16]}, but the entry is "
+            f"{name!r} v{version} (an entry copied or moved within the registry is not that model)")
+
+
+def _check_name(name: str) -> None:
+    problem = name_problem(name)
+    if problem:
+        raise UserError(f"model name {problem}")
 
 
 def _now() -> str:

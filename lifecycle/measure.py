@@ -12,7 +12,7 @@ from typing import Any
 
 from governance.evidence import Predictions
 from governance.findings import Finding
-from governance.metrics.fairness import fairness_report
+from governance.metrics.fairness import FairnessReport, fairness_report
 from governance.metrics.performance import PERFORMANCE_METRICS, performance_metric
 
 #: Disparities listed per sensitive feature as "group gaps".
@@ -35,23 +35,32 @@ def performance(predictions: Predictions) -> dict[str, float | None]:
 
 
 def group_gaps(predictions: Predictions, features: list[str]) -> dict[str, float | None]:
-    """``{"sex.demographic_parity_difference": 0.18, ...}`` for each sensitive feature on its own."""
+    """``{"sex.demographic_parity_difference": 0.18, ...}`` for each sensitive feature on its own.
+
+    A gap compares groups: with fewer than two groups of at least :data:`MIN_GROUP_SIZE` rows it
+    was not measured and is ``None`` (never 0, which would read as perfect parity).
+    """
     gaps: dict[str, float | None] = {}
-    for feature, report in fairness_reports(predictions, features).items():
+    for feature, report in _reports(predictions, features).items():
+        measured = len(report.included) >= 2
         for metric in GAP_METRICS:
-            value = report["metrics"].get(metric)
-            gaps[f"{feature}.{metric}"] = value if isinstance(value, (int, float)) and math.isfinite(value) else None
+            value = report.metrics.get(metric)
+            finite = isinstance(value, (int, float)) and math.isfinite(value)
+            gaps[f"{feature}.{metric}"] = float(value) if measured and finite else None
     return gaps
 
 
 def fairness_reports(predictions: Predictions, features: list[str]) -> dict[str, dict[str, Any]]:
     """The per-group fairness table of each sensitive feature (JSON, see ``docs/audit.md``)."""
+    return {feature: report.to_dict() for feature, report in _reports(predictions, features).items()}
+
+
+def _reports(predictions: Predictions, features: list[str]) -> dict[str, FairnessReport]:
     out = {}
     for feature in features:
         if feature in predictions.sensitive.columns:
-            report = fairness_report(predictions.y_true, predictions.y_pred,
-                                     predictions.sensitive[[feature]].fillna("[MISSING]"), MIN_GROUP_SIZE)
-            out[feature] = report.to_dict()
+            out[feature] = fairness_report(predictions.y_true, predictions.y_pred,
+                                           predictions.sensitive[[feature]].fillna("[MISSING]"), MIN_GROUP_SIZE)
     return out
 
 

@@ -1,7 +1,10 @@
 """Monitor: audit a batch of live data against a deployed model and its policy's ``monitor`` rules.
 
-The registry entry is verified (signature and hashes) and its model scores the batch. Evidence
-for the ``monitor`` gate (names as in :mod:`governance.evidence`):
+The registry entry is verified (signature, hashes, and its place in the registry) and the batch is
+read and checked before the model is loaded; then the model scores the batch. Labels are mapped
+exactly as at training (:mod:`lifecycle.labels`): a batch with a missing label or one the model
+was not trained on is refused, never counted as negative. Evidence for the ``monitor`` gate
+(names as in :mod:`governance.evidence`):
 
 ``reference`` / ``current``
     the training features kept in the entry (``reference.parquet``) against the batch's features;
@@ -36,10 +39,13 @@ from governance.policy.schema import Policy
 from governance.trail import open_trail
 from governance.trail.signing import KeyRing
 from governance.workspace import Workspace
+from lifecycle.deploy import RegistryEntry, verified_entry
+from lifecycle.labels import code_batch_labels
 from lifecycle.measure import finding_brief, group_gaps, performance, reasons
 from lifecycle.runrecord import RunRecorder, new_run_id
 from lifecycle.serve import ServedModel, load_served
 
+_SCHEMA_LISTS = ("numeric", "categorical", "sensitive")
 POLICY_CHANGED = ("{source}: the policy changed since {name} v{version} was registered (sha256 {now}..., "
                   "registered {then}...); pass --policy to monitor with a policy explicitly")
 
@@ -61,9 +67,13 @@ def monitor_batch(batch: str | Path, *, name: str, version: int | None = None, r
                   workspace: str | Path | None = None, policy_path: str | Path | None = None) -> MonitorResult:
     """Score ``batch`` with the registered model ``name`` and gate it with the ``monitor`` rules."""
     ws = Workspace.at(workspace)
-    served = load_served(Path(registry) if registry else ws.registry, name, version, KeyRing(ws.keys).trusted())
-    policy = _policy(served, policy_path)
-    frame, labels = read_batch(Path(batch), served.schema)
+    registry, trusted = Path(registry) if registry else ws.registry, KeyRing(ws.keys).trusted()
+    entry = verified_entry(registry, name, version, trusted)  # no TensorFlow yet: bad input fails fast
+    policy = _policy(entry, policy_path)
+    frame, labels = read_batch(Path(batch), entry.body.get("schema"))
+    served = load_served(registry, name, entry.version, trusted)
+    if served.entry.body != entry.body:
+        raise UserError(f"{entry.dir}: the entry changed while it was being loaded; refusing to monitor")
     scores = served.scorer(frame)
     evidence, numbers = _evidence(served, frame, labels, scores)
     trail = open_trail(ws.ensure())
@@ -88,24 +98,35 @@ def monitor_batch(batch: str | Path, *, name: str, version: int | None = None, r
     return MonitorResult(recorder.run_id, decision, jsonable(summary))
 
 
-def _policy(served: ServedModel, policy_path: str | Path | None) -> Policy:
+def _policy(entry: RegistryEntry, policy_path: str | Path | None) -> Policy:
     if policy_path is not None:
         return load_policy(policy_path)
-    recorded = served.entry.body.get("policy") or {}
+    recorded = entry.body.get("policy") or {}
     source = recorded.get("source")
     if not source or not Path(source).is_file():
-        raise UserError(f"{served.entry.dir}: the registered policy file {source!r} is not available; pass --policy")
+        raise UserError(f"{entry.dir}: the registered policy file {source!r} is not available; pass --policy")
     policy = load_policy(source)
     if policy.sha256 != recorded.get("sha256"):
-        raise UserError(POLICY_CHANGED.format(source=source, name=served.entry.name, version=served.entry.version,
+        raise UserError(POLICY_CHANGED.format(source=source, name=entry.name, version=entry.version,
                                               now=str(policy.sha256)[:12], then=str(recorded.get("sha256"))[:12]))
     return policy
 
 
-def read_batch(path: Path, schema: dict[str, Any]) -> tuple[pd.DataFrame, np.ndarray | None]:
-    """The batch's typed features (and sensitive columns), and its 0/1 labels if it has the target."""
-    if not path.is_file():
-        raise UserError(f"{path}: batch file not found")
+def read_batch(path: Path, schema: dict[str, Any] | None) -> tuple[pd.DataFrame, np.ndarray | None]:
+    """The batch's typed features (and sensitive columns), and its 0/1 labels if it has the target.
+
+    Raises
+    ------
+    UserError
+        An unreadable or empty file, a missing column, a missing label or a label the model was
+        not trained on (see :func:`lifecycle.labels.code_batch_labels`).
+    """
+    if not isinstance(schema, dict) or not all(isinstance(schema.get(k), list) for k in _SCHEMA_LISTS):
+        raise UserError(f"{path}: the registered model records no table schema (numeric, categorical and "
+                        "sensitive columns); rai monitor needs a model registered by rai run")
+    problem = _file_problem(path)
+    if problem:
+        raise UserError(f"{path}: {problem}")
     try:
         raw = pd.read_parquet(path) if path.name.lower().endswith((".parquet", ".pq")) else pd.read_csv(
             path, skipinitialspace=True, na_values=schema.get("na_values") or ["?", ""], low_memory=False)
@@ -123,15 +144,18 @@ def read_batch(path: Path, schema: dict[str, Any]) -> tuple[pd.DataFrame, np.nda
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
     for column in schema["categorical"]:
         frame[column] = frame[column].where(frame[column].isna(), frame[column].astype(str).str.strip())
-    return frame.reset_index(drop=True), _labels(raw, schema)
+    target = schema.get("target")
+    labels = code_batch_labels(raw[target], schema, str(path)) if target in raw.columns else None
+    return frame.reset_index(drop=True), labels
 
 
-def _labels(raw: pd.DataFrame, schema: dict[str, Any]) -> np.ndarray | None:
-    target = schema["target"]
-    if target not in raw.columns or raw[target].isna().all():
-        return None
-    text = raw[target].astype(str).str.strip().str.strip(schema.get("label_strip") or "")
-    return (text == str(schema["positive_label"])).to_numpy(dtype=np.int64)
+def _file_problem(path: Path) -> str | None:
+    try:
+        if path.is_file():
+            return None
+        return "not a regular file (a batch is a CSV or Parquet file)" if path.exists() else "batch file not found"
+    except (OSError, ValueError) as err:  # a name too long, a NUL byte
+        return f"cannot read batch: {getattr(err, 'strerror', None) or err}"
 
 
 def _evidence(served: ServedModel, frame: pd.DataFrame, labels: np.ndarray | None,

@@ -161,6 +161,7 @@ def candidate(run: Any, built: Any) -> dict[str, Any]:
         "schema": {"numeric": ds.numeric_features, "categorical": ds.categorical_features,
                    "sensitive": ds.sensitive_features, "target": ds.target,
                    "positive_label": run.spec.data.positive_label, "label_strip": run.spec.data.label_strip,
+                   "labels": list(ds.label_classes),
                    "na_values": list(run.spec.data.na_values)},
         "lineage": {"datasets": dict(run.lineage["datasets"]), "model": model_sha,
                     "parent_model": run.model_artifact["sha256"]},

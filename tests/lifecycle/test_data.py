@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import io
 from pathlib import Path
 
 import pandas as pd
@@ -158,3 +159,28 @@ def test_a_test_file_missing_a_training_column_is_named(tmp_path):
         UserError, match=r"test\.csv: column 'job' \(present in the training file\) not found"
     ):
         load_dataset(spec(test="test.csv"), tmp_path)
+
+
+def test_test_file_labels_must_be_the_training_labels(tmp_path):
+    # Without label_strip Adult's test labels ">50K." are not ">50K": every positive would count as negative.
+    write(tmp_path, CSV.replace(">50K.", ">50K"))
+    write(tmp_path, CSV, "test.csv")
+    with pytest.raises(UserError) as raised:
+        load_dataset(spec(test="test.csv", label_strip=""), tmp_path)
+    assert str(raised.value) == (f"{tmp_path / 'test.csv'}: target column 'income' holds labels the training file "
+                                 "does not have: '>50K.' (training labels: '<=50K', '>50K'); code them alike or set "
+                                 "data.label_strip")
+    ds = load_dataset(spec(test="test.csv"), tmp_path)
+    assert ds.label_classes == ["<=50K", ">50K"] and ds.test["income"].tolist() == [0, 1, 0, 1]
+
+
+@pytest.mark.parametrize("positive, labels", [(1, ["1", "0", "1.0", "0"]), ("1", [1, 0, 1, 0]), (">50K", None)])
+def test_labels_are_keyed_the_same_way_as_text_or_numbers(tmp_path, positive, labels):
+    frame = pd.read_csv(io.StringIO(CSV), skipinitialspace=True)
+    if labels is not None:
+        frame["income"] = labels
+    frame.to_csv(tmp_path / "data.csv", index=False)
+    frame.to_csv(tmp_path / "test.csv", index=False)
+    ds = load_dataset(spec(test="test.csv", positive_label=positive), tmp_path)
+    expected = [0, 1, 0, 1] if labels is None else [1, 0, 1, 0]
+    assert ds.train["income"].tolist() == expected and ds.test["income"].tolist() == expected
