@@ -1,7 +1,8 @@
 """The gate engine: run a policy's rules for one stage against evidence and decide.
 
-Fail closed: a check that raises, or whose evidence is missing, yields an ``error`` finding,
-and an ``error`` always blocks. A failed rule blocks when its severity is at or above the
+Fail closed: a check that raises, whose evidence is missing, or whose observed value or
+threshold is not a finite number (anywhere inside it) yields an ``error`` finding, and an
+``error`` always blocks. A failed rule blocks when its severity is at or above the
 policy's ``fail_on``; below it, the failure is a ``warning``. An active waiver turns a failure
 into ``waived``; an expired one is ignored and the finding says so.
 """
@@ -9,7 +10,9 @@ into ``waived``; an expired one is ignored and the finding says so.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterable
+from typing import Any
 
 from governance.checks.base import Outcome, get_check
 from governance.errors import MissingEvidence
@@ -53,11 +56,28 @@ def _run_rule(policy, rule, stage, evidence, today, subject) -> Finding:
         **base, status=Status.PASSED, message=outcome.message, observed=outcome.observed,
         threshold=outcome.threshold, evidence=outcome.evidence,
     )
-    if outcome.ok is None:
+    untrusted = next((name for name in ("observed", "threshold") if not_finite(getattr(outcome, name))), None)
+    if untrusted:  # NaN compares false with everything: whatever ``ok`` says was never decided
+        finding.status = Status.ERROR
+        finding.message = f"{untrusted} is not a finite number, so the rule cannot be decided: {outcome.message}"
+    elif outcome.ok is None:
         finding.status = Status.SKIPPED
     elif not outcome.ok:
         _apply_failure(policy, rule, finding, today)
     return finding
+
+
+def not_finite(value: Any) -> bool:
+    """Whether ``value`` is, or holds (in lists and mappings, numpy values included), a NaN or infinity."""
+    if hasattr(value, "tolist") and not isinstance(value, (str, bytes)):
+        value = value.tolist()  # numpy scalars and arrays become Python numbers and lists
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return any(not_finite(item) for item in value)
+    return False
 
 
 def _apply_failure(policy: Policy, rule: Rule, finding: Finding, today: dt.date | None) -> None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import enum
+import math
+import re
 import types
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
 
@@ -23,6 +25,10 @@ if TYPE_CHECKING:
     from governance.yamlsafe import Document, Loc
 
 M = TypeVar("M", bound=BaseModel)
+# Values longer than these are described, not repeated, so an error stays one readable line.
+_LONG_INT = 10**20
+_LONG_TEXT = 200
+_NUMERAL = re.compile(r"^\s*[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?\s*$")
 _FROM_DOCUMENT: Any = object()
 
 # pydantic error types whose message is "must be <what the annotation allows>, got <input>".
@@ -126,11 +132,20 @@ def _message(item: dict, ann: Any, info: Any) -> str:
         return f"must match the pattern {ctx.get('pattern')}, got {got}"
     expected = expected_text(ann, info) if ann is not None else None
     if expected and (kind == "union" or any(k in kind for k in _EXPECTATION_ERRORS)):
-        # YAML reads 1.0 or true as a number or boolean; quoting is the usual fix.
-        hint = "; put it in quotes" if expected == "a string" and isinstance(value, (int, float)) else ""
-        return f"must be {expected}, got {got}{hint}"
+        if kind == "finite_number":
+            expected = expected.replace("a number", "a finite number", 1)
+        return f"must be {expected}, got {got}{_quoting_hint(expected, value)}"
     text = item["msg"].replace("Input should be", "must be").replace("Value error, ", "")
     return f"{text[:1].lower()}{text[1:]}, got {got}"
+
+
+def _quoting_hint(expected: str, value: Any) -> str:
+    """YAML reads ``1.0`` as a number and ``'1.0'`` as text; say which quoting fixes it."""
+    if expected == "a string" and isinstance(value, (int, float)):
+        return "; put it in quotes"
+    if expected.startswith(("a number", "an integer")) and isinstance(value, str) and _NUMERAL.match(value):
+        return "; write it without quotes"
+    return ""
 
 
 def _count(n: Any, kind: str) -> str:
@@ -144,15 +159,26 @@ def describe_value(value: Any) -> str:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, int) and abs(value) >= _LONG_INT:
+        return f"an integer of {_digits(value)} digits"  # str() refuses past 4300 digits
     if isinstance(value, (int, float)):
         return repr(value)  # as typed: 1.0 stays 1.0, so "got 1" never hides a float
     if isinstance(value, str):
-        return repr(value)
+        return repr(value) if len(value) <= _LONG_TEXT else f"a text of {len(value)} characters"
     if isinstance(value, (list, tuple)):
         return "a list" if value else "an empty list"
     if isinstance(value, dict):
         return "a mapping" if value else "an empty mapping"
     return repr(value)
+
+
+def _digits(value: int) -> int:
+    """Decimal digits of ``value`` without ``str()``, which refuses integers past 4300 digits."""
+    magnitude = abs(value)
+    digits = max(1, int(magnitude.bit_length() * math.log10(2)))
+    while 10**digits <= magnitude:  # the estimate is at most one digit short
+        digits += 1
+    return digits
 
 
 def _number(x: Any) -> str:

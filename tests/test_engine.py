@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import numpy as np
 import pytest
 from pydantic import Field
 
@@ -17,6 +18,7 @@ from governance.engine import evaluate
 from governance.evidence import Evidence
 from governance.findings import Status
 from governance.policy.loader import load_policy
+from governance.policy.schema import Policy, Rule
 
 
 class AlwaysFail(Check):
@@ -200,3 +202,84 @@ def test_one_error_blocks_a_gate_of_passes(tmp_path):
     result = evaluate(load_policy(path), "evaluate", Evidence())
     assert result.blocked
     assert [f.rule_id for f in result.blocking] == ["broken"]
+
+
+# --- values no rule can be decided on ---------------------------------------------------------
+
+NAN, INF = float("nan"), float("inf")
+UNTRUSTED = {
+    "nan observed, said to hold": (Outcome(True, "holds", observed=NAN, threshold=0.1), "observed"),
+    "inf threshold, said to hold": (Outcome(True, "holds", observed=0.05, threshold=INF), "threshold"),
+    "-inf threshold": (Outcome(True, "holds", observed=0.05, threshold=-INF), "threshold"),
+    "nan min in a mapping threshold": (Outcome(True, "holds", observed=0.9, threshold={"min": NAN}), "threshold"),
+    "inf in a mapping observed": (Outcome(True, "holds", observed={"age": 0.1, "sex": INF}, threshold={}),
+                                  "observed"),
+    "nan in a list": (Outcome(True, "holds", observed=[0.1, [0.2, NAN]], threshold=0.5), "observed"),
+    "numpy nan": (Outcome(True, "holds", observed=np.float64("nan"), threshold=0.1), "observed"),
+    "numpy float32 inf": (Outcome(True, "holds", observed=0.1, threshold=np.float32("inf")), "threshold"),
+    "nan in a numpy array": (Outcome(True, "holds", observed=np.array([0.1, np.nan]), threshold=0.5), "observed"),
+    "nan observed, said to fail": (Outcome(False, "fails", observed=NAN, threshold=0.1), "observed"),
+    "nan observed, said to be skipped": (Outcome(None, "nothing", observed=NAN, threshold=0.1), "observed"),
+}
+
+
+# Finite values of every shape the walk meets: decided as the check says.
+TRUSTED = {
+    "zero against 0.1": Outcome(True, "holds", observed=0.0, threshold=0.1),
+    "a huge integer and a mapping": Outcome(True, "holds", observed=10**30, threshold={"min": 0.5, "max": 1.0}),
+    "booleans": Outcome(True, "holds", observed=True, threshold=True),
+    "text, null and an integer": Outcome(True, "holds", observed=["a", None], threshold={"col": 3}),
+    "numpy scalars": Outcome(True, "holds", observed=np.float64(0.2), threshold=np.int64(1)),
+}
+OUTCOMES = {**{case: outcome for case, (outcome, _) in UNTRUSTED.items()}, **TRUSTED}
+
+
+class Untrusted(Check):
+    """Returns the outcome of the case its params name."""
+
+    stages = STAGES
+
+    class Params(CheckParams):
+        case: str
+
+    def evaluate(self, evidence, params):
+        return OUTCOMES[params.case]
+
+
+@pytest.fixture
+def untrusted_check():
+    register("test.untrusted")(Untrusted)
+    yield "test.untrusted"
+    REGISTRY.pop("test.untrusted", None)
+
+
+@pytest.mark.parametrize("case", sorted(UNTRUSTED))
+def test_a_non_finite_observed_value_or_threshold_is_an_error_that_blocks(tmp_path, untrusted_check, case):
+    # Low severity under fail_on critical, with an active waiver: still blocks.
+    path = policy_file(tmp_path, untrusted_check, severity="low", fail_on="critical", waiver=True)
+    path.write_text(path.read_text().replace("    severity: low\n", f"    severity: low\n    params: {{case: '{case}'}}\n"))
+    result = evaluate(load_policy(path), "evaluate", Evidence(), today=dt.date(2030, 1, 1))
+    (finding,) = result.findings
+    assert finding.status is Status.ERROR and result.blocked and result.blocking == [finding]
+    assert finding.message.startswith(f"{UNTRUSTED[case][1]} is not a finite number, so the rule cannot be decided: ")
+    assert finding.to_dict()["status"] == "error"
+
+
+@pytest.mark.parametrize("case", sorted(TRUSTED))
+def test_finite_values_of_any_shape_are_decided(tmp_path, untrusted_check, case):
+    path = policy_file(tmp_path, untrusted_check)
+    path.write_text(path.read_text() + f"    params: {{case: '{case}'}}\n")
+    (finding,) = evaluate(load_policy(path), "evaluate", Evidence()).findings
+    assert finding.status is Status.PASSED
+
+
+@pytest.mark.parametrize("params", [{"max": NAN}, {"max": INF}, {"max": "0.1"}, {"min_group_size": True},
+                                    {"min_group_size": 10**400}])
+def test_params_given_in_python_are_as_strict_as_yaml(params):
+    # A rule built without the loader is validated when it runs; a refusal is an error finding.
+    rule = Rule(id="r", check="fairness.demographic_parity_difference", stage="evaluate", severity="low",
+                params={"sensitive_features": ["sex"], **params})
+    policy = Policy(policy="p", version="1", owner="o", fail_on="critical", rules=[rule])
+    (finding,) = evaluate(policy, "evaluate", Evidence()).findings
+    assert finding.status is Status.ERROR and finding.blocks
+    assert "ValidationError" in finding.message

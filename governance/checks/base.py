@@ -9,20 +9,59 @@ with the rule's id, severity and waiver applied.
 from __future__ import annotations
 
 import difflib
+import math
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from governance.evidence import Evidence
+from governance.yamlvalidate import describe_value
 
 STAGES = ("ingest", "train", "evaluate", "optimize", "deploy", "monitor")
 
 
-class CheckParams(BaseModel):
-    """Base of every check's ``Params``: unknown keys are errors, values are validated."""
+# The largest integer every JSON reader keeps exactly; a count or size beyond it means nothing.
+MAX_INT = 2**53 - 1
+TOO_LARGE_INT = "must be an integer of at most {max} (2**53 - 1), got {got}"
+NOT_FINITE = "must be a finite number, got {got}"
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+
+class CheckParams(BaseModel):
+    """Base of every check's ``Params``: unknown keys are errors, values are validated strictly.
+
+    Strict: a number is never read from a string (``'0.8'``) or a boolean (``true``), and a
+    float is never rounded to an integer. Every number is finite (no NaN or infinity, also
+    inside lists and mappings) and every integer is at most :data:`MAX_INT` in size, so a
+    threshold always compares the way it reads.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _finite_and_bounded(cls, value: Any) -> Any:
+        problem = number_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+
+def number_problem(value: Any) -> str | None:
+    """Why ``value`` (or a number inside it) is no usable number: NaN, infinite or a huge integer."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        if abs(value) <= MAX_INT:
+            return None
+        return TOO_LARGE_INT.format(max=MAX_INT, got=describe_value(value))
+    if isinstance(value, float):
+        return None if math.isfinite(value) else NOT_FINITE.format(got=describe_value(value))
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return next((p for p in map(number_problem, value) if p), None)
+    return None
 
 
 @dataclass

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 
 from governance.checks.base import Check, CheckParams, Outcome, register
 from governance.errors import MissingEvidence
@@ -25,8 +25,9 @@ class PerformanceMetric(Check):
 
     class Params(CheckParams):
         metric: Literal["accuracy", "balanced_accuracy", "precision", "recall", "f1", "roc_auc"]
-        min: float | None = None
-        max: float | None = None
+        # Every metric offered is a share or a probability.
+        min: float | None = Field(None, ge=0, le=1)
+        max: float | None = Field(None, ge=0, le=1)
 
         @model_validator(mode="after")
         def _bounded(self):
