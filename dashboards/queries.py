@@ -141,24 +141,38 @@ def recorded_policy(trail, run_id: str) -> dict[str, Any]:
     return dict((started[0].payload.get("policy") or {}) if started else {})
 
 
-def monitored_policy(trail, run_id: str, model: dict[str, Any],
-                     registering: dict[tuple[str, str], str] | None = None) -> dict[str, Any]:
+def monitored_policy(trail, run_id: str, model: dict[str, Any], registering: dict[tuple[str, str], str] | None = None,
+                     *, checked_seq: int | None = None, recorded: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
     """The policy a monitor batch was gated with.
 
     A monitor batch records only the policy's hash (``policy_sha256`` of its gate decision). The
     run that registered the monitored model recorded that policy in full: when the hashes agree,
     its record is returned; otherwise just ``{"sha256": ...}``. ``registering`` maps
-    ``(name, version)`` to the registering run (read from the trail when not given).
+    ``(name, version)`` to the registering run (read from the trail when not given);
+    ``checked_seq``, the seq of the batch's ``drift.checked``, lets the gate that follows it be
+    read by seq; ``recorded`` caches policies by registering run across calls.
     """
-    gates = run_events_of_kind(trail, run_id, "gate.decided")
-    sha = next((g.payload.get("policy_sha256") for g in gates if g.payload.get("policy_sha256")), None)
+    sha = _monitor_gate_policy(trail, run_id, checked_seq)
     if registering is None:
         registering = registering_runs(trail)
     source_run = registering.get((str(model.get("name")), str(model.get("version"))))
-    recorded = recorded_policy(trail, source_run) if source_run else {}
-    if sha and recorded.get("sha256") == sha:
-        return recorded
+    cache = recorded if recorded is not None else {}
+    if source_run and source_run not in cache:
+        cache[source_run] = recorded_policy(trail, source_run)
+    policy = cache.get(source_run) or {}
+    if sha and policy.get("sha256") == sha:
+        return policy
     return {"sha256": sha} if sha else {}
+
+
+def _monitor_gate_policy(trail, run_id: str, checked_seq: int | None) -> str | None:
+    # The monitor writes its gate right after drift.checked: one read by seq, not a run scan.
+    if checked_seq is not None:
+        after = trail.events(after_seq=checked_seq, limit=1)
+        if after and after[0].run_id == run_id and after[0].kind == "gate.decided":
+            return after[0].payload.get("policy_sha256")
+    gates = run_events_of_kind(trail, run_id, "gate.decided")
+    return next((g.payload.get("policy_sha256") for g in gates if g.payload.get("policy_sha256")), None)
 
 
 def registering_runs(trail) -> dict[tuple[str, str], str]:

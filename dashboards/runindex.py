@@ -69,10 +69,11 @@ class RunIndex:
                     for ev in run_events_of_kind(trail, run_id, "run.started")[:1]:
                         self._details[run_id] = _details(ev)
             monitors = [r for r in run_ids if r not in self._details and self._runs.get(r, {}).get("kind") == "monitor"]
-            registering = registering_runs(trail) if monitors else {}
+            registering, recorded = (registering_runs(trail) if monitors else {}), {}
             for run_id in monitors:  # a batch records its policy's hash only: name it from the registering run
                 run = self._runs[run_id]
-                policy = monitored_policy(trail, run_id, run.get("monitored") or {}, registering)
+                policy = monitored_policy(trail, run_id, run.get("monitored") or {}, registering,
+                                          checked_seq=run.get("checked_seq"), recorded=recorded)
                 self._details[run_id] = {**_no_details(run), "policy": policy_label(policy),
                                          "policy_sha256": policy.get("sha256"), "policy_source": policy.get("source")}
             rows = [self._details.get(r) or _no_details(self._runs.get(r) or {"run_id": r}) for r in run_ids]
@@ -103,6 +104,7 @@ class RunIndex:
             model = ev.payload.get("model") or {}
             self._runs.setdefault(ev.run_id, _row(ev.run_id, "monitor")).update(kind="monitor", started=ev.time, finished=ev.time, actor=ev.actor,
                                          model=f"{model.get('name', '')} v{model.get('version', '')}", monitored=model,
+                                         checked_seq=ev.seq,
                                          decision=_GATE_TO_RUN.get(ev.payload.get("decision"), "recorded"))
         for ev in trail.iter_events(kind="audit.completed", after_seq=after):
             run_id = ev.run_id or f"audit #{ev.seq}"
