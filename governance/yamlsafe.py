@@ -7,7 +7,10 @@ refused with ``FILE:LINE:COL: path: message``:
 
 - duplicate keys, anchors and aliases, explicit tags (``!!python/object``, ``!foo``, ``!!str``),
 - complex (non-scalar) keys, more than one document, nesting deeper than 64 levels,
-- files over 1 MiB, files that are not UTF-8, empty files and non-mapping top levels.
+- files over 1 MiB, anything but a regular file (a FIFO, a device, a directory: see
+  :mod:`governance.smallfile`), files that are not UTF-8, empty files and non-mapping top levels,
+- escapes (``"\\0"``, ``"\\e"``, ``"\\ud800"``) giving a character the file itself may not hold,
+- integers beyond the largest float (about 1.8e308; Python cannot even convert the longest).
 
 Usage::
 
@@ -23,6 +26,7 @@ file: a missing key is reported at its parent mapping.
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,9 +40,12 @@ from yaml.resolver import BaseResolver
 from yaml.scanner import Scanner
 
 from governance.errors import LocatedError
+from governance.smallfile import MAX_BYTES, read_file_bytes
 
-MAX_BYTES = 1 << 20
 MAX_DEPTH = 64
+# The largest finite float: an integer beyond it is no number any check could compare.
+LARGEST_NUMBER = int(sys.float_info.max)
+_LARGEST_DIGITS = len(str(LARGEST_NUMBER))
 
 Loc = tuple[Any, ...]
 
@@ -46,6 +53,9 @@ _NULL = "tag:yaml.org,2002:null"
 _BOOL = "tag:yaml.org,2002:bool"
 _INT = "tag:yaml.org,2002:int"
 _FLOAT = "tag:yaml.org,2002:float"
+_STR = "tag:yaml.org,2002:str"
+# What PyYAML's reader refuses in a file; an escape sequence may not produce it either.
+_NON_PRINTABLE = re.compile("[^\x09\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD\U00010000-\U0010FFFF]")
 
 
 class _CoreResolver(BaseResolver):
@@ -213,15 +223,7 @@ def load_document(path: str | Path) -> Document:
 
 
 def _read_text(path: Path, file: str) -> str:
-    try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise LocatedError(
-                file, 1, 1, "", f"file is {size} bytes; the limit is 1 MiB ({MAX_BYTES} bytes)"
-            )
-        raw = path.read_bytes()
-    except OSError as err:
-        raise LocatedError(file, None, None, "", f"cannot read file: {err.strerror or err}") from None
+    raw = read_file_bytes(path, file)
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
@@ -253,11 +255,12 @@ def _mark(node: Node) -> tuple[int, int]:
 
 
 def _kind(node: Node) -> str:
+    """What a node is, never what it says: the file may not be the one the user meant to share."""
     if isinstance(node, MappingNode):
         return "a mapping"
     if isinstance(node, SequenceNode):
         return "a list"
-    return f"the value {node.value!r}" if node.value else "nothing"
+    return "a single value" if node.value else "nothing"
 
 
 def _build(node: Node, loc: Loc, doc: Document) -> Any:
@@ -275,6 +278,7 @@ def _build(node: Node, loc: Loc, doc: Document) -> Any:
                     "mapping keys must be plain words, not lists or mappings",
                 )
             key = key_node.value
+            _check_text(key, key_node, loc, doc)
             if key in out:
                 first = doc.keys[loc + (key,)][0]
                 raise LocatedError(
@@ -286,7 +290,36 @@ def _build(node: Node, loc: Loc, doc: Document) -> Any:
             doc.keys[loc + (key,)] = _mark(key_node)
             out[key] = _build(value_node, loc + (key,), doc)
         return out
+    if node.tag == _INT:
+        return _integer(node, loc, doc)
+    if node.tag == _STR:
+        _check_text(node.value, node, loc, doc)
     return _scalar(node)
+
+
+def _check_text(text: str, node: Node, loc: Loc, doc: Document) -> None:
+    """Escapes (``"\\0"``, ``"\\ud800"``) must not give what the file itself may not contain."""
+    bad = _NON_PRINTABLE.search(text)
+    if bad is None:
+        return
+    code = ord(bad.group())
+    what = "lone surrogate" if 0xD800 <= code <= 0xDFFF else "control character"
+    raise LocatedError(doc.file, *_mark(node), format_path(loc), f"{what} U+{code:04X} is not allowed in YAML")
+
+
+def _integer(node: ScalarNode, loc: Loc, doc: Document) -> int:
+    """The integer ``node`` spells, refused beyond the largest float (``int()`` of a very long
+    numeral raises ``ValueError``; larger values are no more usable)."""
+    text = node.value
+    sign, digits = (-1 if text[0] == "-" else 1), text.lstrip("+-")
+    base = {"0o": 8, "0x": 16}.get(digits[:2], 10)
+    numeral = (digits[2:] if base != 10 else digits).lstrip("0")
+    # Bases 8 and 16 convert in linear time and without a length limit; base 10 does not.
+    value = sign * int(numeral or "0", base) if base != 10 or len(numeral) <= _LARGEST_DIGITS else None
+    if value is None or abs(value) > LARGEST_NUMBER:
+        raise LocatedError(doc.file, *_mark(node), format_path(loc),
+                           f"integer of {len(numeral)} digits is too large (the largest number is 1.8e308)")
+    return value
 
 
 def _scalar(node: ScalarNode) -> Any:
@@ -295,10 +328,6 @@ def _scalar(node: ScalarNode) -> Any:
         return None
     if node.tag == _BOOL:
         return value.lower() == "true"
-    if node.tag == _INT:
-        if value.startswith(("0o", "0x")):
-            return int(value[2:], 8 if value[1] == "o" else 16)
-        return int(value)
     if node.tag == _FLOAT:
         lowered = value.lower().lstrip("+")
         if lowered in (".inf", "-.inf", ".nan"):

@@ -12,6 +12,7 @@ a rule with the same ``id`` replaces the base rule in place, new rules follow. `
 from __future__ import annotations
 
 import difflib
+import errno
 import hashlib
 import json
 import os
@@ -21,7 +22,8 @@ from typing import Any
 
 from governance.checks.base import load_all, unknown_check_message
 from governance.errors import LocatedError
-from governance.policy.schema import CLAUSE_PATTERN, Policy, Rule, Waiver
+from governance.policy.schema import CLAUSE_PATTERN, Policy, Rule, Waiver, valid_extends
+from governance.smallfile import UnreadableFile, read_file_bytes
 from governance.yamlsafe import Document, load_document, try_validate
 from governance.yamlvalidate import unknown_key_message
 
@@ -29,8 +31,12 @@ CLAUSE_MESSAGE = (
     "must be FRAMEWORK:CLAUSE with FRAMEWORK one of eu-ai-act, nist-ai-rmf, iso-42001 "
     "(e.g. eu-ai-act:art-10), got {got!r}"
 )
+# Bases of bases: a few are a hierarchy of policies, hundreds would exhaust the call stack.
+MAX_CHAIN = 16
+NOT_A_POLICY = "base policy '{}' is not a policy file (no top-level 'policy' key)"
+# ``policy:`` at the start of a line (block style) or after ``{`` / ``,`` (flow style, JSON).
+_POLICY_KEY = re.compile(r"""(?m)(?:^|[{,])[ \t]*["']?policy["']?[ \t]*:""")
 STAGE_MESSAGE = "check '{check}' does not run at stage '{stage}' (runs at: {stages})"
-DATE_MESSAGE = "must be an ISO date (YYYY-MM-DD), got {got}"
 
 # (resolved path, path as shown) of each file on the way down an ``extends`` chain.
 _Chain = tuple[tuple[Path, str], ...]
@@ -71,6 +77,12 @@ def _resolve(path: Path, shown: str, chain: _Chain) -> tuple[Policy | None, list
         doc = load_document(path)
     except LocatedError as err:
         return None, [err]
+    return _resolve_document(doc, path, shown, chain)
+
+
+def _resolve_document(
+    doc: Document, path: Path, shown: str, chain: _Chain
+) -> tuple[Policy | None, list[LocatedError]]:
     policy, errors = try_validate(doc, Policy)
     errors += _reserved_keys(doc)
     base, base_errors = _load_base(doc, path, shown, chain)
@@ -106,21 +118,45 @@ def _load_base(
     doc: Document, path: Path, shown: str, chain: _Chain
 ) -> tuple[Policy | None, list[LocatedError]]:
     ref = doc.data.get("extends")
-    if not isinstance(ref, str) or not ref:
-        return None, []  # absent, or a type error the schema already reported
+    if not valid_extends(ref):
+        return None, []  # absent, or a problem the schema already reported
     if os.path.isabs(ref):
         return None, [doc.error(("extends",), f"must be a path relative to this file, got {ref!r}")]
     # Shown (and read) relative to the first file as given, so messages name the path a user can open.
     target_shown = os.path.normpath(os.path.join(os.path.dirname(shown), ref))
     target = Path(target_shown)
     chain = chain + ((path.resolve(), shown),)
+    if len(chain) >= MAX_CHAIN:  # the base would be one file too many
+        return None, [doc.error(("extends",), f"extends chain is longer than {MAX_CHAIN} files")]
     seen = [resolved for resolved, _ in chain]
-    if target.resolve() in seen:
-        names = [name for _, name in chain[seen.index(target.resolve()) :]] + [target_shown]
+    try:
+        resolved = target.resolve()
+        base_doc = load_document(target)
+    except UnreadableFile as err:
+        if err.errno == errno.ENOENT:
+            return None, [doc.error(("extends",), f"base policy '{target_shown}' does not exist")]
+        return None, [doc.error(("extends",), f"cannot read base policy '{target_shown}': {err.reason}")]
+    except LocatedError as err:  # not valid YAML: its own messages only if it says it is a policy
+        return None, [err if _names_a_policy(target) else doc.error(("extends",), NOT_A_POLICY.format(target_shown))]
+    except (OSError, ValueError) as err:  # a name the file system refuses (too long, ...)
+        reason = getattr(err, "strerror", None) or "not a usable path"
+        return None, [doc.error(("extends",), f"cannot read base policy '{target_shown}': {reason}")]
+    if resolved in seen:
+        names = [name for _, name in chain[seen.index(resolved) :]] + [target_shown]
         return None, [doc.error(("extends",), "circular extends: " + " -> ".join(names))]
-    if not target.is_file():
-        return None, [doc.error(("extends",), f"base policy '{target_shown}' does not exist")]
-    return _resolve(target, target_shown, chain)
+    if not isinstance(base_doc.data.get("policy"), str):
+        # Validating it would quote its keys and values: it may be any file, a secret one too.
+        return None, [doc.error(("extends",), NOT_A_POLICY.format(target_shown))]
+    return _resolve_document(base_doc, target, target_shown, chain)
+
+
+def _names_a_policy(path: Path) -> bool:
+    """Whether the file has a top-level ``policy:`` key, read as text (it did not parse)."""
+    try:
+        text = read_file_bytes(path, str(path)).decode("utf-8", errors="replace")
+    except LocatedError:
+        return False
+    return _POLICY_KEY.search(text) is not None
 
 
 def _list(value: Any) -> list:
@@ -177,14 +213,11 @@ def _duplicate_ids(doc: Document) -> list[LocatedError]:
 
 
 def _check_waivers(doc: Document, policy: Policy | None, known: set[str] | None) -> list[LocatedError]:
-    """Waivers must name an existing rule; ``expires`` must be written as a date, not a number."""
+    """Waivers must name an existing rule."""
     errors = []
     for k, raw in enumerate(_list(doc.data.get("waivers"))):
         if not isinstance(raw, dict):
             continue
-        expires = raw.get("expires")
-        if isinstance(expires, (int, float)) and not isinstance(expires, bool):
-            errors.append(doc.error(("waivers", k, "expires"), DATE_MESSAGE.format(got=expires)))
         waiver = policy.waivers[k] if policy is not None else try_validate(doc, Waiver, ("waivers", k))[0]
         if waiver is not None and known is not None and waiver.rule not in known:
             close = difflib.get_close_matches(waiver.rule, sorted(known), n=1, cutoff=0.6)
@@ -200,6 +233,8 @@ def _merge(base: Policy | None, child: Policy) -> Policy:
     if base is None:
         return child
     rules = {rule.id: rule for rule in base.rules}
+    # A waiver was approved for the rule as it was: not for another check or a graver severity.
+    changed = {r.id for r in child.rules if r.id in rules and _graver(rules[r.id], r)}
     for rule in child.rules:
         rules[rule.id] = rule  # an existing key keeps its position: overridden in place
     inherited = {
@@ -208,5 +243,14 @@ def _merge(base: Policy | None, child: Policy) -> Policy:
         if name not in child.model_fields_set
     }
     return child.model_copy(
-        update={"rules": list(rules.values()), "waivers": base.waivers + child.waivers, **inherited}
+        update={
+            "rules": list(rules.values()),
+            "waivers": [w for w in base.waivers if w.rule not in changed] + child.waivers,
+            **inherited,
+        }
     )
+
+
+def _graver(old: Rule, new: Rule) -> bool:
+    """Whether ``new`` overrides ``old`` with another check or a higher severity."""
+    return new.check != old.check or new.severity.rank > old.severity.rank

@@ -9,17 +9,34 @@ model of the check it names.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from governance.findings import Severity
+from governance.yamlvalidate import describe_value
 
 Stage = Literal["ingest", "train", "evaluate", "optimize", "deploy", "monitor"]
 Framework = Literal["eu-ai-act", "nist-ai-rmf", "iso-42001"]
 
 RULE_ID_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,79}$"
 CLAUSE_PATTERN = r"^(eu-ai-act|nist-ai-rmf|iso-42001):[a-z0-9][a-z0-9.()_-]*$"
+# A relative path to a sibling policy is short; anything longer is a mistake or an attack.
+MAX_EXTENDS = 1024
+DATE_MESSAGE = "must be an ISO date (YYYY-MM-DD), got {got}"
+_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def utc_today() -> dt.date:
+    """Today's date in UTC: waivers expire by it, whatever the host's time zone."""
+    return dt.datetime.now(dt.UTC).date()
+
+
+def valid_extends(ref: Any) -> bool:
+    """Whether ``ref`` can name a base policy at all (the schema says why when it cannot)."""
+    return isinstance(ref, str) and 0 < len(ref) <= MAX_EXTENDS and not _CONTROL.search(ref)
 
 
 class _Strict(BaseModel):
@@ -49,10 +66,30 @@ class Waiver(_Strict):
     rule: str = Field(description="Id of the waived rule.")
     reason: str = Field(min_length=1)
     approved_by: str = Field(min_length=1)
-    expires: dt.date = Field(description="ISO date; the waiver is ignored from the day after.")
+    expires: dt.date = Field(description="ISO date: the last day (in UTC) the waiver holds.")
+
+    @field_validator("reason", "approved_by")
+    @classmethod
+    def _not_blank(cls, text: str) -> str:
+        if not text.strip():
+            raise ValueError(f"must not be blank, got {describe_value(text)}")
+        return text
+
+    @field_validator("expires", mode="before")
+    @classmethod
+    def _a_date(cls, value: Any) -> Any:
+        """A day, written as one: not a time (which day would it be where?), not a number."""
+        if isinstance(value, dt.datetime) or isinstance(value, (bool, int, float)) or (
+            isinstance(value, str) and not _ISO_DATE.match(value)
+        ):
+            raise ValueError(DATE_MESSAGE.format(got=describe_value(value)))
+        return value
 
     def active(self, today: dt.date | None = None) -> bool:
-        return (today or dt.date.today()) <= self.expires
+        """Whether the waiver holds on ``today`` (default: today in UTC); it holds through ``expires``."""
+        if isinstance(today, dt.datetime):
+            today = (today.astimezone(dt.UTC) if today.tzinfo else today).date()
+        return (today or utc_today()) <= self.expires
 
 
 class Policy(_Strict):
@@ -64,13 +101,23 @@ class Policy(_Strict):
     description: str | None = None
     frameworks: list[Framework] = Field(default_factory=list)
     fail_on: Severity = Field(Severity.HIGH, description="Lowest severity that blocks.")
-    extends: str | None = Field(None, description="Relative path to a base policy.")
+    extends: str | None = Field(
+        None, min_length=1, max_length=MAX_EXTENDS, description="Relative path to a base policy."
+    )
     rules: list[Rule] = Field(default_factory=list)
     waivers: list[Waiver] = Field(default_factory=list)
 
     # Set by the loader: where the policy came from and the SHA-256 of its canonical form.
     source: str | None = Field(default=None, exclude=True)
     sha256: str | None = Field(default=None, exclude=True)
+
+    @field_validator("extends")
+    @classmethod
+    def _plain_path(cls, ref: str | None) -> str | None:
+        if ref is not None and _CONTROL.search(ref):
+            code = ord(_CONTROL.search(ref).group())
+            raise ValueError(f"must be a path without control characters, got U+{code:04X}")
+        return ref
 
     def rules_for(self, stage: str) -> list[Rule]:
         return [r for r in self.rules if r.stage == stage]

@@ -107,3 +107,33 @@ def test_a_diamond_is_not_a_cycle(tmp_path):
     write(tmp_path, "mid.yaml", HEAD + "extends: root.yaml\n")
     policy = load_policy(write(tmp_path, "top.yaml", HEAD + "extends: mid.yaml\nrules:\n" + fair()))
     assert [r.id for r in policy.rules] == ["dp-budget", "fair-selection"]
+
+
+BASE_WAIVER = "waivers:\n  - {rule: fair-selection, reason: r, approved_by: base-cro, expires: 2031-01-01}\n"
+
+
+@pytest.mark.parametrize("override, covered", [
+    (fair(severity="high"), True),  # the same rule, restated
+    (fair(severity="medium", extra=", max: 0.2"), True),  # milder: still the risk the waiver accepted
+    (fair(severity="critical"), False),  # graver than what was waived
+    (FAIR.replace("fairness.demographic_parity_difference", "fairness.equal_opportunity_difference")
+     .format(severity="high", extra=""), False),  # another check under the same id
+])
+def test_a_base_waiver_covers_an_override_only_if_it_is_no_graver(tmp_path, override, covered):
+    write(tmp_path, "base.yaml", HEAD + "rules:\n" + fair(severity="high") + BASE_WAIVER)
+    policy = load_policy(write(tmp_path, "child.yaml", HEAD + "extends: base.yaml\nrules:\n" + override))
+    assert (policy.waiver_for("fair-selection") is not None) is covered
+
+
+def test_a_child_may_waive_its_own_graver_override(tmp_path):
+    write(tmp_path, "base.yaml", HEAD + "rules:\n" + fair(severity="low") + BASE_WAIVER)
+    own = "waivers:\n  - {rule: fair-selection, reason: r, approved_by: child-cro, expires: 2030-01-01}\n"
+    policy = load_policy(write(tmp_path, "child.yaml", HEAD + "extends: base.yaml\nrules:\n" + fair("critical") + own))
+    assert [w.approved_by for w in policy.waivers] == ["child-cro"]
+
+
+def test_a_grandparent_waiver_does_not_survive_a_graver_override_in_between(tmp_path):
+    write(tmp_path, "root.yaml", HEAD + "rules:\n" + fair(severity="low") + BASE_WAIVER)
+    write(tmp_path, "mid.yaml", HEAD + "extends: root.yaml\nrules:\n" + fair(severity="high"))
+    policy = load_policy(write(tmp_path, "top.yaml", HEAD + "extends: mid.yaml\nrules:\n" + fair(severity="low")))
+    assert policy.waivers == []

@@ -148,3 +148,54 @@ def test_validate_can_start_below_the_root(tmp_path):
         validate(doc, Inner, ("rules", 0, "params"))
     assert str(info.value).endswith("doc.yaml:2:33: rules[0].params.ratio: must be a number in (0, 1), got 2")
     assert validate(doc, Inner, (), data={"level": "high"}).level == "high"
+
+
+@pytest.mark.parametrize("text, value", [
+    ("1" + "0" * 308, 10**308),  # below the largest float: a number
+    ("-1" + "0" * 308, -(10**308)),
+    ("0" * 5000 + "7", 7),  # leading zeros do not count
+    ("0x" + "f" * 255, 16**255 - 1),
+])
+def test_large_integers_below_the_largest_float_are_numbers(tmp_path, text, value):
+    assert load_document(write(tmp_path, f"n: {text}\n")).data["n"] == value
+
+
+@pytest.mark.parametrize("text, digits", [
+    ("2" + "0" * 308, 309),  # 2e308 is beyond the largest float
+    ("9" * 5000, 5000),  # int() of this numeral raises ValueError
+    ("-" + "9" * 100_000, 100_000),
+    ("0x" + "f" * 300, 300),
+])
+def test_integers_beyond_the_largest_float_are_refused_with_their_position(tmp_path, text, digits):
+    with pytest.raises(LocatedError) as info:
+        load_document(write(tmp_path, f"a: 1\nn: {text}\n"))
+    assert str(info.value).endswith(f"doc.yaml:2:4: n: integer of {digits} digits is too large "
+                                    "(the largest number is 1.8e308)")
+
+
+@pytest.mark.parametrize("escape, shown", [
+    ("\\0", "control character U+0000"), ("\\e", "control character U+001B"), ("\\x7f", "control character U+007F"),
+    ("\\x9b", "control character U+009B"), ("\\ud800", "lone surrogate U+D800"), ("\\udfff", "lone surrogate U+DFFF"),
+])
+def test_escapes_cannot_give_what_the_file_may_not_hold(tmp_path, escape, shown):
+    for text, where in ((f'k: "a{escape}b"\n', "1:4: k"), (f'"a{escape}": 1\n', "1:1")):
+        with pytest.raises(LocatedError) as info:
+            load_document(write(tmp_path, text))
+        assert str(info.value).endswith(f"doc.yaml:{where}: {shown} is not allowed in YAML")
+
+
+def test_escapes_of_printable_text_still_work(tmp_path):
+    data = load_document(write(tmp_path, 'k: "tab\\there\\nnew line \\u00e9 \\U0001F600"\n')).data
+    assert data["k"] == "tab\there\nnew line é \U0001F600"
+
+
+# A FIFO could block a regression forever: tests/hostile runs that case in a child process.
+@pytest.mark.parametrize("make, kind", [
+    (lambda p: p.symlink_to("/dev/null"), "a character device"),
+    (lambda p: p.mkdir(), "a directory"),
+])
+def test_only_regular_files_are_read(tmp_path, make, kind):
+    make(tmp_path / "doc.yaml")
+    with pytest.raises(LocatedError) as info:
+        load_document(tmp_path / "doc.yaml")
+    assert str(info.value) == f"{tmp_path / 'doc.yaml'}: cannot read file: it is {kind}, not a regular file"
