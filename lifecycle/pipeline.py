@@ -10,11 +10,14 @@ produced, named as in :mod:`governance.evidence`. A blocking gate stops the run 
 User mistakes (:class:`~governance.errors.UserError`) end the run as ``failed`` with the
 message as the reason. A spec or policy that does not load also gets a run record
 (``run.started`` without a spec, then ``run.finished`` ``failed``): the trail shows every
-attempt, including the ones that never started a stage.
+attempt, including the ones that never started a stage. A run stopped any other way (a signal,
+raised as :class:`Interrupted` by the command that runs it, or a crash) still ends with a
+``run.finished`` ``failed`` event saying why, and the exception is raised again.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +38,20 @@ from lifecycle.specload import LoadedSpec, load_spec
 STAGES = ("ingest", "train", "evaluate", "optimize", "deploy")
 EXIT_CODES = {"passed": 0, "blocked": 1, "awaiting_approval": 1, "failed": 2}
 APPROVAL_CHECK = "accountability.approvals"
+_RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
+
+
+class Interrupted(KeyboardInterrupt):
+    """A run stopped by a signal; the pipeline records why (``interrupted by SIGTERM``), then re-raises.
+
+    A KeyboardInterrupt, so code that already stops cleanly on Ctrl+C stops the same way.
+    ``run_id`` is set once the run's end is recorded.
+    """
+
+    def __init__(self, signal_name: str):
+        super().__init__(signal_name)
+        self.signal_name = signal_name
+        self.run_id: str | None = None
 
 
 class Reporter:
@@ -96,21 +113,28 @@ def run_pipeline(
     trail = open_trail(ws)
     try:
         run = runstate.Run(trail, ws, new_run_id(), reporter or Reporter())
-        try:
-            loaded = load_spec(spec_path, check_policy=policy_path is None)
-            policy = load_policy(policy_path or loaded.spec.policy)
-        except UserError as err:
-            return _record_unloadable(run, spec_path, err)
-        run.start(loaded, policy)
-        _record_started(run, loaded, policy_path, until)
-        stages = STAGES[: STAGES.index(until) + 1] if until else STAGES
-        return _guarded(run, lambda: _execute(run, stages, until))
+        return _guarded(run, lambda: _load_and_execute(run, spec_path, policy_path, until), spec_path=spec_path)
     finally:
         trail.close()
 
 
+def _load_and_execute(run: runstate.Run, spec_path: str | Path, policy_path: Any, until: str | None) -> RunResult:
+    try:
+        loaded = load_spec(spec_path, check_policy=policy_path is None)
+        policy = load_policy(policy_path or loaded.spec.policy)
+    except UserError as err:
+        return _record_unloadable(run, spec_path, err)
+    run.start(loaded, policy)
+    _record_started(run, loaded, policy_path, until)
+    stages = STAGES[: STAGES.index(until) + 1] if until else STAGES
+    return _execute(run, stages, until)
+
+
 def resume_run(run_id: str, *, workspace: str | Path | None = None, reporter: Reporter | None = None) -> RunResult:
     """Continue a run that is ``awaiting_approval``: re-run the deploy gate and deploy."""
+    if not isinstance(run_id, str) or not _RUN_ID.match(run_id):
+        raise UserError(f"{str(run_id)[:140]!r} is not a run id (such as 20250131T093000Z-a1b2c3; "
+                        "`rai trail show` lists them)")
     ws = Workspace.at(workspace)
     trail = open_trail(ws, create=False)
     try:
@@ -124,10 +148,14 @@ def resume_run(run_id: str, *, workspace: str | Path | None = None, reporter: Re
 
 
 def _record_unloadable(run: runstate.Run, spec_path: str | Path, err: UserError) -> RunResult:
+    _record_started_without_spec(run, spec_path)
+    return _finish(run, "failed", None, [str(err)], error=err)
+
+
+def _record_started_without_spec(run: runstate.Run, spec_path: str | Path) -> None:
     run.recorder.event("run.started", {"spec": None, "spec_file": str(spec_path), "spec_hash": None,
                                        "policy": None, "versions": versions(),
                                        "code_revision": code_revision(Path.cwd()), "workspace": str(run.ws.root)})
-    return _finish(run, "failed", None, [str(err)], error=err)
 
 
 def _record_started(run: runstate.Run, loaded: LoadedSpec, policy_path: Any, until: str | None) -> None:
@@ -139,18 +167,45 @@ def _record_started(run: runstate.Run, loaded: LoadedSpec, policy_path: Any, unt
     })
 
 
-def _guarded(run: runstate.Run, body: Callable[[], RunResult]) -> RunResult:
-    """Run ``body``; a user error or a crash still ends the run in the trail as ``failed``."""
+def _guarded(run: runstate.Run, body: Callable[[], RunResult], spec_path: str | Path | None = None) -> RunResult:
+    """Run ``body``; a user error, a signal or a crash still ends the run in the trail as ``failed``.
+
+    ``spec_path`` is given for a new run: if it stops before ``run.started`` was recorded, a
+    ``run.started`` without a spec is recorded first, so the trail never holds a lone end.
+    """
     try:
         return body()
     except UserError as err:
+        _ensure_started(run, spec_path)
         run.fail_stage(str(err))
         return _finish(run, "failed", run.current_stage, [str(err)], error=err)
-    except BaseException as err:  # record the crash, then let it surface with its traceback
-        reason = "interrupted" if isinstance(err, KeyboardInterrupt) else f"internal error: {type(err).__name__}: {err}"
-        run.fail_stage(reason)
-        _finish(run, "failed", run.current_stage, [reason])
+    except BaseException as err:  # record why the run stopped, then let the exception go on
+        reason = stop_reason(err)
+        try:
+            _ensure_started(run, spec_path)
+            run.fail_stage(reason)
+            _finish(run, "failed", run.current_stage, [reason])
+        except Exception:  # a trail that cannot record must not hide why the run stopped
+            pass
+        if isinstance(err, Interrupted):
+            err.run_id = run.run_id
         raise
+
+
+def stop_reason(err: BaseException) -> str:
+    """Why a run stopped, for ``run.finished``: ``interrupted by SIGTERM``, ``internal error: ...``."""
+    if isinstance(err, Interrupted):
+        return f"interrupted by {err.signal_name}"
+    if isinstance(err, KeyboardInterrupt):
+        return "interrupted by SIGINT"
+    if isinstance(err, SystemExit):
+        return f"stopped: exit requested with code {err.code}"
+    return f"internal error: {type(err).__name__}: {err}"
+
+
+def _ensure_started(run: runstate.Run, spec_path: str | Path | None) -> None:
+    if spec_path is not None and not run.recorder.recorded("run.started"):
+        _record_started_without_spec(run, spec_path)
 
 
 def _execute(run: runstate.Run, stages: tuple[str, ...], until: str | None) -> RunResult:

@@ -84,11 +84,18 @@ class RunRecorder:
         self.trail = trail
         self.run_id = run_id
         self.actor = actor or current_actor()
+        self._kinds: set[str] = set()
 
     def event(self, kind: str, payload: dict[str, Any], subjects: dict[str, Any] | None = None) -> Any:
         """Append one event of this run (payload made JSON-safe)."""
-        return self.trail.append(kind=kind, run_id=self.run_id, actor=self.actor,
-                                 payload=jsonable(payload), subjects=subjects or {})
+        event = self.trail.append(kind=kind, run_id=self.run_id, actor=self.actor,
+                                  payload=jsonable(payload), subjects=subjects or {})
+        self._kinds.add(kind)
+        return event
+
+    def recorded(self, kind: str) -> bool:
+        """Whether this recorder has appended an event of ``kind``."""
+        return kind in self._kinds
 
     def blob(self, evidence: dict[str, Any]) -> str:
         """Store a JSON evidence blob; return its SHA-256."""

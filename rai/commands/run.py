@@ -1,13 +1,20 @@
 """``rai run``: the policy-checked pipeline, with progress bars and a final summary table.
 
 Exit codes: 0 passed, 1 blocked by a gate (or awaiting approval), 2 a user mistake (one line on
-stderr; the trail still records the failed run). TensorFlow is imported only once the train
-stage starts, so ``rai run --help`` and spec errors are fast.
+stderr; the trail still records the failed run), 128 + the signal's number when SIGINT (130),
+SIGHUP (129) or SIGTERM (143) stops the run: the signal is raised into the pipeline as
+:class:`lifecycle.pipeline.Interrupted`, which records ``run.finished`` ``failed`` with the
+reason ``interrupted by SIGTERM`` before the command exits. TensorFlow is imported only once
+the train stage starts, so ``rai run --help`` and spec errors are fast.
 """
 
 from __future__ import annotations
 
 import json
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -16,6 +23,8 @@ from rai.options import json_option, workspace_option
 
 # Repeated from lifecycle.pipeline.STAGES so that `rai run --help` imports nothing heavy.
 STAGES = ("ingest", "train", "evaluate", "optimize", "deploy")
+# Signals that stop a run: each is raised into the pipeline, which records why the run ended.
+STOPPING_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 @click.command("run")
@@ -35,7 +44,7 @@ def run(pipeline: Path | None, policy: Path | None, workspace: Path, until: str 
     """
     if (pipeline is None) == (resume is None):
         raise click.UsageError("give a PIPELINE file or --resume RUN_ID (not both)")
-    if resume and (policy or until):
+    if resume is not None and (policy or until):
         raise click.UsageError("--resume continues a run with its own policy and stages; drop --policy/--until")
     from lifecycle import tfcompat
     from lifecycle.pipeline import resume_run, run_pipeline
@@ -43,11 +52,16 @@ def run(pipeline: Path | None, policy: Path | None, workspace: Path, until: str 
 
     tfcompat.set_verbose(verbose)
     console = _console(as_json)
-    with RichReporter(console, 1 if resume else STAGES.index(until or "deploy") + 1) as reporter:
-        if resume:
-            result = resume_run(resume, workspace=workspace, reporter=reporter)
-        else:
-            result = run_pipeline(pipeline, workspace=workspace, policy_path=policy, until=until, reporter=reporter)
+    try:
+        with _stopped_by_signals(), RichReporter(console, 1 if resume is not None else
+                                                 STAGES.index(until or "deploy") + 1) as reporter:
+            if resume is not None:
+                result = resume_run(resume, workspace=workspace, reporter=reporter)
+            else:
+                result = run_pipeline(pipeline, workspace=workspace, policy_path=policy, until=until,
+                                      reporter=reporter)
+    except KeyboardInterrupt as err:
+        _report_stop(err)
     if as_json:
         click.echo(json.dumps(result.summary, indent=2, sort_keys=False))
     elif result.error is None:
@@ -56,6 +70,43 @@ def run(pipeline: Path | None, policy: Path | None, workspace: Path, until: str 
         raise result.error  # one line on stderr, exit 2 (the trail already records the failed run)
     if result.exit_code:
         raise click.exceptions.Exit(result.exit_code)
+
+
+@contextmanager
+def _stopped_by_signals() -> Iterator[None]:
+    """While the run lasts, SIGINT, SIGTERM and SIGHUP raise :class:`Interrupted` into it.
+
+    The first signal wins: further ones are ignored while the run records its end (a second
+    Ctrl+C must not cut the record short; SIGKILL still stops the process).
+    """
+    from lifecycle.pipeline import Interrupted
+
+    if threading.current_thread() is not threading.main_thread():  # only the main thread may set handlers
+        yield
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        for number in STOPPING_SIGNALS:
+            signal.signal(number, signal.SIG_IGN)
+        raise Interrupted(signal.Signals(signum).name)
+
+    previous = {number: signal.signal(number, stop) for number in STOPPING_SIGNALS}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def _report_stop(err: KeyboardInterrupt) -> None:
+    """One line on stderr, and exit 128 + the signal's number (130 for Ctrl+C)."""
+    name = getattr(err, "signal_name", "SIGINT")
+    run_id = getattr(err, "run_id", None)
+    if run_id:
+        click.echo(f"error: run {run_id} interrupted by {name}; the trail records it as failed", err=True)
+    else:
+        click.echo(f"error: interrupted by {name} before the run was recorded", err=True)
+    raise click.exceptions.Exit(128 + int(signal.Signals[name]))
 
 
 def _console(as_json: bool):
