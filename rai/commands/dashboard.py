@@ -1,9 +1,13 @@
-"""``rai dashboard``: start the Streamlit audit dashboard on a workspace."""
+"""``rai dashboard``: start the Streamlit audit dashboard on a workspace.
+
+The command *becomes* the Streamlit server (``os.execve``) rather than starting it as a child:
+the process a supervisor, a terminal or a test holds is the server itself, so SIGTERM, SIGINT
+or SIGHUP to it stops the server, and nothing is left answering HTTP once the command is gone.
+"""
 
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -71,7 +75,10 @@ def dashboard(workspace: Path, port: int, address: str) -> None:
         click.echo(f"warning: binding {address} exposes the trail to the network; configure sign-in "
                    "([auth] in .streamlit/secrets.toml, see docs/dashboard.md)", err=True)
     click.echo(f"rai dashboard on http://{address}:{port} (workspace {workspace}); Ctrl+C to stop")
+    argv = streamlit_command(port, address)
+    sys.stdout.flush()
+    sys.stderr.flush()
     try:
-        raise SystemExit(subprocess.call(streamlit_command(port, address), env=env))
-    except KeyboardInterrupt:
-        raise SystemExit(0) from None
+        os.execve(argv[0], argv, env)  # replaces this process: no child can outlive the command
+    except OSError as err:
+        raise UserError(f"cannot start the dashboard server ({argv[0]}): {err.strerror or err}") from None
