@@ -20,6 +20,7 @@ list, a checkpoint size that is text) are mismatches, never crashes.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from dataclasses import dataclass, field
@@ -108,7 +109,7 @@ def verify_report(trail: Any, report: dict[str, Any], where: str = "report") -> 
     if problem:
         return ReportVerification(run_id, False, [problem])
     at = _part(report, "generated").get("at")
-    at_ok = isinstance(at, str) and _RFC3339_UTC.fullmatch(at) is not None
+    at_ok = _is_utc_time(at)
     rebuilt = build_report(trail, run_id, generated_at=at if at_ok else "1970-01-01T00:00:00Z",
                            checkpoint=cp, upto_seq=cp["tree_size"]).to_dict()
     rebuilt = json.loads(json.dumps(rebuilt))  # the same JSON round trip the report file went through
@@ -128,6 +129,17 @@ def verify_report(trail: Any, report: dict[str, Any], where: str = "report") -> 
         run_id, not problems, problems[:_MAX_PROBLEMS], events=len(rebuilt["events"]),
         findings=sum(len(g["findings"]) for g in rebuilt["gates"]), checkpoint=rebuilt["trail"]["checkpoint"] or {},
     )
+
+
+def _is_utc_time(value: Any) -> bool:
+    """``2025-03-02T10:00:00Z`` (optionally with a fraction): the form rai stamps reports with."""
+    if not isinstance(value, str) or _RFC3339_UTC.fullmatch(value) is None:
+        return False
+    try:
+        dt.datetime.fromisoformat(value[:-1])
+    except ValueError:  # month 13, hour 25, ...
+        return False
+    return True
 
 
 def _rest(doc: dict[str, Any]) -> dict[str, Any]:

@@ -150,6 +150,7 @@ GENERATED_EDITS = [
     ("the version changed", lambda g: g.update(tool_version="9.9.9"), "generated.tool_version: the report has"),
     ("the tool removed", lambda g: g.pop("tool"), "generated.tool: the report has nothing"),
     ("the time in words", lambda g: g.update(at="yesterday"), "generated.at: the report has \"yesterday\", which is not"),
+    ("an impossible time", lambda g: g.update(at="2025-13-45T99:99:99Z"), "generated.at: the report has \"2025-13"),
     ("the time as a number", lambda g: g.update(at=1740909600), "generated.at: the report has 1740909600, which is not"),
     ("the time as a list", lambda g: g.update(at=[GENERATED_AT]), "generated.at: the report has [\"2025"),
     ("the time removed", lambda g: g.pop("at"), "generated.at: the report has nothing, which is not"),
