@@ -11,6 +11,7 @@ skips triggers is a warning, as with SQLite: triggers stop accidents, detection 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 TABLES = ("rai_trail_events", "rai_trail_checkpoints")
@@ -110,3 +111,53 @@ def _index_problems(conn: Any, oid: int, table: str, qualified: str) -> list[str
         elif not usable:
             problems.append(f"index {name} on {table} is marked invalid")
     return problems  # a missing primary key shows in the constraints
+
+
+_TUPLE = re.compile(r"heap tuple \((\d+),(\d+)\)")
+
+
+def _checkable_indexes(conn: Any) -> tuple[list[str], bool]:
+    """(names of the indexes on rai's tables, whether this session may check their contents)."""
+    names = [r[0] for r in conn.execute(
+        "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+        "WHERE i.indrelid IN (SELECT to_regclass(t) FROM unnest(%s::text[]) AS t) ORDER BY c.relname",
+        [list(TABLES)])]
+    usable = conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'amcheck') AND "
+        "has_function_privilege('bt_index_check(regclass, boolean)', 'EXECUTE')").fetchone()[0]
+    return names, bool(usable)
+
+
+def index_warnings(conn: Any) -> list[str]:
+    """A warning when secondary indexes exist whose contents this session cannot check."""
+    names, usable = _checkable_indexes(conn)
+    secondary = [n for n in names if not n.endswith("_pkey")]
+    if secondary and not usable:
+        return [f"the contents of index(es) {', '.join(secondary)} are not checked (no reader uses them; "
+                "CREATE EXTENSION amcheck and grant rai EXECUTE on bt_index_check to check them, or drop them)"]
+    return []
+
+
+def index_problems(conn: Any, is_corruption) -> list[tuple[str, int | None, str]]:
+    """Every index on rai's tables checked against its table with amcheck (when available): an
+    index that leaves out a row is located at that row's seq."""
+    names, usable = _checkable_indexes(conn)
+    found: list[tuple[str, int | None, str]] = []
+    for name in names if usable else []:
+        try:
+            conn.execute("SELECT bt_index_check(%s::regclass, true)", [name])
+        except Exception as err:
+            if not is_corruption(err):
+                raise
+            message = str(err).strip().splitlines()[0]
+            tid = _TUPLE.search(message)
+            table = "rai_trail_events" if name.startswith("rai_trail_events") else "rai_trail_checkpoints"
+            seq = None
+            if tid and table == "rai_trail_events":
+                got = conn.execute("SELECT seq FROM rai_trail_events WHERE ctid = %s::tid",
+                                   [f"({tid.group(1)},{tid.group(2)})"]).fetchone()
+                seq = got[0] if got else None
+            where = f"does not list entry {seq}: a read through it would not see the entry" if seq is not None \
+                else "disagrees with its table"
+            found.append(("schema", seq, f"index '{name}' {where} (the index was forged or damaged): {message}"))
+    return found

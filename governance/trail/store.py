@@ -55,11 +55,12 @@ class Store:
     def warnings(self) -> list[str]:
         return []
 
-    def schema_problems(self, deep: bool = False) -> list[tuple[int | None, str]]:
-        """How the database's structure differs from what rai creates: ``(seq or None, message)``.
+    def schema_problems(self, deep: bool = False) -> list[tuple[str, int | None, str]]:
+        """How the database's structure differs from what rai creates: ``(problem kind, seq or None,
+        message)``. ``deep`` also checks every index against the table (reads the whole database)."""
+        return self._guarded(lambda: self._schema_problems(deep))
 
-        ``deep`` also checks every index against the table (reads the whole database).
-        """
+    def _schema_problems(self, deep: bool) -> list[tuple[str, int | None, str]]:
         return []
 
     def close(self) -> None:
@@ -159,8 +160,12 @@ class Store:
             return []
 
     def _read(self, sql: str, params: Iterable[Any] = ()) -> list[tuple]:
+        return self._guarded(lambda: self._query(sql, params))
+
+    def _guarded(self, read: Callable[[], Any]) -> Any:
+        """``read()``, with the driver's errors turned into the trail's (see the module docstring)."""
         try:
-            return self._query(sql, params)
+            return read()
         except Exception as err:
             kind = self._error_kind(err)
             if kind is None:

@@ -80,12 +80,15 @@ class PostgresStore(Store):
             self._conn.execute(f"SET lock_timeout = {int(lock_timeout * 1000)}")
             for setting in _NO_INDEX_SCANS:
                 self._conn.execute(f"SET {setting} = off")
-            missing = self._missing_schema()
+            missing = self._missing_tables()
             if missing and not create and "rai_trail_events" in missing:
                 raise TrailMissing(f"no audit trail in {self.location} (table rai_trail_events does not exist)")
-            if missing and create:
+            if missing and create:  # a new database (tables that exist are left as they are)
                 self._create_schema()
+            # Check what is there before restoring triggers on it (not on a forged view, say).
             problems = self.schema_problems() if check_schema else []
+            if create and not problems and _TRIGGERS - self._triggers():
+                self._create_schema()
         except psycopg.Error as err:
             raise TrailUnavailable(f"{self.location}: cannot use PostgreSQL: {_first_line(err)}") from None
         if problems:
@@ -93,19 +96,14 @@ class PostgresStore(Store):
             raise TrailIntegrityError(f"{self.location}: the database was altered outside rai: {problems[0][2]}; "
                                       "run `rai trail verify`")
 
-    def _missing_schema(self) -> set[str]:
-        have = {r[0] for r in self._conn.execute(
-            "SELECT relname FROM pg_class WHERE relname = ANY(%s) AND relkind = 'r' "
-            "AND pg_table_is_visible(oid)", [list(_TABLES)])}
-        if set(_TABLES) - have:
-            return set(_TABLES) - have
-        return _TRIGGERS - self._triggers()
+    def _missing_tables(self) -> set[str]:
+        """rai's tables that the session's search path does not resolve to anything."""
+        return {t for t in _TABLES if self._conn.execute("SELECT to_regclass(%s)", [t]).fetchone()[0] is None}
 
     def _triggers(self) -> set[str]:
         return {r[0] for r in self._conn.execute(
             "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgenabled <> 'D' "
-            "AND tgrelid IN (SELECT oid FROM pg_class WHERE relname = ANY(%s) AND pg_table_is_visible(oid))",
-            [list(_TABLES)])}
+            "AND tgrelid IN (SELECT to_regclass(t) FROM unnest(%s::text[]) AS t)", [list(_TABLES)])}
 
     def _create_schema(self) -> None:
         with self._conn.transaction():
@@ -148,12 +146,16 @@ class PostgresStore(Store):
 
     def warnings(self) -> list[str]:
         try:
-            return schema_postgres.catalog_problems(self._conn)[1]
+            return schema_postgres.catalog_problems(self._conn)[1] + schema_postgres.index_warnings(self._conn)
         except psycopg.Error:
             return []
 
-    def schema_problems(self, deep: bool = False) -> list[tuple[str, int | None, str]]:
-        return [("schema", None, message) for message in schema_postgres.catalog_problems(self._conn)[0]]
+    def _schema_problems(self, deep: bool) -> list[tuple[str, int | None, str]]:
+        found = [("schema", None, message) for message in schema_postgres.catalog_problems(self._conn)[0]]
+        if deep:
+            found += schema_postgres.index_problems(
+                self._conn, lambda err: isinstance(err, (psycopg.errors.DataCorrupted, psycopg.errors.IndexCorrupted)))
+        return found
 
     def close(self) -> None:
         self._conn.close()

@@ -210,7 +210,7 @@ class SQLiteStore(Store):
         return [f"append-only trigger(s) {', '.join(missing)} missing: the database was altered "
                 "outside rai (a writer restores them when it next opens the trail)"] if missing else []
 
-    def schema_problems(self, deep: bool = False) -> list[tuple[str, int | None, str]]:
+    def _schema_problems(self, deep: bool) -> list[tuple[str, int | None, str]]:
         return schema_sqlite.schema_problems(self._conn, deep)
 
     def integrity_check(self) -> str:

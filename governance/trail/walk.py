@@ -19,7 +19,7 @@ from governance.trail.blobs import blob_refs
 from governance.trail.chain import GENESIS_HASH, Row, entry_hash
 from governance.trail.merkle import MerkleAccumulator, leaf_hash
 from governance.trail.report import Problem
-from governance.trail.rowcheck import content_fault, digest_bytes, malformed
+from governance.trail.rowcheck import HEX64, content_fault, digest_bytes, malformed
 from governance.trail.signing import rotation_problem
 from governance.trail.store import Store, UnreadableTrail
 
@@ -79,8 +79,9 @@ class ChainWalk:
                               structural=True))
         self._anchors_through(row.seq - 1)
         bad = malformed(row)
-        if bad:
-            self._add(Problem("edited", row.seq, bad))
+        if bad:  # a malformed entry hash changes the Merkle tree: that explains a checkpoint mismatch
+            hash_ok = isinstance(row.entry_hash, str) and HEX64.fullmatch(row.entry_hash)
+            self._add(Problem("edited", row.seq, bad, structural=not hash_ok))
         else:
             self._check_linked(row)
         self.prev_faulty = bool(bad) or self.prev_faulty_now

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
@@ -22,11 +21,15 @@ from rai.options import json_option, workspace_option
 def approve(run_id: str, role: str, decision: str, comment: str | None, actor: str | None,
             workspace: Path, as_json: bool) -> None:
     """Record an approval (or rejection) of RUN_ID in the trail, read by deploy-stage checks."""
+    from governance.textsafe import printable
     from governance.trail import open_trail, record_approval
+    from rai.commands.trail_output import json_text
 
     with open_trail(Workspace.at(workspace), create=False) as trail:
         event = record_approval(trail, run_id, role, decision, actor=actor, comment=comment)
     if as_json:
-        click.echo(json.dumps(event.to_dict(), indent=2, sort_keys=True, ensure_ascii=False))
+        click.echo(json_text(event.to_dict()))
         return
-    click.echo(f"recorded {event.kind} #{event.seq}: {role} {decision}s run {run_id} (actor {event.actor})")
+    # Names are shown as typed, escapes included: the terminal never obeys them.
+    click.echo(f"recorded {event.kind} #{event.seq}: {printable(role)} {decision}s run {printable(run_id)} "
+               f"(actor {printable(event.actor)})")

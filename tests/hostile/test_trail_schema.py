@@ -12,10 +12,10 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
+from trail.hostile import build_history, raw, restore_triggers, verify_json
 
 from governance.trail import approvals_for, open_trail, verify_trail
 from governance.trail.schema_sqlite import LEGACY_INDEXES
-from trail.hostile import build_history, raw, restore_triggers, verify_json
 
 from .rai_case import deadline, one_clean_line, run
 

@@ -58,7 +58,12 @@ def verify_json(run, ws: Workspace) -> tuple[int, dict]:
 def cli_process(args: list[str], *, honour_permissions: bool = False, timeout: float = 60) -> subprocess.CompletedProcess:
     """``rai ARGS`` in a child process, never a traceback. With ``honour_permissions`` the child may
     not bypass file permissions even when the tests run as root (those capabilities are dropped)."""
-    command = [sys.executable, "-m", "rai", *args]
+    return python_process(["-m", "rai", *args], honour_permissions=honour_permissions, timeout=timeout)
+
+
+def python_process(args: list[str], *, honour_permissions: bool = False, timeout: float = 60) -> subprocess.CompletedProcess:
+    """``python ARGS`` with this checkout importable, as :func:`cli_process` runs it."""
+    command = [sys.executable, *args]
     if honour_permissions and os.geteuid() == 0:
         drop = "-dac_override,-dac_read_search"
         command = ["setpriv", f"--bounding-set={drop}", f"--inh-caps={drop}", "--", *command]
