@@ -46,6 +46,7 @@ from lifecycle.runrecord import RunRecorder, new_run_id
 from lifecycle.serve import ServedModel, load_served
 
 _SCHEMA_LISTS = ("numeric", "categorical", "sensitive")
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
 POLICY_CHANGED = ("{source}: the policy changed since {name} v{version} was registered (sha256 {now}..., "
                   "registered {then}...); pass --policy to monitor with a policy explicitly")
 
@@ -74,7 +75,11 @@ def monitor_batch(batch: str | Path, *, name: str, version: int | None = None, r
     served = load_served(registry, name, entry.version, trusted)
     if served.entry.body != entry.body:
         raise UserError(f"{entry.dir}: the entry changed while it was being loaded; refusing to monitor")
-    scores = served.scorer(frame)
+    scores = np.asarray(served.scorer(frame), dtype=float).reshape(-1)
+    if not np.isfinite(scores).all():  # a score that is not a number must never become a negative label
+        row = int((~np.isfinite(scores)).argmax())
+        raise UserError(f"{batch}: the model gives no finite score for data row {row + 1} (a value far outside "
+                        "the training data's range?); nothing was recorded")
     evidence, numbers = _evidence(served, frame, labels, scores)
     trail = open_trail(ws.ensure())
     try:
@@ -141,12 +146,24 @@ def read_batch(path: Path, schema: dict[str, Any] | None) -> tuple[pd.DataFrame,
             raise UserError(f"{path}: {missing_column_message(column, list(raw.columns))}")
     frame = raw[wanted].copy()
     for column in schema["numeric"]:
-        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
+        frame[column] = _finite_numbers(frame[column], path, column)
     for column in schema["categorical"]:
         frame[column] = frame[column].where(frame[column].isna(), frame[column].astype(str).str.strip())
     target = schema.get("target")
     labels = code_batch_labels(raw[target], schema, str(path)) if target in raw.columns else None
     return frame.reset_index(drop=True), labels
+
+
+def _finite_numbers(values: pd.Series, path: Path, column: str) -> pd.Series:
+    """A numeric feature as float64; text or a non-finite number is refused, never read as missing."""
+    numbers = pd.to_numeric(values, errors="coerce").astype("float64")
+    # The model computes in float32: a larger magnitude would become infinite inside it.
+    bad = (numbers.isna() & values.notna()) | ~(numbers.abs() <= _FLOAT32_MAX) & numbers.notna()
+    if bad.any():
+        row = int(bad.to_numpy().argmax())
+        raise UserError(f"{path}: numeric feature '{column}' holds {values.iloc[row]!r} in data row {row + 1}; "
+                        f"a value must be a finite number of magnitude up to {_FLOAT32_MAX:.3g}, or empty (missing)")
+    return numbers
 
 
 def _file_problem(path: Path) -> str | None:

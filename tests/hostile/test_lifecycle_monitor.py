@@ -119,6 +119,21 @@ def test_labels_not_mapped_as_at_training_are_refused(registered, rai, adult_tes
         assert not [e for e in trail.events() if e.kind in ("drift.checked", "gate.decided")]
 
 
+NUMBERS = [("text", "forty", "'forty'"), ("infinity", "inf", "inf"), ("minus infinity", "-Infinity", "-inf"),
+           ("overflow", "1e999", "'1e999'"), ("beyond float32", "1e308", "1e+308")]
+
+
+@pytest.mark.parametrize("case, value, shown", NUMBERS, ids=[n[0] for n in NUMBERS])
+def test_a_numeric_feature_that_is_not_a_finite_number_is_refused(registered, rai, adult_test, case, value, shown):
+    frame = adult_test.copy()
+    frame.loc[3, "age"] = value
+    batch = _batch(frame, list(frame["Y"]))
+    code, out, err = run(rai, "monitor", batch, "--model", MODEL, "--workspace", "ws")
+    assert code == 2 and out == ""
+    one_clean_line(err, f"error: batch.csv: numeric feature 'age' holds {shown} in data row 4; a value must be a "
+                   "finite number of magnitude up to 3.4e+38, or empty (missing)")
+
+
 def test_labels_are_refused_in_a_child_process_before_tensorflow(registered, adult_test):
     batch = _batch(adult_test, _coded(adult_test))
     done = run_process(["monitor", batch, "--model", MODEL, "--workspace", "ws"], registered, seconds=60)
@@ -268,3 +283,22 @@ def test_a_gap_with_one_measurable_group_is_not_measured_and_blocks(trained, rai
     with open_trail(project / "ws", create=False) as trail:
         (checked,) = [e for e in trail.events(run_id=result["run_id"]) if e.kind == "drift.checked"]
     assert checked.payload["numbers"]["group_gaps"]["sex.demographic_parity_difference"] is None
+
+
+
+@pytest.mark.tf
+def test_a_score_that_is_not_a_number_is_refused_not_counted_as_negative(trained, rai, monkeypatch):
+    project, _ = trained
+    monkeypatch.chdir(project)
+    frame = pd.read_csv("test.csv", dtype=str)
+    for column in ("age", "education-num", "capital-gain", "capital-loss", "hours-per-week"):
+        frame.loc[3, column] = "3e38"  # each fits float32, but together they overflow inside the model
+    frame.to_csv("huge.csv", index=False)
+    with open_trail(project / "ws", create=False) as trail:
+        before = len(trail.events())
+    code, out, err = run(rai, "monitor", "huge.csv", "--model", MODEL, "--workspace", "ws", "--json", seconds=120)
+    assert code == 2 and out == ""
+    one_clean_line(err, "error: huge.csv: the model gives no finite score for data row 4 (a value far outside the "
+                   "training data's range?); nothing was recorded")
+    with open_trail(project / "ws", create=False) as trail:
+        assert len(trail.events()) == before
