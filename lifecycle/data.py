@@ -155,7 +155,21 @@ def _columns(frame: pd.DataFrame, path: Path, spec: DataSpec) -> dict[str, list[
         categorical = [c for c in rest if c not in numeric]
     if not numeric and not categorical:
         raise UserError(f"{path}: no feature columns left besides the target '{spec.target}'")
+    _distinct_input_names(path, [*numeric, *categorical])
     return {"numeric": list(numeric), "categorical": list(categorical)}
+
+
+def _distinct_input_names(path: Path, features: list[str]) -> None:
+    """Refuse columns whose model input names coincide (``a b``, ``a_b``) before any TensorFlow work."""
+    from lifecycle.model import input_name
+
+    seen: dict[str, str] = {}
+    for column in features:
+        name = input_name(column)
+        if name in seen:
+            raise UserError(f"{path}: columns '{seen[name]}' and '{column}' both become the model input '{name}' "
+                            "(names keep only letters, digits, '_' and '.'); rename or drop one")
+        seen[name] = column
 
 
 def _is_numeric(column: pd.Series) -> bool:

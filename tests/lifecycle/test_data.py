@@ -184,3 +184,13 @@ def test_labels_are_keyed_the_same_way_as_text_or_numbers(tmp_path, positive, la
     ds = load_dataset(spec(test="test.csv", positive_label=positive), tmp_path)
     expected = [0, 1, 0, 1] if labels is None else [1, 0, 1, 0]
     assert ds.train["income"].tolist() == expected and ds.test["income"].tolist() == expected
+
+
+def test_columns_that_become_the_same_model_input_are_refused_at_ingest(tmp_path):
+    write(tmp_path, CSV.replace("age, sex, job,", "age, sex, job title, job_title,").replace(", clerk,", ", clerk, a,")
+          .replace(", ?,", ", ?, b,").replace(", exec,", ", exec, c,"))
+    with pytest.raises(UserError) as raised:
+        load_dataset(spec(test="data.csv"), tmp_path)
+    assert str(raised.value) == (f"{tmp_path / 'data.csv'}: columns 'job title' and 'job_title' both become the "
+                                 "model input 'job_title' (names keep only letters, digits, '_' and '.'); rename or "
+                                 "drop one")
