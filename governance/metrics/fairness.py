@@ -132,18 +132,13 @@ def fairness_report(
     truth = _binary(y_true, "y_true", len(sensitive))
     pred = _binary(y_pred, "y_pred", len(sensitive))
 
-    codes, uniques = zip(*(_codes(sensitive.iloc[:, j], names[j]) for j in range(len(names))), strict=True)
-    group_id, n_groups = _group_ids(codes, [len(u) for u in uniques], len(sensitive))
+    group_id, table = encode_groups(sensitive)
+    n_groups = len(next(iter(table.values())))
     cells = np.bincount(group_id * 4 + truth * 2 + pred, minlength=4 * n_groups).reshape(n_groups, 4)
     tn, fp, fn, tp = cells.T
     rates = _rates(tp, fp, tn, fn)
     excluded = rates["count"] < min_group_size
 
-    table = {}
-    for name, code, values in zip(names, codes, uniques, strict=True):
-        code_of_group = np.zeros(n_groups, dtype=np.int64)
-        code_of_group[group_id] = code  # every row of a group has the same code: order is moot
-        table[name] = np.asarray(values.take(code_of_group), dtype=object)
     table.update(rates)
     table.update(excluded=excluded, tp=tp, fp=fp, tn=tn, fn=fn)
 
@@ -156,6 +151,31 @@ def fairness_report(
         overall=overall,
         min_group_size=int(min_group_size),
     )
+
+
+def encode_groups(sensitive: pd.DataFrame) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Each row's group id and each group's value of every sensitive feature.
+
+    Returns
+    -------
+    group_id : ``int64`` per row, ``0..G-1``; groups are the combinations that occur, in
+        lexicographic order of the features' values (category order for categoricals)
+    keys : ``{feature: object array of G values}``
+
+    Raises
+    ------
+    UserError
+        A sensitive column holds missing values.
+    """
+    names = [str(c) for c in sensitive.columns]
+    codes, uniques = zip(*(_codes(sensitive.iloc[:, j], names[j]) for j in range(len(names))), strict=True)
+    group_id, n_groups = _group_ids(codes, [len(u) for u in uniques], len(sensitive))
+    keys = {}
+    for name, code, values in zip(names, codes, uniques, strict=True):
+        code_of_group = np.zeros(n_groups, dtype=np.int64)
+        code_of_group[group_id] = code  # every row of a group has the same code: order is moot
+        keys[name] = np.asarray(values.take(code_of_group), dtype=object)
+    return group_id, keys
 
 
 def _validate_frame(names: list[str], min_group_size: int) -> None:
