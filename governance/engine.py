@@ -4,7 +4,9 @@ Fail closed: a check that raises, whose evidence is missing, or whose observed v
 threshold is not a finite number (anywhere inside it) yields an ``error`` finding, and an
 ``error`` always blocks. A failed rule blocks when its severity is at or above the
 policy's ``fail_on``; below it, the failure is a ``warning``. An active waiver turns a failure
-into ``waived``; an expired one is ignored and the finding says so.
+into ``waived``; an expired one is ignored and the finding says so. An ``inconclusive`` outcome
+(a confidence interval that straddles the threshold) blocks or warns as the rule's
+``on_inconclusive`` says, by default like a failure of the rule's severity.
 """
 
 from __future__ import annotations
@@ -63,7 +65,7 @@ def _run_rule(policy, rule, stage, evidence, today, subject) -> Finding:
     elif outcome.ok is None:
         finding.status = Status.SKIPPED
     elif not outcome.ok:
-        _apply_failure(policy, rule, finding, today)
+        _apply_failure(policy, rule, finding, today, outcome)
     return finding
 
 
@@ -80,7 +82,7 @@ def not_finite(value: Any) -> bool:
     return False
 
 
-def _apply_failure(policy: Policy, rule: Rule, finding: Finding, today: dt.date | None) -> None:
+def _apply_failure(policy: Policy, rule: Rule, finding: Finding, today: dt.date | None, outcome: Outcome) -> None:
     waiver = policy.waiver_for(rule.id)
     if waiver is not None and waiver.active(today):
         finding.status = Status.WAIVED
@@ -89,5 +91,8 @@ def _apply_failure(policy: Policy, rule: Rule, finding: Finding, today: dt.date 
         return
     if waiver is not None:
         finding.message += f" (waiver by {waiver.approved_by} expired on {waiver.expires}; ignored)"
-    blocks = rule.severity.rank >= policy.fail_on.rank
-    finding.status = Status.FAILED if blocks else Status.WARNING
+    blocks = rule.severity.rank >= policy.fail_on.rank if outcome.blocks is None else outcome.blocks
+    if outcome.inconclusive:  # neither shown to hold nor to fail: the rule says what that does
+        finding.status, finding.on_inconclusive = Status.INCONCLUSIVE, "block" if blocks else "warn"
+    else:
+        finding.status = Status.FAILED if blocks else Status.WARNING

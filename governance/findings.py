@@ -19,6 +19,8 @@ class Status(str, Enum):
     ERROR = "error"  # the check could not run (raised, missing evidence): blocks
     SKIPPED = "skipped"
     WAIVED = "waived"
+    # the confidence interval straddles the threshold: blocks when ``on_inconclusive`` is block
+    INCONCLUSIVE = "inconclusive"
 
 
 class Severity(str, Enum):
@@ -74,13 +76,19 @@ class Finding:
     maps_to: list[str] = field(default_factory=list)
     waiver: dict[str, Any] | None = None
     subject: str | None = None  # e.g. the LiteRT variant a finding is about
+    on_inconclusive: str | None = None  # "warn" or "block": what an inconclusive finding does
 
     @property
     def blocks(self) -> bool:
+        if self.status == Status.INCONCLUSIVE:
+            return self.on_inconclusive == "block"
         return self.status in (Status.FAILED, Status.ERROR)
 
     def to_dict(self) -> dict[str, Any]:
-        return jsonable(asdict(self))
+        out = jsonable(asdict(self))
+        if self.on_inconclusive is None:  # only inconclusive findings carry it: older records read the same
+            del out["on_inconclusive"]
+        return out
 
 
 @dataclass

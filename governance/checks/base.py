@@ -73,6 +73,11 @@ class Outcome:
     observed: Any = None
     threshold: Any = None
     evidence: dict[str, Any] = field(default_factory=dict)
+    # The confidence interval neither clears the threshold nor lies beyond it (``ok`` is False).
+    inconclusive: bool = False
+    # Whether a failed or inconclusive outcome blocks, as the rule says (``on_inconclusive``,
+    # ``on_missing_baseline``); None: the rule's severity against the policy's ``fail_on``.
+    blocks: bool | None = None
 
 
 class Check:

@@ -21,7 +21,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from governance.baseline import Baseline
 from governance.evidence import Evidence, Predictions
+from governance.evidence_regression import RegressionPredictions
 from governance.metrics.privacy import dp_sgd_epsilon, dp_sgd_steps
 
 Case = tuple[str, Callable[[], Evidence], dict[str, Any], bool]
@@ -284,6 +286,54 @@ CASES["performance.metric"] = [
      {"metric": "roc_auc", "min": 0.7}, True),
     ("roc-auc-below-min", _confusion(_MALE | {("Female",): (10, 10, 65, 15)}, scores=True),
      {"metric": "roc_auc", "min": 0.8}, False),
+]
+
+
+# --- group metric (any metric of the table, aggregated; intervals; baselines) ---------------
+
+
+def _regression(shift_women: float) -> Callable[[], Evidence]:
+    """Targets 0..9 repeated; predictions off by 1 for men and ``shift_women`` for women."""
+    def make() -> Evidence:
+        target = np.tile(np.arange(10.0), 20)
+        sex = np.where(np.arange(200) % 2 == 0, "Female", "Male")
+        error = np.where(sex == "Female", shift_women, 1.0)
+        return Evidence(predictions=RegressionPredictions(target, target + error, pd.DataFrame({"sex": sex})))
+
+    return make
+
+
+def _against(current: dict, champion: dict) -> Callable[[], Evidence]:
+    """Current confusion counts, and a champion's recorded predictions with ``champion`` counts."""
+    return lambda: Evidence(predictions=confusion_predictions(current), baselines={
+        "champion": Baseline("champion", "credit", 3, confusion_predictions(champion))})
+
+
+_FAR_COUNTS = {**_MALE, ("Female",): (10, 10, 65, 15)}  # FNR 0.25 vs 0.6; precision 0.75 vs 0.5
+_CLOSE_COUNTS = {**_MALE, ("Female",): (28, 10, 52, 10)}  # FNR 0.25 vs 0.263
+_FNR = {**_SEX, "metric": "fnr", "aggregate": "difference", "max": 0.1}
+CASES["fairness.group_metric"] = [
+    ("fnr-close", _CLOSE, _FNR, True),
+    ("fnr-far", _FAR, _FNR, False),
+    ("fnr-far-confidently", _confusion({k: tuple(3 * c for c in v) for k, v in _FAR_COUNTS.items()}),
+     {**_FNR, "confidence": 0.95}, False),
+    ("precision-ratio-close", _CLOSE, {**_SEX, "metric": "precision", "aggregate": "ratio", "min": 0.8}, True),
+    ("precision-ratio-far", _FAR, {**_SEX, "metric": "precision", "aggregate": "ratio", "min": 0.8}, False),
+    ("tiny-group-excluded", _TINY, {**_SEX, "metric": "selection_rate", "aggregate": "difference", "max": 0.1}, True),
+    ("tiny-group-counted", _TINY,
+     {**_SEX, "metric": "selection_rate", "aggregate": "difference", "max": 0.1, "min_group_size": 1}, False),
+    ("intersection-tpr-floor", _INTERSECTIONAL,
+     {"sensitive_features": ["sex", "race"], "metric": "tpr", "aggregate": "min", "min": 0.5}, False),
+    ("calibration-gap-small", _confusion(_FAR_COUNTS, scores=True),
+     {**_SEX, "metric": "calibration_gap", "aggregate": "max", "max": 0.05}, True),
+    ("brier-too-high", _confusion(_FAR_COUNTS, scores=True),
+     {**_SEX, "metric": "brier_score", "aggregate": "max", "max": 0.2}, False),
+    ("mae-equal", _regression(-1.0), {**_SEX, "metric": "mae", "aggregate": "difference", "max": 0.1}, True),
+    ("mae-gap", _regression(3.0), {**_SEX, "metric": "mae", "aggregate": "difference", "max": 0.5}, False),
+    ("fnr-as-champion", _against(_CLOSE_COUNTS, _CLOSE_COUNTS),
+     {**_SEX, "metric": "fnr", "aggregate": "max", "relative_to": "champion", "max_increase": 0.02}, True),
+    ("fnr-worse-than-champion", _against(_FAR_COUNTS, _CLOSE_COUNTS),
+     {**_SEX, "metric": "fnr", "aggregate": "max", "relative_to": "champion", "max_increase": 0.02}, False),
 ]
 
 
