@@ -105,7 +105,7 @@ def _report_stop(err: KeyboardInterrupt) -> None:
     if run_id:
         click.echo(f"error: run {run_id} interrupted by {name}; the trail records it as failed", err=True)
     else:
-        click.echo(f"error: interrupted by {name} before the run was recorded", err=True)
+        click.echo(f"error: interrupted by {name}", err=True)  # before a run was started, or after it was recorded
     raise click.exceptions.Exit(128 + int(signal.Signals[name]))
 
 
