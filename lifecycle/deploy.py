@@ -88,7 +88,8 @@ def register(
         ``version``, ``files``, ``model_card`` and ``registered_at`` are filled in here
     model_card : the model card, stored as ``model_card.json`` and inside the manifest
     signer : the workspace's Ed25519 key
-    keyring : where the signer's public key is added as trusted (so verification finds it)
+    keyring : where the signer's public key is added as trusted (so verification finds it); with
+        it, the published entry is verified (signature, hashes, name and version) before returning
     """
     if not any(role == "model" for role, _ in files.values()):
         raise ValueError("a registry entry needs a file with role 'model'")
@@ -101,10 +102,15 @@ def register(
         card_bytes = json.dumps(jsonable(model_card), indent=2, sort_keys=True).encode("utf-8")
         (staging / MODEL_CARD).write_bytes(card_bytes)
         listed[MODEL_CARD] = {"role": "model_card", "sha256": sha256_file(staging / MODEL_CARD), "size_bytes": len(card_bytes)}
-        return _publish(model_dir, staging, name, {**jsonable(body), "files": listed, "model_card": jsonable(model_card)},
-                        signer, keyring)
+        entry = _publish(model_dir, staging, name, {**jsonable(body), "files": listed, "model_card": jsonable(model_card)},
+                         signer, keyring)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+    if keyring is not None:  # what serve and monitor will check, checked once at the source too
+        check = verify_manifest(entry.dir, keyring.trusted())
+        if not check.ok:
+            raise UserError(f"{entry.dir}: the entry just registered does not verify: {check.problems[0]}")
+    return entry
 
 
 def _copy_files(staging: Path, files: dict[str, tuple[str, Path]]) -> dict[str, dict[str, Any]]:
