@@ -125,29 +125,37 @@ def _load_base(
     # Shown (and read) relative to the first file as given, so messages name the path a user can open.
     target_shown = os.path.normpath(os.path.join(os.path.dirname(shown), ref))
     target = Path(target_shown)
-    chain = chain + ((path.resolve(), shown),)
+    # realpath, unlike Path.resolve, never raises (a symlink loop fails when the file is read).
+    chain = chain + ((Path(os.path.realpath(path)), shown),)
     if len(chain) >= MAX_CHAIN:  # the base would be one file too many
         return None, [doc.error(("extends",), f"extends chain is longer than {MAX_CHAIN} files")]
+    base_doc, errors = _read_base(doc, target, target_shown)
+    if base_doc is None:
+        return None, errors
     seen = [resolved for resolved, _ in chain]
-    try:
-        resolved = target.resolve()
-        base_doc = load_document(target)
-    except UnreadableFile as err:
-        if err.errno == errno.ENOENT:
-            return None, [doc.error(("extends",), f"base policy '{target_shown}' does not exist")]
-        return None, [doc.error(("extends",), f"cannot read base policy '{target_shown}': {err.reason}")]
-    except LocatedError as err:  # not valid YAML: its own messages only if it says it is a policy
-        return None, [err if _names_a_policy(target) else doc.error(("extends",), NOT_A_POLICY.format(target_shown))]
-    except (OSError, ValueError) as err:  # a name the file system refuses (too long, ...)
-        reason = getattr(err, "strerror", None) or "not a usable path"
-        return None, [doc.error(("extends",), f"cannot read base policy '{target_shown}': {reason}")]
+    resolved = Path(os.path.realpath(target))
     if resolved in seen:
         names = [name for _, name in chain[seen.index(resolved) :]] + [target_shown]
         return None, [doc.error(("extends",), "circular extends: " + " -> ".join(names))]
-    if not isinstance(base_doc.data.get("policy"), str):
-        # Validating it would quote its keys and values: it may be any file, a secret one too.
-        return None, [doc.error(("extends",), NOT_A_POLICY.format(target_shown))]
     return _resolve_document(base_doc, target, target_shown, chain)
+
+
+def _read_base(doc: Document, target: Path, shown: str) -> tuple[Document | None, list[LocatedError]]:
+    """The base policy's document, or the one line (at ``extends``) saying why there is none.
+
+    A file that is not a policy is never validated or quoted: it may be any file, a secret one too.
+    """
+    try:
+        base_doc = load_document(target)
+    except UnreadableFile as err:
+        if err.errno == errno.ENOENT:
+            return None, [doc.error(("extends",), f"base policy '{shown}' does not exist")]
+        return None, [doc.error(("extends",), f"cannot read base policy '{shown}': {err.reason}")]
+    except LocatedError as err:  # not valid YAML: its own messages only if it says it is a policy
+        return None, [err if _names_a_policy(target) else doc.error(("extends",), NOT_A_POLICY.format(shown))]
+    if not isinstance(base_doc.data.get("policy"), str):
+        return None, [doc.error(("extends",), NOT_A_POLICY.format(shown))]
+    return base_doc, []
 
 
 def _names_a_policy(path: Path) -> bool:

@@ -6,8 +6,9 @@ never a pass, never a hang: every case runs under a deadline, and cases that inv
 ``/dev/zero`` run in a child process, since a regression there would block in a system call
 (or fill memory) where an alarm cannot stop it.
 
-Fixtures live in ``policies/``; the special files (a FIFO, a symlink to ``/dev/zero``, a chain
-of 21 policies each extending the next) are made in a copy of that directory.
+Fixtures live in ``policies/``; the special files (a FIFO, a symlink to ``/dev/zero``, two
+symlinks to each other, a chain of 21 policies each extending the next) are made in a copy of
+that directory.
 """
 
 from __future__ import annotations
@@ -105,10 +106,14 @@ CASES = [
     ("extends-dev-zero.yaml",
      "4:10: extends: cannot read base policy 'dev-zero.yaml': it is a character device, not a regular file", 2),
     ("extends-chain-too-long.yaml", "chain/p15.yaml:4:10: extends: extends chain is longer than 16 files", 2),
+    ("extends-symlink-loop.yaml",
+     "4:10: extends: cannot read base policy 'loop-a.yaml': Too many levels of symbolic links", 2),
+    ("extends-proc-environ.yaml", f"4:10: extends: base policy '{'../' * 24}proc/self/environ' {NOT_A_POLICY}", 2),
     # the policy file itself is no regular file
     ("fifo.yaml", "fifo.yaml: cannot read file: it is a FIFO (named pipe), not a regular file", 2),
     ("dev-zero.yaml", "dev-zero.yaml: cannot read file: it is a character device, not a regular file", 2),
     ("chain", "chain: cannot read file: it is a directory, not a regular file", 2),
+    ("loop-a.yaml", "loop-a.yaml: cannot read file: Too many levels of symbolic links", 2),
     # waivers
     ("waiver-blank-reason.yaml", "11:23: waivers[0].reason: must not be blank, got '   '", 2),
     ("waiver-tab-approver.yaml", "11:49: waivers[0].approved_by: must not be blank, got '\\t'", 2),
@@ -142,6 +147,8 @@ def corpus(tmp_path_factory) -> Path:
     shutil.copytree(POLICIES, root)
     os.mkfifo(root / "fifo.yaml")
     (root / "dev-zero.yaml").symlink_to("/dev/zero")
+    (root / "loop-a.yaml").symlink_to("loop-b.yaml")
+    (root / "loop-b.yaml").symlink_to("loop-a.yaml")
     (root / "chain").mkdir()
     for i in range(1, 21):
         (root / "chain" / f"p{i}.yaml").write_text(f"policy: p{i}\nversion: '1'\nowner: o\nextends: p{i + 1}.yaml\n")
