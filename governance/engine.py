@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import numbers
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 from governance.checks.base import Outcome, get_check
@@ -73,8 +75,13 @@ def not_finite(value: Any) -> bool:
     """Whether ``value`` is, or holds (in lists and mappings, numpy values included), a NaN or infinity."""
     if hasattr(value, "tolist") and not isinstance(value, (str, bytes)):
         value = value.tolist()  # numpy scalars and arrays become Python numbers and lists
-    if isinstance(value, float):
-        return not math.isfinite(value)
+    if isinstance(value, Decimal):
+        return not value.is_finite()
+    if isinstance(value, numbers.Real) and not isinstance(value, int):  # float, Fraction
+        try:
+            return not math.isfinite(value)
+        except OverflowError:  # a Fraction beyond any float
+            return True
     if isinstance(value, dict):
         value = list(value.values())
     if isinstance(value, (list, tuple, set, frozenset)):

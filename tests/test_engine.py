@@ -7,6 +7,8 @@ so registry-walking tests elsewhere never see them.
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -218,6 +220,8 @@ UNTRUSTED = {
     "numpy nan": (Outcome(True, "holds", observed=np.float64("nan"), threshold=0.1), "observed"),
     "numpy float32 inf": (Outcome(True, "holds", observed=0.1, threshold=np.float32("inf")), "threshold"),
     "nan in a numpy array": (Outcome(True, "holds", observed=np.array([0.1, np.nan]), threshold=0.5), "observed"),
+    "decimal nan": (Outcome(True, "holds", observed=0.1, threshold=Decimal("NaN")), "threshold"),
+    "fraction beyond any float": (Outcome(True, "holds", observed=Fraction(10**400), threshold=1), "observed"),
     "nan observed, said to fail": (Outcome(False, "fails", observed=NAN, threshold=0.1), "observed"),
     "nan observed, said to be skipped": (Outcome(None, "nothing", observed=NAN, threshold=0.1), "observed"),
 }
@@ -230,6 +234,7 @@ TRUSTED = {
     "booleans": Outcome(True, "holds", observed=True, threshold=True),
     "text, null and an integer": Outcome(True, "holds", observed=["a", None], threshold={"col": 3}),
     "numpy scalars": Outcome(True, "holds", observed=np.float64(0.2), threshold=np.int64(1)),
+    "a decimal and a fraction": Outcome(True, "holds", observed=Decimal("0.2"), threshold=Fraction(1, 3)),
 }
 OUTCOMES = {**{case: outcome for case, (outcome, _) in UNTRUSTED.items()}, **TRUSTED}
 
