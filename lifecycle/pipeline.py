@@ -238,6 +238,10 @@ def _finish(run: runstate.Run, decision: str, stage: str | None, why: list[str],
 def gate(run: runstate.Run, stage: str, evidence: Evidence, *, rules=None, subject: str | None = None,
          binding: bool = True) -> GateResult:
     """Evaluate the policy at ``stage`` and record the decision (and any waivers applied)."""
+    from lifecycle.baseline import pipeline_baselines
+
+    # Rules with relative_to compare with a registered model: add its recorded predictions.
+    evidence = pipeline_baselines(run, rules if rules is not None else run.policy.rules_for(stage), evidence)
     result = evaluate_gate(run.policy, stage, evidence, rules=rules, subject=subject)
     run.recorder.gate(result, run.policy, binding=binding)
     return result

@@ -112,7 +112,11 @@ class Run(ModelSteps):
                   binding: bool = True) -> GateResult:
         """Evaluate and record one gate; only binding gates decide the run."""
         from governance.engine import evaluate
+        from lifecycle.baseline import with_baselines
 
+        # Rules with relative_to compare with a model registered under this run's name.
+        selected = rules if rules is not None else self.policy.rules_for(stage)
+        evidence = with_baselines(evidence, selected, self._workspace.registry, self.name, self._workspace.keys)
         result = evaluate(self.policy, stage, evidence, rules=rules, subject=subject)
         self._recorder.gate(result, self.policy, binding=binding)
         if not binding:
@@ -156,6 +160,8 @@ class Run(ModelSteps):
             metrics = {**performance(predictions), **group_gaps(predictions, features)}
             blob.update(metrics=metrics, fairness=fairness_reports(predictions, features),
                         rows=len(predictions.y_true))
+            if stage == "evaluate":  # what register() records as the entry's reference predictions
+                self._evaluated_predictions = predictions
         extra: dict[str, Any] = {}
         if "privacy" in evidence:
             privacy = dict(evidence.require("privacy"))

@@ -153,6 +153,11 @@ class ModelSteps:
         result = self.gate("deploy", raise_on_block=False)
         if result.blocked:
             raise GateBlocked(result)
+        # The gated predictions go with the entry: the baseline of later relative_to rules.
+        reference = model.predictions if isinstance(model, own_model.Variant) else getattr(self, "_evaluated_predictions", None)
+        if reference is not None:
+            recorded = self._artifacts().put_predictions(f"registered-{mode}", reference)
+            files["reference_predictions.parquet"] = ("reference_predictions", recorded.location(self._workspace))
         return self._publish(name, registry, files, fmt, mode, sha)
 
     def _publish(self, name: str, registry: Any, files: dict, fmt: str, mode: str, sha: str) -> Any:
