@@ -45,8 +45,11 @@ def _group_alive(pgid: int) -> bool:
     return True
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP], ids=["SIGTERM", "SIGINT", "SIGHUP"])
+@pytest.mark.parametrize("signum", [
+    pytest.param(signal.SIGTERM, id="SIGTERM"),  # a few seconds: in the fast suite too
+    pytest.param(signal.SIGINT, id="SIGINT", marks=pytest.mark.slow),
+    pytest.param(signal.SIGHUP, id="SIGHUP", marks=pytest.mark.slow),
+])
 def test_a_signal_stops_the_dashboard_and_everything_it_started(tmp_path, signum):
     (tmp_path / "ws").mkdir()
     port = _free_port()
