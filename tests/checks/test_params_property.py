@@ -18,7 +18,7 @@ import annotated_types as at
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pydantic import ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from governance.checks.base import MAX_INT, load_all
 
@@ -91,15 +91,36 @@ def allowed(ann: Any, value: Any, limits: list) -> bool:
         return type(value) is str and value in get_args(ann)
     if origin is list:
         return type(value) is list and all(allowed(get_args(ann)[0], item, []) for item in value)
+    if isinstance(ann, type) and issubclass(ann, BaseModel):  # a nested mapping of parameters
+        fields = ann.model_fields
+        return type(value) is dict and set(value) <= set(fields) and all(
+            allowed(info.annotation, value[key], bounds(info.metadata)) if key in value else not info.is_required()
+            for key, info in fields.items()
+        )
     raise AssertionError(f"no oracle for a parameter of type {ann}: add one here")
+
+
+def nested_models(ann: Any) -> list[type[BaseModel]]:
+    """The parameter models inside ``ann`` (``Literal[...] | VersionRef | None`` -> ``[VersionRef]``)."""
+    if isinstance(ann, type) and issubclass(ann, BaseModel):
+        return [ann]
+    return [model for member in get_args(ann) for model in nested_models(member)]
+
+
+def hostile_values(ann: Any) -> st.SearchStrategy:
+    """:data:`HOSTILE`, plus mappings of hostile values under the keys of any nested model."""
+    nested = [st.fixed_dictionaries({}, optional=dict.fromkeys(model.model_fields, HOSTILE))
+              for model in nested_models(ann)]
+    return st.one_of(HOSTILE, *nested)
 
 
 @pytest.mark.parametrize("name, field", FIELDS)
 @settings(max_examples=80, deadline=None)
-@given(value=HOSTILE)
-def test_a_parameter_is_accepted_only_if_finite_typed_and_in_range(name, field, value):
+@given(data=st.data())
+def test_a_parameter_is_accepted_only_if_finite_typed_and_in_range(name, field, data):
     params_model = REGISTRY[name].Params
     info = params_model.model_fields[field]
+    value = data.draw(hostile_values(info.annotation), label=field)
     try:
         params = params_model(**{**base_params(name), field: value})
     except ValidationError:
@@ -135,3 +156,15 @@ def test_every_params_model_is_strict_and_finite_and_its_defaults_pass_the_oracl
 ])
 def test_the_oracle_itself(value, ok):
     assert allowed(float, value, [at.Ge(0), at.Le(1)]) is ok
+
+
+class Nested(BaseModel):
+    version: int = Field(1, ge=1)
+
+
+@pytest.mark.parametrize("value, ok", [
+    ({"version": 2}, True), ({}, True), ({"version": 0}, False), ({"version": True}, False), ({"version": 2.0}, False),
+    ({"version": 2**53}, False), ({"other": 1}, False), ([2], False), (None, True),
+])
+def test_the_oracle_of_a_nested_mapping(value, ok):
+    assert allowed(Literal["champion"] | Nested | None, value, []) is ok
