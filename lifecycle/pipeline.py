@@ -32,6 +32,7 @@ from governance.trail import open_trail
 from governance.workspace import Workspace
 from lifecycle import runstate
 from lifecycle.measure import finding_brief, reasons
+from lifecycle.mlflow_sync import after_pipeline_run
 from lifecycle.runrecord import code_revision, new_run_id, policy_payload, versions
 from lifecycle.specload import LoadedSpec, load_spec
 
@@ -96,6 +97,7 @@ def run_pipeline(
     policy_path: str | Path | None = None,
     until: str | None = None,
     reporter: Reporter | None = None,
+    mlflow: str | None = None,
 ) -> RunResult:
     """Run the pipeline of ``spec_path`` up to ``until`` (default: through deploy).
 
@@ -106,6 +108,7 @@ def run_pipeline(
     policy_path : a policy overriding the spec's ``policy``
     until : last stage to run (one of :data:`STAGES`)
     reporter : progress hooks
+    mlflow : an MLflow tracking URI overriding the spec's ``tracking.mlflow`` (the finished run is mirrored there)
     """
     if until is not None and until not in STAGES:
         raise UserError(f"--until {until!r}: must be one of {', '.join(STAGES)}")
@@ -113,7 +116,8 @@ def run_pipeline(
     trail = open_trail(ws)
     try:
         run = runstate.Run(trail, ws, new_run_id(), reporter or Reporter())
-        return _guarded(run, lambda: _load_and_execute(run, spec_path, policy_path, until), spec_path=spec_path)
+        result = _guarded(run, lambda: _load_and_execute(run, spec_path, policy_path, until), spec_path=spec_path)
+        return after_pipeline_run(run, result, mlflow)  # mirror into MLflow when tracked; never raises
     finally:
         trail.close()
 
@@ -130,7 +134,8 @@ def _load_and_execute(run: runstate.Run, spec_path: str | Path, policy_path: Any
     return _execute(run, stages, until)
 
 
-def resume_run(run_id: str, *, workspace: str | Path | None = None, reporter: Reporter | None = None) -> RunResult:
+def resume_run(run_id: str, *, workspace: str | Path | None = None, reporter: Reporter | None = None,
+               mlflow: str | None = None) -> RunResult:
     """Continue a run that is ``awaiting_approval``: re-run the deploy gate and deploy."""
     if not isinstance(run_id, str) or not _RUN_ID.match(run_id):
         raise UserError(f"{str(run_id)[:140]!r} is not a run id (such as 20250131T093000Z-a1b2c3; "
@@ -142,7 +147,7 @@ def resume_run(run_id: str, *, workspace: str | Path | None = None, reporter: Re
         runstate.restore(run)  # UserError unless the run waits for approval and its files are intact
         run.recorder.event("run.resumed", {"from_decision": "awaiting_approval",
                                            "approvals": len(run.approvals())})
-        return _guarded(run, lambda: _execute(run, ("deploy",), None))
+        return after_pipeline_run(run, _guarded(run, lambda: _execute(run, ("deploy",), None)), mlflow)
     finally:
         trail.close()
 

@@ -45,8 +45,9 @@ class Run(ModelSteps):
     """
 
     def __init__(self, name: str, policy: Any, trail: Any, workspace: Workspace, metadata: dict[str, Any],
-                 run_id: str | None = None):
+                 run_id: str | None = None, tracking: Any = None):
         self.name, self.policy, self.metadata = name, policy, metadata
+        self.tracking, self.mirror = tracking, None  # MLflow target; how the mirror went once finished
         self.run_id = run_id or new_run_id()
         self._trail, self._workspace = trail, workspace
         self._recorder = RunRecorder(trail, self.run_id)
@@ -190,6 +191,10 @@ class Run(ModelSteps):
         except Exception:  # never let the trail hide the error that ended the run
             if decision != Decision.FAILED:
                 raise
+        if self.tracking is not None:  # never raises: MLflow down is a warning and mlflow.mirror_failed
+            from lifecycle.mlflow_sync import mirror_quietly
+
+            self.mirror = mirror_quietly(self._trail, self._workspace, self.run_id, self.tracking)
 
     def summary(self, blocked_at: str | None = None, why: list[str] | None = None) -> dict[str, Any]:
         """The run's summary, the same shape as ``rai run --json``."""
@@ -212,7 +217,8 @@ class Run(ModelSteps):
 
 
 def start_run(name: str, *, policy: Any, workspace: str | Path = ".rai",
-              metadata: dict[str, Any] | None = None, resume: str | None = None) -> Run:
+              metadata: dict[str, Any] | None = None, resume: str | None = None, mlflow: Any = None,
+              mlflow_registry: bool = False) -> Run:
     """Start a governed run: record ``run.started`` and return the :class:`Run` (a context manager).
 
     Parameters
@@ -225,6 +231,9 @@ def start_run(name: str, *, policy: Any, workspace: str | Path = ".rai",
     resume : the id of an earlier ``rai.start_run`` run that finished ``awaiting_approval``;
         after ``rai approve`` the script runs again with ``resume=RUN_ID`` and its deploy gate
         (``run.register``) sees the approvals recorded for that run. The policy must be unchanged.
+    mlflow : an MLflow tracking URI, or ``{"mlflow": URI, "experiment": NAME}``: the finished run
+        is mirrored into an MLflow run (see docs/mlflow.md); MLflow being down never fails the run
+    mlflow_registry : also register the model of ``run.register`` in MLflow's Model Registry
 
     Raises
     ------
@@ -239,17 +248,21 @@ def start_run(name: str, *, policy: Any, workspace: str | Path = ".rai",
         raise UserError(f"name: expected a non-empty string, got {name!r}")
     if metadata is not None and not isinstance(metadata, dict):
         raise UserError(f"metadata: expected a mapping of model-card fields, got {type(metadata).__name__}")
+    from lifecycle.mlflow_config import api_tracking
+
+    tracking = api_tracking(mlflow, name, mlflow_registry)
     loaded = as_policy(policy)
     ws = workspace_at(workspace).ensure()
     trail = open_trail(ws)
     try:
         if resume is not None:
-            return _resumed(name, loaded, trail, ws, dict(metadata or {}), resume)
-        run = Run(name, loaded, trail, ws, dict(metadata or {}))
+            return _resumed(name, loaded, trail, ws, dict(metadata or {}), resume, tracking)
+        run = Run(name, loaded, trail, ws, dict(metadata or {}), tracking=tracking)
         run._recorder.event("run.started", {
             "kind": "api", "name": name, "spec": None, "spec_file": None, "spec_hash": None,
             "policy": policy_payload(loaded), "metadata": jsonable(run.metadata), "versions": versions(),
             "code_revision": code_revision(Path.cwd()), "workspace": str(ws.root),
+            "tracking": tracking.record() if tracking else None,
         })
     except BaseException:
         trail.close()
@@ -257,7 +270,8 @@ def start_run(name: str, *, policy: Any, workspace: str | Path = ".rai",
     return run
 
 
-def _resumed(name: str, policy: Any, trail: Any, ws: Workspace, metadata: dict[str, Any], run_id: Any) -> Run:
+def _resumed(name: str, policy: Any, trail: Any, ws: Workspace, metadata: dict[str, Any], run_id: Any,
+             tracking: Any = None) -> Run:
     """Reopen an API run awaiting approval (same policy) and record ``run.resumed``."""
     if not isinstance(run_id, str) or not run_id:
         raise UserError(f"resume: expected a run id, got {run_id!r}")
@@ -274,6 +288,7 @@ def _resumed(name: str, policy: Any, trail: Any, ws: Workspace, metadata: dict[s
     if recorded != policy.sha256:
         raise UserError(f"resume: the policy changed since run {run_id} started (sha256 {str(policy.sha256)[:12]}..., "
                         f"recorded {str(recorded)[:12]}...); start a new run instead")
-    run = Run(name, policy, trail, ws, metadata or dict(started.payload.get("metadata") or {}), run_id=run_id)
+    run = Run(name, policy, trail, ws, metadata or dict(started.payload.get("metadata") or {}), run_id=run_id,
+              tracking=tracking)
     run._recorder.event("run.resumed", {"from_decision": last, "approvals": len(approvals_for(trail, run_id))})
     return run

@@ -19,6 +19,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from lifecycle.mlflow_config import TrackingSpec
+
 OptimizeMode = Literal["dynamic_range", "int8", "float16"]
 
 #: Pipeline and model names: a file name, never a path (no separators, no ``..``).
@@ -108,6 +110,8 @@ class OptimizeSpec(_Strict):
 class DeploySpec(_Strict):
     registry: str | None = Field(None, description="Registry directory; default: the workspace's registry/.")
     model_name: str
+    target: Literal["registry", "mlflow"] = Field(
+        "registry", description="mlflow: also register the signed entry in MLflow's Model Registry (needs tracking).")
 
     @field_validator("model_name")
     @classmethod
@@ -142,6 +146,7 @@ class PipelineSpec(_Strict):
     deploy: DeploySpec
     policy: str = Field(description="Path to the policy YAML (relative to this file).")
     metadata: MetadataSpec = Field(default_factory=MetadataSpec)
+    tracking: TrackingSpec | None = Field(None, description="Mirror the run into MLflow: {mlflow: URI, experiment: NAME}.")
 
     @field_validator("name")
     @classmethod

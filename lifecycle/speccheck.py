@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from governance.yamlsafe import Document
+from lifecycle.mlflow_config import check_spec_tracking
 from lifecycle.spec import PipelineSpec
 
 _COLUMN_LISTS = ("sensitive_features", "numeric_features", "categorical_features", "drop_columns")
@@ -49,6 +50,7 @@ def check_spec(document: Document, spec: PipelineSpec) -> None:
     if not data.use_sensitive_as_features:
         _sensitive_not_features(document, spec)
     _privacy(document, spec)
+    check_spec_tracking(document, spec)  # deploy.target: mlflow needs a tracking block
 
 
 def _no_repeats(document: Document, loc: tuple[str, ...], values: list[Any]) -> None:

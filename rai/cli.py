@@ -31,6 +31,9 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "predictions": ("rai.commands.predictions", "predictions", "Verify, show, export and recover the prediction log."),
     "monitor": ("rai.commands.monitor", "monitor", "Check a batch of live data against a deployed model's policy."),
     "dashboard": ("rai.commands.dashboard", "dashboard", "Open the Streamlit audit dashboard."),
+    "mlflow": ("rai.commands.mlflow", "mlflow", "Mirror runs into MLflow again; pull verified model versions from it."),
+    "promote": ("rai.commands.promote", "promote", "Move an MLflow alias (champion) to a governed, approved version."),
+    "verify-registry": ("rai.commands.verify_registry", "verify_registry", "Report MLflow versions and aliases the trail does not vouch for."),
 }
 
 

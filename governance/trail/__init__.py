@@ -52,6 +52,13 @@ Event kinds and their payloads (the contract between writers and readers):
 ``run.finished``     decision ("passed" | "blocked" | "failed" | "awaiting_approval"),
                      blocked_at (stage or None), reasons [..], summary (the --json summary)
 ``key.rotated``      old_key_id, new_key_id
+``mlflow.mirrored``  tracking_uri, experiment, experiment_id, mlflow_run_id, upto_seq (the run's
+                     last event mirrored), checkpoint {tree_size, root_hash}, registered {name, version}
+``mlflow.mirror_failed`` tracking_uri, experiment, register, attempts, timeout_s, error
+``mlflow.model_registered`` name, version (MLflow's), source, mlflow_run_id, registry_name,
+                     registry_version, manifest_sha256, model_sha256
+``model.promoted``   name, version, alias, previous_version, tracking_uri, manifest_sha256,
+                     required_roles, approvals (an MLflow alias moved by ``rai promote``)
 """
 
 from governance.trail.approvals import approvals_for, record_approval

@@ -33,10 +33,11 @@ STOPPING_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 @workspace_option
 @click.option("--until", type=click.Choice(STAGES), help="Stop after this stage's gate.")
 @click.option("--resume", "resume", metavar="RUN_ID", help="Continue a run awaiting approval (after `rai approve`).")
+@click.option("--mlflow", "mlflow", metavar="URI", help="Mirror the run into this MLflow tracking server (see docs/mlflow.md).")
 @json_option
 @click.option("--verbose", is_flag=True, help="Show TensorFlow's own log output.")
 def run(pipeline: Path | None, policy: Path | None, workspace: Path, until: str | None, resume: str | None,
-        as_json: bool, verbose: bool) -> None:
+        mlflow: str | None, as_json: bool, verbose: bool) -> None:
     """Run PIPELINE (a pipeline YAML): ingest → train → evaluate → optimize → deploy.
 
     A governance gate evaluates the policy after every stage; a blocking finding stops the run
@@ -46,6 +47,8 @@ def run(pipeline: Path | None, policy: Path | None, workspace: Path, until: str 
         raise click.UsageError("give a PIPELINE file or --resume RUN_ID (not both)")
     if resume is not None and (policy or until):
         raise click.UsageError("--resume continues a run with its own policy and stages; drop --policy/--until")
+    if mlflow is not None:
+        _check_mlflow(mlflow)
     from lifecycle import tfcompat
     from lifecycle.pipeline import resume_run, run_pipeline
     from rai.commands.run_view import RichReporter, print_summary
@@ -56,9 +59,9 @@ def run(pipeline: Path | None, policy: Path | None, workspace: Path, until: str 
         with _stopped_by_signals(), RichReporter(console, 1 if resume is not None else
                                                  STAGES.index(until or "deploy") + 1) as reporter:
             if resume is not None:
-                result = resume_run(resume, workspace=workspace, reporter=reporter)
+                result = resume_run(resume, workspace=workspace, reporter=reporter, mlflow=mlflow)
             else:
-                result = run_pipeline(pipeline, workspace=workspace, policy_path=policy, until=until,
+                result = run_pipeline(pipeline, workspace=workspace, policy_path=policy, until=until, mlflow=mlflow,
                                       reporter=reporter)
     except KeyboardInterrupt as err:
         _report_stop(err)
@@ -66,6 +69,7 @@ def run(pipeline: Path | None, policy: Path | None, workspace: Path, until: str 
         click.echo(json.dumps(result.summary, indent=2, sort_keys=False))
     elif result.error is None:
         print_summary(console, result.summary)
+    _print_mirror(result.summary.get("mlflow"), as_json)
     if result.error is not None:
         raise result.error  # one line on stderr, exit 2 (the trail already records the failed run)
     if result.exit_code:
@@ -107,6 +111,29 @@ def _report_stop(err: KeyboardInterrupt) -> None:
     else:
         click.echo(f"error: interrupted by {name}", err=True)  # before a run was started, or after it was recorded
     raise click.exceptions.Exit(128 + int(signal.Signals[name]))
+
+
+def _check_mlflow(uri: str) -> None:
+    from lifecycle.mlflow_config import require_mlflow, tracking_spec
+
+    tracking_spec(uri, "--mlflow")
+    require_mlflow()
+
+
+def _print_mirror(mirror: dict | None, as_json: bool) -> None:
+    """Where the run was mirrored; a failed mirror is a warning (the trail keeps the record)."""
+    from governance.textsafe import printable
+
+    if not mirror:
+        return
+    if mirror["status"] != "mirrored":
+        click.echo(printable(f"warning: run {mirror['run_id']} was not mirrored to MLflow: {mirror['error']}; the "
+                             f"trail keeps the record, retry with: rai mlflow sync {mirror['run_id']}"), err=True)
+    elif not as_json:
+        registered = mirror.get("registered")
+        click.echo(printable(f"mirrored to MLflow run {mirror['mlflow_run_id']} (experiment {mirror['experiment']!r} "
+                             f"at {mirror['tracking_uri']})" + (f"; registered {registered['name']} v"
+                                                                f"{registered['version']}" if registered else "")))
 
 
 def _console(as_json: bool):
