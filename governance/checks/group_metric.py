@@ -27,6 +27,7 @@ from pydantic import Field, field_validator, model_validator
 from governance.checks import _group_compare as compare
 from governance.checks.base import MAX_INT, Check, CheckParams, Outcome, register
 from governance.checks.fairness import FairnessParams
+from governance.errors import MissingEvidence
 from governance.evidence import Evidence
 from governance.metrics.groupwise import AGGREGATES, METRICS, GroupMetric, group_metric, metric_problem
 from governance.metrics.intervals import intervals
@@ -34,6 +35,8 @@ from governance.vocabulary import DEFAULT_MIN_GROUP_SIZE
 from governance.yamlvalidate import describe_value
 
 OUT_OF_RANGE = "{key}: must be a number in [{low}, {high}] for {what}, got {got}"
+NO_BASELINES = ("relative_to compares with a registered model, which gates of rai run and of API runs "
+                "look up in the registry")
 NEEDS_BOUND = ("give min and/or max, or relative_to with max_decrease, max_increase or "
                "max_relative_change")
 
@@ -147,6 +150,8 @@ class GroupMetricRule(Check):
         if params.min is not None or params.max is not None:
             _absolute(report, current, value, params)
         if params.relative_to is not None:
+            if "baselines" not in evidence:
+                raise MissingEvidence("baselines", NO_BASELINES)
             compare.against_baseline(report, evidence.require("baselines"), params)
         return report.outcome()
 

@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # rich is imported when a table is printed: --json output doe
 _STATUS_STYLE = {
     Status.PASSED: "green", Status.FAILED: "bold red", Status.ERROR: "bold red",
     Status.WARNING: "yellow", Status.WAIVED: "cyan", Status.SKIPPED: "dim",
+    Status.INCONCLUSIVE: "magenta",
 }
 
 
