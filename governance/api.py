@@ -216,3 +216,75 @@ def workspace_at(workspace: Any) -> Any:
 def _check_group_size(value: Any) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise UserError(f"min_group_size: must be an integer >= 1, got {value!r}")
+
+
+def record_audit(workspace: str | Path, kind: str, inputs: dict[str, str], result: dict[str, Any],
+                 policy: Any = None) -> str:
+    """Record an audit (``rai audit ... --record``) as a run of kind ``audit``; return its run id.
+
+    The run has the events a report needs: ``run.started`` (kind ``audit``, the policy),
+    ``stage.completed`` (stage ``audit``: the inputs' hashes and headline numbers, the audit's
+    JSON as evidence), ``audit.completed``, one ``gate.decided`` per stage the policy's rules ran
+    at, and ``run.finished`` with a signed checkpoint. Without a policy nothing was gated and the
+    run finishes ``passed`` with no gate, which reports call "recorded, not checked".
+
+    Parameters
+    ----------
+    workspace : the workspace directory (created if missing)
+    kind : ``"fairness"`` or ``"drift"``
+    inputs : ``{file: sha256}`` of every file the audit read
+    result : the audit's JSON object (with ``findings`` and ``decision`` when a policy ran)
+    policy : the policy that gated the audit, if any
+    """
+    import json
+
+    from governance.findings import jsonable
+    from governance.provenance import code_revision, current_actor, new_run_id, policy_payload, versions
+    from governance.trail import open_trail
+
+    run_id, actor = new_run_id(), current_actor()
+    findings = list(result.get("findings") or [])
+    by_stage: dict[str, list[dict[str, Any]]] = {}
+    for finding in findings:
+        by_stage.setdefault(finding.get("stage") or "audit", []).append(finding)
+    blocked = [f for f in findings if f.get("status") in ("failed", "error")]
+    decision = "blocked" if blocked else "passed"
+    with open_trail(workspace_at(workspace).ensure()) as trail:
+        def event(kind_: str, payload: dict[str, Any], subjects: dict[str, Any] | None = None) -> Any:
+            return trail.append(kind=kind_, run_id=run_id, actor=actor, payload=jsonable(payload),
+                                subjects=subjects or {})
+
+        event("run.started", {"kind": "audit", "name": f"audit {kind}", "spec": None, "spec_hash": None,
+                              "policy": policy_payload(policy) if policy is not None else None,
+                              "inputs": inputs, "versions": versions(), "code_revision": code_revision(Path.cwd()),
+                              "workspace": str(Path(workspace))})
+        blob = trail.put_blob(json.dumps(jsonable({"stage": "audit", "run_id": run_id, "audit": result}),
+                                         sort_keys=True, separators=(",", ":")).encode("utf-8"))
+        artifacts = {Path(name).name: {"kind": "dataset", "name": Path(name).name, "sha256": digest, "path": name}
+                     for name, digest in inputs.items()}
+        event("stage.completed", {"stage": "audit", "status": "completed", "metrics": _headline(kind, result),
+                                  "artifacts": artifacts, "evidence_blob": blob},
+              {name: a["sha256"] for name, a in artifacts.items()})
+        event("audit.completed", {"kind": kind, "inputs": inputs, "result": result, "findings": findings,
+                                  "decision": result.get("decision")},
+              {"inputs": sorted(set(inputs.values()))})
+        for stage, stage_findings in by_stage.items():
+            stage_blocked = [f["rule_id"] for f in stage_findings if f.get("status") in ("failed", "error")]
+            event("gate.decided", {"stage": stage, "subject": None, "decision": "blocked" if stage_blocked else "passed",
+                                   "findings": stage_findings, "binding": True, "blocking": stage_blocked,
+                                   "policy_sha256": getattr(policy, "sha256", None)})
+        why = [f"{f['rule_id']} ({f['check']}): {f.get('message')}" for f in blocked]
+        summary = {"schema_version": 1, "run_id": run_id, "kind": "audit", "name": f"audit {kind}",
+                   "decision": decision, "blocked_at": blocked[0].get("stage") if blocked else None,
+                   "reasons": why, "inputs": inputs}
+        event("run.finished", {"decision": decision, "blocked_at": summary["blocked_at"], "reasons": why,
+                               "summary": summary})
+        trail.checkpoint()
+    return run_id
+
+
+def _headline(kind: str, result: dict[str, Any]) -> dict[str, Any]:
+    """The numbers a report's stage table shows for an audit."""
+    if kind == "fairness":
+        return {**(result.get("metrics") or {}), "rows": (result.get("overall") or {}).get("count")}
+    return {k: result.get(k) for k in ("drifted_share", "n_drifted", "dataset_drift")}

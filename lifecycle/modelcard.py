@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from governance.metrics.privacy import privacy_statement
-from lifecycle.runrecord import policy_source
+from governance.provenance import policy_source
 
 
 def model_card(run: Any) -> dict[str, Any]:

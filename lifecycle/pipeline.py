@@ -28,12 +28,12 @@ from governance.errors import UserError
 from governance.evidence import Evidence
 from governance.findings import GateResult
 from governance.policy.loader import load_policy
+from governance.provenance import code_revision, new_run_id, policy_payload, versions
 from governance.trail import open_trail
 from governance.workspace import Workspace
 from lifecycle import runstate
 from lifecycle.measure import finding_brief, reasons
 from lifecycle.mlflow_sync import after_pipeline_run
-from lifecycle.runrecord import code_revision, new_run_id, policy_payload, versions
 from lifecycle.specload import LoadedSpec, load_spec
 
 STAGES = ("ingest", "train", "evaluate", "optimize", "deploy")

@@ -11,70 +11,12 @@ through ``trail.put_blob``), ``gate.decided``, ``waiver.applied``, ``model.regis
 
 from __future__ import annotations
 
-import getpass
 import json
-import platform
-import secrets
-import subprocess
-import time
-from importlib import metadata
-from pathlib import Path
 from typing import Any
 
 from governance.findings import GateResult, Status, jsonable
 from governance.policy.schema import Policy
-
-# Distributions whose versions explain a run's numbers.
-_VERSIONED = ("rai", "tensorflow", "tf-keras", "tensorflow-privacy", "ai-edge-litert", "numpy", "pandas",
-              "dp-accounting", "pydantic")
-
-
-def new_run_id() -> str:
-    """A sortable, unique run id: UTC time plus 6 random hex digits, e.g. ``20250131T093000Z-a1b2c3``."""
-    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + "-" + secrets.token_hex(3)
-
-
-def current_actor() -> str:
-    """The OS user running rai (the trail's ``actor``)."""
-    try:
-        return getpass.getuser() or "unknown"
-    except Exception:  # no passwd entry (some containers): still record something
-        return "unknown"
-
-
-def versions() -> dict[str, str | None]:
-    """Python, platform and the versions of the packages that produce the run's numbers."""
-    out: dict[str, str | None] = {"python": platform.python_version(), "platform": platform.platform()}
-    for name in _VERSIONED:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = None
-    return out
-
-
-def code_revision(directory: Path) -> str | None:
-    """``git rev-parse HEAD`` of the repository holding ``directory`` (``+dirty`` if modified), or None."""
-    try:
-        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=directory, capture_output=True, text=True, timeout=5)
-        if head.returncode != 0:
-            return None
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=directory,
-                               capture_output=True, text=True, timeout=5)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
-
-
-def policy_payload(policy: Policy) -> dict[str, Any]:
-    """Identity and full content of a policy (rules with parameters, waivers) for ``run.started``."""
-    data = policy.model_dump(mode="json", exclude={"extends"})
-    return {**data, "name": policy.policy, "sha256": policy.sha256, "source": policy_source(policy)}
-
-
-def policy_source(policy: Policy) -> str | None:
-    """The policy file as an absolute path, so that ``--resume`` and ``monitor`` find it from anywhere."""
-    return str(Path(policy.source).resolve()) if policy.source else None
+from governance.provenance import current_actor
 
 
 class RunRecorder:

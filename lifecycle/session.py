@@ -21,11 +21,12 @@ from typing import Any
 from governance.errors import GateBlocked, UserError
 from governance.evidence import Evidence
 from governance.findings import GateResult, jsonable
+from governance.provenance import code_revision, new_run_id, policy_payload, versions
 from governance.trail.approvals import approvals_for
 from governance.vocabulary import Decision
 from governance.workspace import Workspace
 from lifecycle.measure import fairness_reports, finding_brief, group_gaps, performance, reasons
-from lifecycle.runrecord import RunRecorder, code_revision, new_run_id, policy_payload, versions
+from lifecycle.runrecord import RunRecorder
 from lifecycle.session_model import ModelSteps
 
 APPROVAL_CHECK = "accountability.approvals"

@@ -95,7 +95,8 @@ def build_report(
                         rec.events[-1] if rec.events else None, rules=policy["rules"]),
         run={**S.run_identity(rec), "configuration": S.configuration(rec)},
         system=system,
-        metadata=dict((rec.payload("run.started").get("spec") or {}).get("metadata") or {}),
+        metadata=dict((rec.payload("run.started").get("spec") or {}).get("metadata")
+                      or rec.payload("run.started").get("metadata") or {}),
         data=S.data_lineage(rec, stage_list, findings),
         policy=policy,
         stages=stage_list,

@@ -20,7 +20,8 @@ def run_identity(rec: RunRecord) -> dict[str, Any]:
     spec = sp.get("spec") or {}
     return {
         "run_id": rec.run_id,
-        "pipeline": spec.get("name"),
+        # a pipeline run names its spec; a run from rai.start_run or a recorded audit has a name
+        "pipeline": spec.get("name") or sp.get("name"),
         "started_at": (started or {}).get("time"),
         "finished_at": (finished or {}).get("time"),
         "actor": (started or (rec.events[0] if rec.events else {})).get("actor"),
@@ -134,7 +135,8 @@ def _artifacts(raw: Any) -> list[dict[str, Any]]:
 
 def system(rec: RunRecord, stage_list: list[dict[str, Any]]) -> dict[str, Any]:
     """System and model identity: names, versions and the hash of every model file."""
-    spec = rec.payload("run.started").get("spec") or {}
+    started = rec.payload("run.started")
+    spec = started.get("spec") or {}
     by_stage = {s["stage"]: s for s in stage_list}
     train_arts = by_stage.get("train", {}).get("artifacts", [])
     model = next((a for a in train_arts if a["name"] == "model"), train_arts[0] if train_arts else None)
@@ -142,7 +144,7 @@ def system(rec: RunRecord, stage_list: list[dict[str, Any]]) -> dict[str, Any]:
     dep = rec.payload("model.deployed", last=True) or None
     return {
         "name": (spec.get("deploy") or {}).get("model_name") or (reg or {}).get("name"),
-        "pipeline": spec.get("name"),
+        "pipeline": spec.get("name") or started.get("name"),
         "model": model,
         "variants": list(by_stage.get("optimize", {}).get("artifacts", [])),
         "registered": reg,

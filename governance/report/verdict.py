@@ -112,6 +112,9 @@ def verdict(run_finished: dict[str, Any] | None, gates: list[dict[str, Any]], sy
         else:
             lines.append(f"Stages after {blocked_at or 'the blocking gate'} did not run"
                          + ("." if reg else ", and no model was registered."))
+    elif decision == "passed" and not any(g.get("binding", True) for g in gates):
+        headline = "RECORDED, NOT CHECKED: no policy rule was evaluated in this run."
+        lines = reasons or ["The run recorded evidence without a policy; nothing was gated."]
     elif decision == "passed":
         headline = "PASSED: every binding gate passed (a failed rule, if any, was waived)."
         lines = [f"The run recorded {_counts(gates)}."]

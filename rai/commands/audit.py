@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import click
 import numpy as np
 
+from governance.api import policy_summary, run_rules
 from governance.errors import UserError
 from governance.evidence import Evidence, Predictions
 from governance.io import (
@@ -28,14 +29,13 @@ from governance.io import (
 )
 from governance.metrics.fairness import RATES, FairnessReport, fairness_report
 from governance.textsafe import markup
+from governance.vocabulary import DEFAULT_MIN_GROUP_SIZE
 from rai.commands.audit_common import (
     exit_blocked,
     load_rules,
-    policy_summary,
     print_findings,
     record_audit,
     rule_param,
-    run_rules,
 )
 from rai.options import json_option, workspace_option
 
@@ -77,7 +77,7 @@ def audit() -> None:
 @click.option("--sensitive", required=True, help="Sensitive column(s), comma-separated; several form intersectional groups.")
 @click.option("--y-score", "y_score", help="Column of positive-class scores (for roc_auc rules).")
 @click.option("--pos-label", "pos_label", help="Label value that means positive (needed for text labels such as '>50K').")
-@click.option("--min-group-size", "min_group_size", type=click.IntRange(min=1), default=1, show_default=True,
+@click.option("--min-group-size", "min_group_size", type=click.IntRange(min=1), default=DEFAULT_MIN_GROUP_SIZE, show_default=True,
               help="Groups with fewer rows are listed but left out of the metrics.")
 @click.option("--policy", "policy_path", help="Policy file whose fairness.* and performance.* rules gate the audit.")
 @json_option
@@ -115,8 +115,8 @@ def fairness(data, y_true, y_pred, sensitive, y_score, pos_label, min_group_size
         if policy is not None:
             print_findings(console, findings)
     if record:
-        event = record_audit(workspace, "fairness", {data: file_sha256(data)}, result)
-        click.echo(f"recorded audit.completed (event {getattr(event, 'seq', '?')})", err=True)
+        run_id = record_audit(workspace, "fairness", {data: file_sha256(data)}, result, policy)
+        click.echo(f"recorded audit run {run_id} (rai report {run_id})", err=True)
     exit_blocked(findings)
 
 

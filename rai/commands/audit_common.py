@@ -10,13 +10,11 @@ from __future__ import annotations
 import errno
 import os
 import sys
-from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from governance.errors import UserError
-from governance.evidence import Evidence
-from governance.findings import Finding, GateResult, Status
+from governance.findings import Finding, Status
 from governance.textsafe import markup
 from governance.workspace import Workspace
 
@@ -55,27 +53,6 @@ def rule_param(rule, name: str, default: Any = None) -> Any:
     return rule.params.get(name, default)
 
 
-def run_rules(policy, rules: Iterable, evidence: Evidence) -> list[Finding]:
-    """Evaluate ``rules`` against ``evidence``, each at its own stage, in policy order."""
-    from governance.engine import evaluate
-
-    findings = []
-    for rule in rules:
-        # One rule at a time keeps each finding's stage the rule's own stage.
-        findings.extend(evaluate(policy, rule.stage, evidence, rules=[rule]).findings)
-    return findings
-
-
-def policy_summary(policy, findings: list[Finding]) -> dict[str, Any]:
-    """The ``policy``, ``decision`` and ``findings`` keys added to an audit's JSON object."""
-    return {
-        "policy": {"name": policy.policy, "version": policy.version, "sha256": policy.sha256,
-                   "source": policy.source},
-        "decision": GateResult(stage="audit", findings=findings).decision,
-        "findings": [f.to_dict() for f in findings],
-    }
-
-
 def print_findings(console: Console, findings: list[Finding]) -> None:
     """A findings table, each finding's message, and the gate decision."""
     from rich.table import Table
@@ -110,28 +87,14 @@ def format_value(value: Any) -> str:
     return str(value)
 
 
-def record_audit(workspace: Path, kind: str, inputs: dict[str, str], result: dict[str, Any]) -> Any:
-    """Append an ``audit.completed`` event to the workspace's trail and return it.
+def record_audit(workspace: Path, kind: str, inputs: dict[str, str], result: dict[str, Any],
+                 policy: Any = None) -> str:
+    """Record the audit as a run of kind ``audit`` (:func:`governance.api.record_audit`); its run id."""
+    from governance.api import record_audit as record
 
-    ``inputs`` maps each file read to its SHA-256 (also the event's ``inputs`` subjects);
-    ``result`` is the audit's JSON object, with ``findings`` and ``decision`` when a policy ran
-    (``decision`` is ``None`` without one).
-    """
+    ws = writable_workspace(workspace)
     try:
-        from governance.trail import open_trail
-    except ImportError:
-        raise UserError("--record: the audit trail is not available in this installation") from None
-    payload = {
-        "kind": kind,
-        "inputs": inputs,
-        "result": result,
-        "findings": result.get("findings", []),
-        "decision": result.get("decision"),
-    }
-    try:
-        with open_trail(writable_workspace(workspace)) as trail:
-            return trail.append(kind="audit.completed", payload=payload,
-                                subjects={"inputs": sorted(set(inputs.values()))})
+        return record(ws.root, kind, inputs, result, policy)
     except OSError as err:  # the trail's own errors are UserErrors already; this is the file system
         raise UserError(f"--record: cannot write the trail in {workspace}: {err.strerror or err}; "
                         "nothing was recorded") from None

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from governance.api import policy_summary, run_rules
 from governance.errors import UserError
 from governance.evidence import Evidence
 from governance.findings import jsonable
@@ -24,10 +25,8 @@ from rai.commands.audit_common import (
     exit_blocked,
     format_value,
     load_rules,
-    policy_summary,
     print_findings,
     record_audit,
-    run_rules,
 )
 from rai.options import json_option, workspace_option
 
@@ -89,8 +88,8 @@ def drift(reference, current, columns, stattest, threshold, drift_share, predict
             print_findings(console, findings)
     if record:
         inputs = {str(reference): file_sha256(reference), str(current): file_sha256(current)}
-        event = record_audit(workspace, "drift", inputs, result)
-        click.echo(f"recorded audit.completed (event {getattr(event, 'seq', '?')})", err=True)
+        run_id = record_audit(workspace, "drift", inputs, result, policy)
+        click.echo(f"recorded audit run {run_id} (rai report {run_id})", err=True)
     exit_blocked(findings)
 
 

@@ -196,10 +196,15 @@ def test_record_appends_an_audit_event(files, rai):
 
     path = policy(rule("label", "drift.column", "{columns: [Y]}"))
     code, out, err = rai(*BASE, "--policy", path, "--json", "--record", "--workspace", "ws")
-    assert code == 1 and "recorded audit.completed (event 1)" in err
+    assert code == 1 and "recorded audit run " in err
     with open_trail("ws", create=False) as trail:
         (event,) = trail.events(kind="audit.completed")
         assert trail.verify().ok
+        kinds = [e.kind for e in trail.events(run_id=event.run_id)]
+    assert kinds == ["run.started", "stage.completed", "audit.completed", "gate.decided", "run.finished"]
+    code, report, err = rai("report", event.run_id, "--format", "json", "--workspace", "ws")
+    assert code == 0, err
+    assert json.loads(report)["verdict"]["decision"] == "blocked"
     inputs = {"ref.csv": file_sha256("ref.csv"), "cur.csv": file_sha256("cur.csv")}
     assert event.payload["kind"] == "drift" and event.payload["inputs"] == inputs
     assert event.payload["result"] == json.loads(out)

@@ -298,10 +298,15 @@ def test_record_appends_an_audit_event(files, rai):
 
     path = policy(rule("dp", "fairness.demographic_parity_difference", "{sensitive_features: [sex], max: 0.05}"))
     code, out, err = rai(*BASE, "--sensitive", "sex", "--policy", path, "--json", "--record", "--workspace", "ws")
-    assert code == 1 and "recorded audit.completed (event 1)" in err
+    assert code == 1 and "recorded audit run " in err
     with open_trail("ws", create=False) as trail:
         (event,) = trail.events(kind="audit.completed")
         assert trail.verify().ok
+        kinds = [e.kind for e in trail.events(run_id=event.run_id)]
+    assert kinds == ["run.started", "stage.completed", "audit.completed", "gate.decided", "run.finished"]
+    code, report, err = rai("report", event.run_id, "--format", "json", "--workspace", "ws")
+    assert code == 0, err
+    assert json.loads(report)["verdict"]["decision"] == "blocked"
     digest = file_sha256("adult.csv")
     assert event.subjects == {"inputs": [digest]}
     assert event.payload["kind"] == "fairness" and event.payload["inputs"] == {"adult.csv": digest}
