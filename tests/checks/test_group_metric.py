@@ -7,6 +7,8 @@ interval oracles in ``test_intervals.py``.
 
 from __future__ import annotations
 
+import tracemalloc
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -56,6 +58,11 @@ ERRORS = [
      rule(max=0.1), "fewer than 2 group(s) of sex have at least 30 rows (groups: sex=Female (5), sex=Male (100))"),
     ("ratio-of-zeros", Evidence(predictions=Predictions([1, 0] * 40, [0] * 80, SEX)),
      rule(metric="selection_rate", aggregate="ratio", min=0.8), "the ratio of selection_rate is undefined"),
+    ("missing-sensitive-value", Evidence(predictions=Predictions([0, 1] * 40, [0, 1] * 40,
+                                                                 pd.DataFrame({"sex": ["F", None] * 40}))),
+     rule(max=0.1), "sensitive column 'sex' has 40 missing value(s) (first in data row 2)"),
+    ("no-rows", Evidence(predictions=Predictions([], [], pd.DataFrame({"sex": []}))),
+     rule(max=0.1), "fewer than 2 group(s) of sex have at least 30 rows (groups: none)"),
     ("no-baseline-lookup", Evidence(predictions=counts((28, 10, 52, 10))),
      rule(relative_to="champion", max_increase=0.1), "missing evidence 'baselines'"),
     ("baseline-zero-relative", Evidence(predictions=counts((28, 10, 52, 10)), baselines={
@@ -105,6 +112,25 @@ LINT = [
      "9:13: rules[0].params: on_inconclusive needs confidence (without it a rule is never inconclusive)"),
     ("{sensitive_features: [sex], metric: fnr, aggregate: max, max: 0.1, confidence: .nan}",
      "9:92: rules[0].params.confidence: must be a finite number in (0, 1), got nan"),
+    # hostile values
+    ("{sensitive_features: [sex], metric: fnr, aggregate: max, max: .inf}",
+     "9:75: rules[0].params.max: must be a finite number, got inf"),
+    ("{sensitive_features: [sex], metric: fnr, aggregate: max, max: 0.1, confidence: 0.9, seed: 1180591620717411303424}",
+     "9:103: rules[0].params.seed: must be an integer of at most 9007199254740991 (2**53 - 1), got an integer of 22 digits"),
+    ("{sensitive_features: [sex], metric: fnr, aggregate: max, relative_to: {version: 1180591620717411303424}, max_increase: 0.1}",
+     "9:83: rules[0].params.relative_to: version must be a registered version number (1, 2, ...), got an integer of 22 digits"),
+    ("{sensitive_features: [sex], metric: fnr, aggregate: max, relative_to: {version: true}, max_increase: 0.1}",
+     "9:83: rules[0].params.relative_to: version must be a registered version number (1, 2, ...), got true"),
+    ("{sensitive_features: [sex], metric: fnr, aggregate: max, max: 0.1, confidence: 0.9, bootstrap_samples: 1.0e+9}",
+     "9:116: rules[0].params.bootstrap_samples: must be an integer in [100, 100000], got 1000000000.0"),
+    ("{sensitive_features: [sex], metric: [fnr], aggregate: max, max: 0.1}",
+     "9:49: rules[0].params.metric: must be a string, got a list"),
+    ("{sensitive_features: [sex], metric: fnr, aggregate: max, max: '0.1'}",
+     "9:75: rules[0].params.max: must be a number, got '0.1'; write it without quotes"),
+    ("{sensitive_features: [sex], metric: fnr, aggregate: max, relative_to: [champion], max_increase: 0.1}",
+     "9:83: rules[0].params.relative_to: must be champion or {version: N}, got a list"),
+    ("{sensitive_features: [sex], metric: fnr, aggregate: max, max: 0.1, confidence: true}",
+     "9:92: rules[0].params.confidence: must be a number in (0, 1), got true"),
 ]
 
 
@@ -174,6 +200,27 @@ def test_a_gap_wholly_beyond_the_bound_fails_confidently():
     far = counts((10, 10, 65, 15), scale=10)  # FNR 0.25 vs 0.6
     finding = run_rule(CHECK, Evidence(predictions=far), CONFIDENT)
     assert finding.status == Status.FAILED and "lies beyond max 0.1" in finding.message
+
+
+def test_thousands_of_intersectional_groups_stay_within_bounded_memory():
+    rng = np.random.default_rng(5)
+    n = 200_000
+    sensitive = pd.DataFrame({"a": rng.integers(0, 100, n), "b": rng.integers(0, 40, n)})  # 4,000 groups
+    truth = rng.integers(0, 2, n)
+    predictions = Predictions(truth, truth ^ (rng.random(n) < 0.2), sensitive, y_score=rng.random(n))
+    for metric, status in (("f1", Status.FAILED), ("brier_score", Status.PASSED)):
+        params = {"sensitive_features": ["a", "b"], "metric": metric, "aggregate": "difference", "max": 0.5,
+                  "confidence": 0.9, "bootstrap_samples": 300}
+        tracemalloc.start()
+        try:
+            finding = run_rule(CHECK, Evidence(predictions=predictions), params)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert finding.status == status, finding.message
+        assert len(finding.evidence["groups"]) == 4000
+        assert all("interval" in row for row in finding.evidence["groups"] if not row["excluded"])
+        assert peak < 160 * 2**20  # the bootstrap draws in chunks of CHUNK numbers, not rows x replicates
 
 
 def test_min_and_max_aggregates_take_the_groups_bounds():
