@@ -15,7 +15,7 @@ refused with ``FILE:LINE:COL: path: message``:
 Usage::
 
     doc = load_document("pipeline.yaml")            # raises LocatedError
-    spec = validate(doc, PipelineSpec)               # pydantic errors -> LocatedError
+    spec = validate(doc, PipelineSpec)               # governance.yamlvalidate: pydantic errors -> LocatedError
     model, errors = try_validate(doc, Params, ("rules", 2, "params"))   # collect them all
 
 Positions are 1-based. :meth:`Document.position` maps a location tuple (a pydantic ``loc``
@@ -336,7 +336,4 @@ def _scalar(node: ScalarNode) -> Any:
     return value
 
 
-# Validation lives in its own module; re-exported so callers import one place.
-from governance.yamlvalidate import try_validate, validate  # noqa: E402
-
-__all__ = ["Document", "MAX_BYTES", "format_path", "load_document", "try_validate", "validate"]
+__all__ = ["Document", "MAX_BYTES", "format_path", "load_document"]

@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from governance.errors import LocatedError
-from governance.yamlsafe import Document, load_document, validate
+from governance.yamlsafe import Document, load_document
+from governance.yamlvalidate import validate
 from lifecycle.spec import PipelineSpec
 from lifecycle.speccheck import check_spec
 

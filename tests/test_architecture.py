@@ -61,3 +61,58 @@ def test_commands_run_without_tensorflow(tmp_path, argv):
             assert exit_.code in (0, None), exit_.code
     """
     assert heavy_modules_after(code, tmp_path) == []
+
+
+def import_cycles(packages: tuple[str, ...]) -> list[list[str]]:
+    """Cycles of module imports inside ``packages`` (Tarjan's strongly connected components)."""
+    import grimp
+
+    graph = grimp.build_graph(*packages)
+    edges = {m: set(graph.find_modules_directly_imported_by(m)) & graph.modules for m in graph.modules}
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    cycles: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for succ in edges[node]:
+            if succ not in index:
+                visit(succ)
+                low[node] = min(low[node], low[succ])
+            elif succ in on_stack:
+                low[node] = min(low[node], index[succ])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                cycles.append(sorted(component))
+
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 10_000))
+    for module in sorted(edges):
+        if module not in index:
+            visit(module)
+    return cycles
+
+
+def test_no_import_cycle_remains():
+    assert import_cycles(("governance", "lifecycle", "dashboards", "rai")) == []
+
+
+def test_the_cycle_finder_finds_a_cycle(tmp_path, monkeypatch):
+    package = tmp_path / "cyclic"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "a.py").write_text("from cyclic import b\n")
+    (package / "b.py").write_text("from cyclic import c\n")
+    (package / "c.py").write_text("import cyclic.a\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert import_cycles(("cyclic",)) == [["cyclic.a", "cyclic.b", "cyclic.c"]]

@@ -114,10 +114,27 @@ def register(name: str):
     return deco
 
 
-def load_all() -> dict[str, type[Check]]:
-    """Import every check family so that they register; return the registry."""
-    import governance.checks  # noqa: F401  (the package imports its families)
+_FAMILIES_LOADED = False
 
+
+def load_all() -> dict[str, type[Check]]:
+    """Import every check family so that they register; return the registry.
+
+    Families are the modules beside this one (``fairness.py``, ``drift.py``, ...), discovered by
+    name and imported by name: adding a family means adding a file, and this module never
+    imports its families statically (they import it).
+    """
+    global _FAMILIES_LOADED
+    if not _FAMILIES_LOADED:
+        import importlib
+        import pkgutil
+        from pathlib import Path
+
+        package = __name__.rsplit(".", 1)[0]
+        for module in sorted(pkgutil.iter_modules([str(Path(__file__).parent)]), key=lambda m: m.name):
+            if module.name != "base" and not module.name.startswith("_"):
+                importlib.import_module(f"{package}.{module.name}")
+        _FAMILIES_LOADED = True
     return REGISTRY
 
 

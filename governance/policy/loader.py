@@ -24,8 +24,8 @@ from governance.checks.base import load_all, unknown_check_message
 from governance.errors import LocatedError
 from governance.policy.schema import CLAUSE_PATTERN, Policy, Rule, Waiver, valid_extends
 from governance.smallfile import UnreadableFile, read_file_bytes
-from governance.yamlsafe import Document, load_document, try_validate
-from governance.yamlvalidate import unknown_key_message
+from governance.yamlsafe import Document, load_document
+from governance.yamlvalidate import try_validate, unknown_key_message
 
 CLAUSE_MESSAGE = (
     "must be FRAMEWORK:CLAUSE with FRAMEWORK one of eu-ai-act, nist-ai-rmf, iso-42001 "

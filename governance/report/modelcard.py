@@ -19,7 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from governance.errors import UserError
 from governance.report.readable import in_numeric_order
 from governance.report.text import evidence_tables, group_label
-from governance.yamlsafe import load_document, validate
+from governance.yamlsafe import load_document
+from governance.yamlvalidate import validate
 
 SCHEMA_VERSION = "1.0"
 KIND = "rai.model-card"

@@ -8,7 +8,8 @@ import pytest
 from pydantic import BaseModel, ConfigDict, Field
 
 from governance.errors import LocatedError
-from governance.yamlsafe import MAX_BYTES, format_path, load_document, try_validate, validate
+from governance.yamlsafe import MAX_BYTES, format_path, load_document
+from governance.yamlvalidate import try_validate, validate
 
 
 def write(tmp_path, text: str, name: str = "doc.yaml") -> str:
