@@ -42,7 +42,8 @@ class Dataset:
     content_hashes : sha256 of the canonical processed ``train`` and ``test`` frames
     label_classes : the training labels' keys (:func:`lifecycle.labels.label_classes`), recorded
         in the registry so that monitoring maps labels exactly as training did
-    profile : JSON-able summary: rows, missing values, label balance, group sizes
+    profile : JSON-able summary: rows, missing values, label balance, group sizes, and the
+        training features' types, ranges and categories (:func:`feature_profile`)
     """
 
     train: pd.DataFrame
@@ -99,7 +100,8 @@ def load_dataset(spec: DataSpec, base_dir: Path) -> Dataset:
         sensitive_features=list(spec.sensitive_features),
         source_hashes=hashes,
         content_hashes={"train": frame_sha256(train), "test": frame_sha256(test)},
-        profile=profile(train, test, spec.target, spec.sensitive_features),
+        profile={**profile(train, test, spec.target, spec.sensitive_features),
+                 "features": feature_profile(train, numeric, categorical)},
     )
 
 
@@ -274,4 +276,31 @@ def profile(train: pd.DataFrame, test: pd.DataFrame, target: str, sensitive: lis
             name: {str(k): int(v) for k, v in frame[column].value_counts(dropna=False).items()}
             for name, frame in (("train", train), ("test", test))
         }
+    return out
+
+
+#: Above this many distinct values a categorical column's categories are not listed (nor enforced).
+MAX_PROFILE_CATEGORIES = 10_000
+
+
+def feature_profile(train: pd.DataFrame, numeric: list[str], categorical: list[str]) -> dict[str, Any]:
+    """Per training feature: numeric range or categorical vocabulary, and its missing-value count.
+
+    Serving validates requests against it: ``{"numeric": {column: {"min", "max", "missing"}},
+    "categorical": {column: {"categories" (sorted, or None when over MAX_PROFILE_CATEGORIES),
+    "distinct", "missing"}}}``.
+    """
+    out: dict[str, Any] = {"numeric": {}, "categorical": {}}
+    for column in numeric:
+        values = train[column]
+        finite = values[np.isfinite(values)]
+        out["numeric"][column] = {"min": float(finite.min()) if len(finite) else None,
+                                  "max": float(finite.max()) if len(finite) else None,
+                                  "missing": int(values.isna().sum())}
+    for column in categorical:
+        values = train[column].dropna().astype(str)
+        distinct = sorted(values.unique())
+        out["categorical"][column] = {
+            "categories": distinct if len(distinct) <= MAX_PROFILE_CATEGORIES else None,
+            "distinct": len(distinct), "missing": int(train[column].isna().sum())}
     return out

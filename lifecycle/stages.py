@@ -162,7 +162,7 @@ def candidate(run: Any, built: Any) -> dict[str, Any]:
                    "sensitive": ds.sensitive_features, "target": ds.target,
                    "positive_label": run.spec.data.positive_label, "label_strip": run.spec.data.label_strip,
                    "labels": list(ds.label_classes),
-                   "na_values": list(run.spec.data.na_values)},
+                   "na_values": list(run.spec.data.na_values), "profile": ds.profile.get("features")},
         "lineage": {"datasets": dict(run.lineage["datasets"]), "model": model_sha,
                     "parent_model": run.model_artifact["sha256"]},
     }

@@ -6,8 +6,6 @@ Each run trains a small model for two epochs; the module shares one passing run 
 from __future__ import annotations
 
 import json
-import threading
-import urllib.request
 from pathlib import Path
 
 import pandas as pd
@@ -105,25 +103,21 @@ def test_the_trail_records_every_step_and_verifies(passed_run, rai):
 
 
 def test_the_registered_model_serves_the_scores_it_was_audited_with(passed_run):
-    from lifecycle.serve import load_served, make_server
+    from lifecycle.serving.server import load_service
+    from lifecycle.serving.settings import ServeSettings
 
     project, _, summary, _ = passed_run
     ws = project / "ws"
-    served = load_served(ws / "registry", "adult-small", None, KeyRing(ws / "keys").trusted())
-    httpd = make_server(served, port=0)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
-        test = pd.read_csv(project / "test.csv").head(5)
-        rows = json.loads(test.drop(columns=["Y"]).to_json(orient="records"))
-        request = urllib.request.Request(f"http://127.0.0.1:{httpd.server_address[1]}/predict",
-                                         data=json.dumps({"rows": rows}).encode())
-        with urllib.request.urlopen(request, timeout=30) as response:
-            predictions = json.loads(response.read())["predictions"]
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    service = load_service(ServeSettings(name="adult-small", registry=ws / "registry", workspace=ws,
+                                         prediction_log=False))
+    assert service.scorer.path == "litert"  # NumPy preprocessing read from the model, then the LiteRT core
+    test = pd.read_csv(project / "test.csv").head(300)
+    rows = json.loads(test.drop(columns=["Y", "fnlwgt"]).to_json(orient="records"))
+    status, body = service.predict(json.dumps({"rows": rows}).encode())
+    assert status == 200, body
+    predictions = json.loads(body)["predictions"]
     audited = pd.read_parquet(Path(project, summary["deployed"]["manifest"]).parent / "reference_predictions.parquet")
-    assert [p["score"] for p in predictions] == pytest.approx(audited["y_score"].head(5).tolist(), abs=1e-6)
+    assert [p["score"] for p in predictions] == pytest.approx(audited["y_score"].head(300).tolist(), abs=1e-6)
 
 
 def test_serve_refuses_a_tampered_registered_model(passed_run, tmp_path):

@@ -1,20 +1,16 @@
-"""The registry: versioned entries, signed manifests, tamper detection, and the HTTP endpoint."""
+"""The registry: versioned entries, signed manifests, tamper detection (serving is tested in tests/serve)."""
 
 from __future__ import annotations
 
 import json
-import threading
-import urllib.error
-import urllib.request
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from governance.errors import UserError
 from governance.trail.signing import KeyRing, Signer
 from lifecycle.deploy import find_entry, register, verify_manifest
-from lifecycle.serve import ServedModel, load_served, make_server
+from lifecycle.serve import load_served
 
 SCHEMA = {"numeric": ["age"], "categorical": ["sex"], "sensitive": ["sex"], "target": "Y", "positive_label": ">50K"}
 
@@ -96,53 +92,3 @@ def test_unknown_model_and_version_are_user_errors(tmp_path, signer):
         find_entry(tmp_path / "registry", "dmeo")
     with pytest.raises(UserError, match="no version 7; versions are 1"):
         find_entry(tmp_path / "registry", "demo", 7)
-
-
-@pytest.fixture
-def server(tmp_path, signer):
-    entry = _register(tmp_path, signer)
-    document = json.loads(entry.manifest_path.read_text())
-    # A stand-in scorer (age / 100) keeps this test free of TensorFlow; the tf tests serve a real model.
-    served = ServedModel(entry, document, lambda frame: np.nan_to_num(frame["age"].to_numpy() / 100.0))
-    httpd = make_server(served, port=0)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
-
-
-def _call(url: str, body: object | None = None) -> tuple[int, dict]:
-    data = None if body is None else json.dumps(body).encode()
-    try:
-        with urllib.request.urlopen(urllib.request.Request(url, data=data), timeout=10) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as err:
-        return err.code, json.loads(err.read())
-
-
-def test_http_endpoints(server):
-    assert _call(f"{server}/health") == (200, {"status": "ok", "model": "demo", "version": 1})
-    status, manifest = _call(f"{server}/model")
-    assert status == 200 and manifest["manifest"]["variant"] == "int8" and "signature" in manifest
-    status, result = _call(f"{server}/predict", {"rows": [{"age": 70, "sex": "Male"}, {"age": None, "sex": None}]})
-    assert status == 200
-    assert result["predictions"] == [{"score": 0.7, "label": 1}, {"score": 0.0, "label": 0}]
-
-
-BAD_REQUESTS = [
-    ({"rows": []}, 'body must be {"rows": [ {column: value, ...}, ... ]} with at least one row'),
-    ({"rows": [{"age": 3}]}, "rows[0]: missing column(s) sex (null marks a missing value)"),
-    ({"rows": [{"age": "old", "sex": "F"}]}, "rows[0].age: must be a number or null, got 'old'"),
-    ([1], "rows[0]: must be an object of column: value"),
-]
-
-
-@pytest.mark.parametrize("body,message", BAD_REQUESTS)
-def test_bad_predict_requests_get_400_with_a_reason(server, body, message):
-    assert _call(f"{server}/predict", body) == (400, {"error": message})
-
-
-def test_unknown_endpoint_is_404(server):
-    status, body = _call(f"{server}/nope")
-    assert status == 404 and "GET /health" in body["error"]

@@ -1,0 +1,187 @@
+"""The ASGI app: ``POST /predict`` on a direct path, everything else through Starlette.
+
+Endpoints: ``POST /predict``, ``GET /health``, ``GET /model`` (the signed manifest),
+``GET /metrics`` (Prometheus), ``GET /openapi.json``. Anything else is a JSON 404 or 405; an
+unexpected failure is a JSON 500 naming the request id (the traceback goes to the server's
+stderr, never to the client).
+
+``POST /predict`` is the one endpoint on the hot path, so :class:`PredictApp` answers it from the
+raw ASGI messages, without building Starlette request, routing and response objects; the
+Starlette app behind it serves the rest and runs the life cycle (prediction log, integrity
+checks). Body deadlines are the protocol's (:mod:`lifecycle.serving.protocol`); the size limit
+is checked here, against ``Content-Length`` first and then against what actually arrives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import os
+import re
+import sys
+import time
+import traceback
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from lifecycle.serving import protocol
+from lifecycle.serving.metrics import CONTENT_TYPE
+from lifecycle.serving.service import Service, error_body, new_request_id
+from lifecycle.serving.settings import SETTINGS_ENV, ServeSettings
+
+JSON = "application/json"
+#: Bodies above this size are parsed and scored on a worker thread, keeping the event loop free.
+THREAD_BYTES = 64 * 1024
+_CLIENT_ID = re.compile(rb"^[A-Za-z0-9._:-]{1,128}$")
+_CLOSE = [(b"connection", b"close")]
+
+
+class _BodyError(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+class PredictApp:
+    """ASGI app: ``POST /predict`` answered here, all other requests (and the lifespan) by ``rest``."""
+
+    def __init__(self, service: Service, rest: Starlette):
+        self.service, self.rest = service, rest
+        self.limit = service.settings.max_body_bytes
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["path"] != "/predict" or scope["method"] != "POST":
+            await self.rest(scope, receive, send)
+            return
+        started = time.perf_counter()
+        extra: list[tuple[bytes, bytes]] = []
+        try:
+            declared, client = None, None
+            for name, value in scope["headers"]:
+                if name == b"content-length":
+                    declared = value
+                elif name == b"x-request-id" and _CLIENT_ID.match(value):
+                    client = value.decode("ascii")
+            body = await self._body(receive, declared)
+            if len(body) > THREAD_BYTES:
+                status, payload = await anyio.to_thread.run_sync(self.service.predict, body, client)
+            else:
+                status, payload = self.service.predict(body, client)
+        except _BodyError as err:  # the rest of the body is unread: the connection cannot be reused
+            status, payload, extra = err.status, error_body(str(err)), _CLOSE
+        except Exception as err:
+            status, payload, extra = 500, _crash(err), _CLOSE
+        elapsed = time.perf_counter() - started
+        self.service.metrics.observe("/predict", status, elapsed)
+        # Server-Timing (W3C): the app's own time, so clients can tell it from the network's.
+        headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(payload)),
+                   (b"server-timing", b"app;dur=%.3f" % (elapsed * 1000)), *extra]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": payload})
+
+    async def _body(self, receive: Any, declared: bytes | None) -> bytes:
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            raise _BodyError(413, f"request body of {int(declared)} bytes exceeds the limit of {self.limit}")
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise _BodyError(400, "client disconnected before sending the whole body")
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.limit:
+                raise _BodyError(413, f"request body exceeds the limit of {self.limit} bytes")
+            if not message.get("more_body", False):
+                return b"".join(chunks) + chunk if chunks else chunk
+            chunks.append(chunk)
+
+
+def _crash(err: BaseException) -> bytes:
+    request_id = new_request_id()
+    print(f"error: request {request_id} failed:\n{''.join(traceback.format_exception(err))}", file=sys.stderr,
+          flush=True)
+    return error_body("internal error; no decision made (see the server log)", request_id)
+
+
+def create_app(service: Service) -> PredictApp:
+    """The ASGI app serving ``service`` (its prediction log opens and closes with the app)."""
+    settings, metrics = service.settings, service.metrics
+    protocol.configure(settings.timeout)
+
+    def respond(endpoint: str, status: int, body: bytes, media: str = JSON) -> Response:
+        metrics.observe(endpoint, status, 0.0)
+        return Response(body, status, media_type=media)
+
+    async def health(request: Request) -> Response:
+        return respond("/health", *service.health())
+
+    async def model(request: Request) -> Response:
+        return respond("/model", 200, service.manifest_bytes)
+
+    async def openapi(request: Request) -> Response:
+        return respond("/openapi.json", 200, service.openapi_bytes)
+
+    async def prometheus(request: Request) -> Response:
+        return respond("/metrics", 200, metrics.render(), CONTENT_TYPE)
+
+    async def http_error(request: Request, exc: Any) -> Response:
+        status = exc.status_code if isinstance(exc, HTTPException) else 500
+        if status == 404:
+            message = f"no such endpoint {request.url.path[:100]}; try POST /predict, GET /health, /model, /metrics, /openapi.json"
+        elif status == 405:
+            message = f"method {request.method[:20]} not allowed on {request.url.path[:100]}"
+        else:
+            message = str(getattr(exc, "detail", "")) or "error"
+        return respond("other", status, error_body(message))
+
+    async def crashed(request: Request, exc: Exception) -> Response:
+        metrics.observe("other", 500, 0.0)
+        return Response(_crash(exc), 500, media_type=JSON, headers={"connection": "close"})
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette):
+        protocol.on_reject = metrics.rejected
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
+        await anyio.to_thread.run_sync(service.start)
+        # Everything loaded so far (numpy, pandas, the interpreter) lives as long as the process:
+        # keep it out of the cyclic collector, whose full passes over it stall requests by milliseconds.
+        gc.collect()
+        gc.freeze()
+        watcher = asyncio.create_task(_watch(service, settings.recheck_seconds))
+        try:
+            yield
+        finally:
+            watcher.cancel()
+            await anyio.to_thread.run_sync(service.stop)
+
+    routes = [Route("/predict", _not_here, methods=["POST"]), Route("/health", health, methods=["GET"]),
+              Route("/model", model, methods=["GET"]), Route("/metrics", prometheus, methods=["GET"]),
+              Route("/openapi.json", openapi, methods=["GET"])]
+    rest = Starlette(routes=routes, lifespan=lifespan, exception_handlers={HTTPException: http_error, Exception: crashed})
+    return PredictApp(service, rest)
+
+
+async def _not_here(request: Request) -> Response:
+    raise RuntimeError("POST /predict is answered by PredictApp")  # listed so that GET /predict is a 405
+
+
+async def _watch(service: Service, interval: float) -> None:
+    """Re-run the entry's integrity checks every ``interval`` seconds until one fails."""
+    while True:
+        await asyncio.sleep(interval)
+        if await anyio.to_thread.run_sync(service.recheck):
+            return
+
+
+def app_from_environment() -> PredictApp:
+    """App factory for worker processes: settings from :data:`SETTINGS_ENV`, entry verified again."""
+    from lifecycle.serving.server import load_service
+
+    return create_app(load_service(ServeSettings.from_env(os.environ[SETTINGS_ENV])))

@@ -1,0 +1,177 @@
+"""Validate request rows against the training profile, field by field, before anything is scored.
+
+A row is an object naming every feature (``null``, or one of the spec's ``na_values``, marks a
+missing value) and optionally the sensitive columns that are not features (kept in the log for
+monitoring). What is refused, with a 400 naming the field:
+
+* an unknown or a missing column, a row that is not an object;
+* a numeric feature that is not a JSON number (a string, a boolean, an object, ...), or is not
+  finite in the model's float32 arithmetic: NaN, ``Infinity``, ``1e308`` and integers beyond
+  ±3.4e38 would all turn into a non-finite score;
+* a categorical value that is not a string or a whole number; an unseen category when the
+  ``unseen`` setting is ``reject``.
+
+What is accepted and flagged (``COLUMN:KIND`` on the prediction and in the log):
+``out_of_range`` (outside the training range), ``unseen_category`` (scored as the model's
+unknown slot with ``flag``, as a missing value with ``missing``), ``missing`` (a missing value
+where training had none).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from lifecycle.serving.profile import UNSEEN_CHOICES, FeatureProfile
+
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+_SHOWN = 40  # characters of a bad value echoed in an error
+
+
+class RowError(ValueError):
+    """A request row that cannot be scored; the message names the field."""
+
+
+class HugeNumber:
+    """A JSON integer too long to be a number this server will look at (parsed as this marker)."""
+
+    def __init__(self, digits: int):
+        self.digits = digits
+
+    def __repr__(self) -> str:
+        return f"an integer of {self.digits} digits"
+
+
+@dataclass
+class ValidRows:
+    """Validated rows: model inputs as arrays, the clean values (for the log) and flags."""
+
+    numeric: np.ndarray
+    categorical: list[list[str | None]]
+    inputs: list[dict[str, Any]]
+    flags: list[list[str]]
+
+
+class RowValidator:
+    """Checks rows of one model; ``numeric``/``categorical`` are in the encoder's input order."""
+
+    def __init__(self, numeric: list[str], categorical: list[str], extra: list[str], profile: FeatureProfile,
+                 na_values: list[str], unseen: str = "flag"):
+        if unseen not in UNSEEN_CHOICES:
+            raise ValueError(f"unseen: must be one of {', '.join(UNSEEN_CHOICES)}, got {unseen!r}")
+        self.numeric, self.categorical, self.extra = list(numeric), list(categorical), list(extra)
+        self.columns = self.numeric + self.categorical + self.extra
+        self.known = frozenset(self.columns)
+        self.required = frozenset(self.numeric + self.categorical)
+        self.profile, self.unseen = profile, unseen
+        self.markers = frozenset(m.strip() for m in na_values if isinstance(m, str))
+        self._ranges = [(c, profile.numeric[c]) for c in self.numeric]
+        self._cats = [(c, profile.categorical[c]) for c in self.categorical]
+
+    def validate(self, rows: list[Any], where: str = "rows") -> ValidRows:
+        """Check every row; raise :class:`RowError` at the first bad field (``where[i].column``)."""
+        numeric: list[float] = []
+        categorical: list[list[str | None]] = [[None] * len(rows) for _ in self.categorical]
+        inputs, flags = [], []
+        for i, row in enumerate(rows):
+            place = f"{where}[{i}]" if where == "rows" else where
+            clean, row_flags = self._row(row, place, numeric, categorical, i)
+            inputs.append(clean)
+            flags.append(row_flags)
+        matrix = np.array(numeric, dtype=np.float64).reshape(len(rows), len(self.numeric))
+        return ValidRows(matrix, categorical, inputs, flags)
+
+    def _row(self, row: Any, place: str, numeric: list[float], categorical: list[list[str | None]],
+             index: int) -> tuple[dict[str, Any], list[str]]:
+        if type(row) is not dict:
+            raise RowError(f"{place}: must be an object of column: value, got {_kind(row)}")
+        if row.keys() != self.required and not (self.required <= row.keys() <= self.known):
+            self._columns_error(row, place)
+        clean: dict[str, Any] = {}
+        flags: list[str] = []
+        for column, rng in self._ranges:
+            value = self._number(row[column], place, column)
+            clean[column] = value
+            if value is None:
+                numeric.append(math.nan)
+                if not rng.missing_seen:
+                    flags.append(f"{column}:missing")
+            else:
+                numeric.append(value)
+                if (rng.low is not None and value < rng.low) or (rng.high is not None and value > rng.high):
+                    flags.append(f"{column}:out_of_range")
+        for j, (column, prof) in enumerate(self._cats):
+            value = self._category(row[column], place, column)
+            if value is None:
+                if not prof.missing_seen:
+                    flags.append(f"{column}:missing")
+            elif prof.categories is not None and value not in prof.categories:
+                if self.unseen == "reject":
+                    raise RowError(f"{place}.{column}: category {_show(value)} was not seen in training "
+                                   f"(known: {_known(prof.categories)})")
+                flags.append(f"{column}:unseen_category")
+                if self.unseen == "missing":
+                    value = None
+            clean[column] = value
+            categorical[j][index] = value
+        for column in self.extra:
+            if column in row:
+                clean[column] = self._category(row[column], place, column)
+        return clean, flags
+
+    def _columns_error(self, row: dict[str, Any], place: str) -> None:
+        unknown = [str(k) for k in row if k not in self.known]
+        if unknown:
+            raise RowError(f"{place}: unknown column {_show(unknown[0])}; columns are: {', '.join(self.columns)}")
+        missing = [c for c in self.numeric + self.categorical if c not in row]
+        raise RowError(f"{place}: missing column(s) {', '.join(missing)} (null marks a missing value)")
+
+    def _number(self, value: Any, place: str, column: str) -> float | int | None:
+        kind = type(value)
+        if kind is float:
+            if -FLOAT32_MAX <= value <= FLOAT32_MAX:  # False for NaN and the infinities
+                return value
+        elif kind is int:
+            if -FLOAT32_MAX <= value <= FLOAT32_MAX:
+                return value
+        elif value is None:
+            return None
+        elif kind is str and value.strip() in self.markers:
+            return None
+        elif kind is not HugeNumber:
+            raise RowError(f"{place}.{column}: must be a number or null, got {_kind(value)}")
+        raise RowError(f"{place}.{column}: must be a finite number within ±3.4e38 (float32), got {_show(value)}")
+
+    def _category(self, value: Any, place: str, column: str) -> str | None:
+        kind = type(value)
+        if kind is str:
+            text = value.strip()
+            return None if text in self.markers else text
+        if value is None:
+            return None
+        if kind is int and abs(value) < 10**18:
+            return str(value)
+        raise RowError(f"{place}.{column}: must be a string, a whole number or null, got {_kind(value)}")
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, (int, float, HugeNumber)):
+        return _show(value)
+    if isinstance(value, str):
+        return f"the string {_show(value)}"
+    return {dict: "an object", list: "an array"}.get(type(value), type(value).__name__)
+
+
+def _show(value: Any) -> str:
+    text = repr(value) if not isinstance(value, float) or math.isfinite(value) else str(value)
+    return text if len(text) <= _SHOWN else text[: _SHOWN - 3] + "..."
+
+
+def _known(categories: frozenset[str]) -> str:
+    listed = sorted(categories)
+    return ", ".join(_show(c) for c in listed[:8]) + (f", ... ({len(listed)} in all)" if len(listed) > 8 else "")

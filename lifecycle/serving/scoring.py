@@ -1,0 +1,149 @@
+"""Vectorised scoring of validated rows: NumPy encoding, then the LiteRT interpreter or a NumPy MLP.
+
+No DataFrame and no Keras call per request. A LiteRT entry runs its flatbuffer in the LiteRT
+interpreter (TensorFlow is not imported at all); a Keras entry's core is read once from the
+model and run as NumPy matrix products. A model whose graph the fast path does not know falls
+back to the Keras model itself (slower, same scores).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from lifecycle.serving.encoder import Encoder, UnsupportedGraph, encoder_from_keras_bytes
+from lifecycle.serving.rows import ValidRows
+
+
+@dataclass
+class Scorer:
+    """Scores of validated rows, shape ``(n,)`` float64.
+
+    ``encoder`` is None when the model's preprocessing runs in Keras (``path == "keras"``);
+    ``numeric``/``categorical`` are the feature columns in the order the rows must give them.
+    """
+
+    encoder: Encoder | None
+    run: Callable[[ValidRows], np.ndarray]
+    path: str
+    numeric: list[str]
+    categorical: list[str]
+
+    def __call__(self, rows: ValidRows) -> np.ndarray:
+        return self.run(rows).reshape(-1)
+
+
+def build_scorer(fmt: str, files: dict[str, bytes], numeric: list[str], categorical: list[str]) -> Scorer:
+    """The scorer of a verified entry's model files (``files`` by manifest role).
+
+    ``numeric``/``categorical`` are the schema's feature columns; the fast path reorders them
+    to the model's inputs itself (see :func:`input_order`).
+    """
+    keras_file = files["preprocess"] if fmt == "litert" else files["model"]
+    try:
+        encoder = encoder_from_keras_bytes(keras_file)
+        numeric, categorical = input_order(encoder, numeric, categorical)
+    except UnsupportedGraph:
+        encoder = None
+    if fmt == "litert":
+        core = _litert_core(files["model"])
+    elif encoder is not None:
+        core = _numpy_core(keras_file)
+    else:
+        core = None
+    if encoder is None or core is None or not _fits(core, encoder.width):
+        return Scorer(None, _keras_fallback(fmt, files, numeric, categorical), "keras", numeric, categorical)
+    return Scorer(encoder, lambda rows: core(encoder.encode(rows.numeric, rows.categorical)),
+                  "litert" if fmt == "litert" else "numpy", numeric, categorical)
+
+
+def input_order(encoder: Encoder, numeric: list[str], categorical: list[str]) -> tuple[list[str], list[str]]:
+    """The schema's columns in the order the encoder takes them (UnsupportedGraph if they differ)."""
+    from lifecycle.model import input_name
+
+    by_input = {input_name(c): c for c in numeric + categorical}
+    try:
+        ordered_numeric = [by_input[name] for name in encoder.numeric]
+        ordered_categorical = [by_input[lookup.input] for lookup in encoder.lookups]
+    except KeyError:
+        raise UnsupportedGraph("the model's inputs are not the manifest's feature columns") from None
+    if sorted(ordered_numeric) != sorted(numeric) or sorted(ordered_categorical) != sorted(categorical):
+        raise UnsupportedGraph("the model's inputs are not the manifest's feature columns")
+    return ordered_numeric, ordered_categorical
+
+
+def _fits(core: Callable[[np.ndarray], np.ndarray], width: int) -> bool:
+    """Whether the core takes the encoder's width (one probe row) and gives one score per row."""
+    try:
+        return np.asarray(core(np.zeros((1, width), dtype=np.float32))).size == 1
+    except (ValueError, RuntimeError):
+        return False
+
+
+def _litert_core(content: bytes) -> Callable[[np.ndarray], np.ndarray]:
+    """Two interpreters: one stays allocated for single rows, one resizes for batches."""
+    from lifecycle.optimize import LiteRTModel
+
+    single, batch = LiteRTModel(content), LiteRTModel(content)
+    single_lock, batch_lock = threading.Lock(), threading.Lock()  # an interpreter owns its tensors
+
+    def run(x: np.ndarray) -> np.ndarray:
+        if len(x) == 1:
+            with single_lock:
+                return single(x)
+        with batch_lock:
+            return batch(x)
+
+    return run
+
+
+def _numpy_core(keras_file: bytes) -> Callable[[np.ndarray], np.ndarray] | None:
+    """The Keras core's Dense layers as NumPy (None when it holds layers this does not know)."""
+    from lifecycle.model import core_model, load_model_bytes
+
+    layers: list[tuple[np.ndarray, np.ndarray, str]] = []
+    for layer in core_model(load_model_bytes(keras_file)).layers:
+        kind = type(layer).__name__
+        if kind in ("InputLayer", "Dropout"):  # dropout is the identity at inference
+            continue
+        activation = getattr(getattr(layer, "activation", None), "__name__", None)
+        if kind != "Dense" or activation not in _ACTIVATIONS:
+            return None
+        weights, bias = layer.get_weights()
+        layers.append((weights.astype(np.float32), bias.astype(np.float32), activation))
+
+    def run(x: np.ndarray) -> np.ndarray:
+        for weights, bias, activation in layers:
+            x = _ACTIVATIONS[activation](x @ weights + bias)
+        return x.reshape(-1)
+
+    return run
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return (1.0 / (1.0 + np.exp(-x))).astype(np.float32)
+
+
+_ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "relu": lambda x: np.maximum(x, 0), "sigmoid": _sigmoid, "linear": lambda x: x,
+}
+
+
+def _keras_fallback(fmt: str, files: dict[str, bytes], numeric: list[str], categorical: list[str]) -> Callable[[ValidRows], Any]:
+    import pandas as pd
+
+    from lifecycle.serve import make_scorer
+
+    frame_scorer = make_scorer(fmt, files)
+
+    def run(rows: ValidRows) -> np.ndarray:
+        frame = pd.DataFrame(rows.numeric, columns=numeric)
+        for column, values in zip(categorical, rows.categorical, strict=True):
+            frame[column] = pd.Series(values, dtype=object)
+        return np.asarray(frame_scorer(frame))
+
+    return run

@@ -1,0 +1,229 @@
+"""The serving logic, free of HTTP: parse a request body, validate, score, log, answer.
+
+:meth:`Service.predict` takes the raw body and returns ``(status, JSON bytes)``. Every answer
+is valid JSON (scores are checked finite before anything is sent), every decision is in the
+prediction log before its answer exists, and a server whose entry stopped verifying answers
+503 instead of deciding.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import secrets
+import sys
+import time
+from typing import Any
+
+from governance.trail import open_trail
+from governance.workspace import Workspace
+from lifecycle.predlog import PredictionLog, PredictionLogError
+from lifecycle.serve import VerifiedEntry
+from lifecycle.serving.integrity import entry_checks, first_problem
+from lifecycle.serving.metrics import Metrics
+from lifecycle.serving.openapi import build_openapi
+from lifecycle.serving.profile import derived_profile, profile_from_manifest
+from lifecycle.serving.rows import HugeNumber, RowError, RowValidator
+from lifecycle.serving.scoring import build_scorer
+from lifecycle.serving.settings import ServeSettings
+
+REFUSED = "serving.refused"
+_MAX_INT_DIGITS = 40  # longer JSON integers are no feature value; parsed as a marker, refused by field
+
+
+class BadRequest(ValueError):
+    """A request that cannot be answered with a decision: ``status`` and one-line message."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+def _parse_int(text: str) -> int | HugeNumber:
+    return int(text) if len(text) <= _MAX_INT_DIGITS else HugeNumber(len(text.lstrip("-")))
+
+
+_DECODER = json.JSONDecoder(parse_int=_parse_int)
+_STRICT = json.JSONEncoder(allow_nan=False, ensure_ascii=True, separators=(",", ":"))
+_CANONICAL = json.JSONEncoder(sort_keys=True, allow_nan=False, ensure_ascii=True, separators=(",", ":"))
+
+
+def dumps(value: Any) -> bytes:
+    """Strict JSON (no NaN, no infinity): what every response body is."""
+    return _STRICT.encode(value).encode("ascii")
+
+
+def error_body(message: str, request_id: str | None = None) -> bytes:
+    return dumps({"error": message} if request_id is None else {"error": message, "request_id": request_id})
+
+
+class Service:
+    """One verified entry, served: validator, scorer, prediction log, metrics, integrity state."""
+
+    def __init__(self, verified: VerifiedEntry, settings: ServeSettings, reference: bytes | None = None):
+        entry, schema = verified.entry, verified.entry.body["schema"]
+        self.entry, self.settings, self.ws = entry, settings, Workspace.at(settings.workspace)
+        self.scorer = build_scorer(entry.body["format"], verified.files, schema["numeric"], schema["categorical"])
+        self.profile = profile_from_manifest(schema) or derived_profile(schema, self.scorer.encoder, reference)
+        features = set(schema["numeric"]) | set(schema["categorical"])
+        extra = [c for c in schema.get("sensitive") or [] if c not in features]
+        self.validator = RowValidator(self.scorer.numeric, self.scorer.categorical, extra, self.profile,
+                                      schema.get("na_values") or [], settings.unseen)
+        self.threshold = float(entry.body.get("threshold", 0.5))
+        self.identity = {"name": entry.name, "version": entry.version, "model_sha256": entry.body["model_sha256"]}
+        self._answer_model = f'"model":{_STRICT.encode(entry.name)},"version":{int(entry.version)}'
+        self._record_tail = (f'"model":{_CANONICAL.encode(entry.name)},"model_sha256":{_CANONICAL.encode(entry.body["model_sha256"])},',
+                             f'"version":{int(entry.version)}}}')
+        self.manifest_bytes = json.dumps(verified.document, sort_keys=True).encode("utf-8")
+        self.openapi_bytes = dumps(build_openapi(entry, self.validator, self.profile, settings))
+        self.metrics = Metrics(entry.name, entry.version)
+        self.checks = entry_checks(self.ws)
+        self.refused: str | None = None
+        self.log: PredictionLog | None = None
+
+    # -- life cycle ---------------------------------------------------------------------
+    def start(self) -> None:
+        """Open the prediction log (committing segments of servers that died first)."""
+        if self.settings.prediction_log:
+            s = self.settings
+            self.log = PredictionLog(self.ws, self.identity, {"log_inputs": s.log_inputs, "unseen": s.unseen},
+                                     segment_records=s.segment_records, segment_seconds=s.segment_seconds,
+                                     sync_seconds=s.sync_seconds)
+            self.log.start()
+
+    def stop(self) -> None:
+        """Commit the open segment; the service takes no more decisions."""
+        log, self.log = self.log, None
+        if log is not None:
+            log.stop()
+
+    def recheck(self) -> str | None:
+        """Run the integrity checks; on the first failure refuse from now on and record why."""
+        if self.refused:
+            return self.refused
+        reason = first_problem(self.entry, self.checks)
+        if reason:
+            self.refused = f"{self.entry.name} v{self.entry.version} no longer verifies: {reason}"
+            self.metrics.verified(False)
+            print(f"error: {self.refused}; refusing to serve", file=sys.stderr, flush=True)
+            try:
+                with open_trail(self.ws.ensure()) as trail:
+                    trail.append(REFUSED, payload={"model": self.identity, "reason": reason, "pid": os.getpid()},
+                                 subjects={"model": self.identity["model_sha256"]})
+            except Exception as err:  # refusing matters more than recording it
+                print(f"warning: could not record the refusal in the trail: {err}", file=sys.stderr)
+        return self.refused
+
+    # -- requests -----------------------------------------------------------------------
+    def health(self) -> tuple[int, bytes]:
+        body = {"status": "refused" if self.refused else "ok", "model": self.entry.name, "version": self.entry.version,
+                "model_sha256": self.identity["model_sha256"], "prediction_log": self.log is not None}
+        if self.refused:
+            body["reason"] = self.refused
+        return (503 if self.refused else 200), dumps(body)
+
+    def predict(self, body: bytes, client_id: str | None = None) -> tuple[int, bytes]:
+        """Answer one ``POST /predict`` body: ``(HTTP status, JSON bytes)``."""
+        request_id = new_request_id()
+        if self.refused:
+            return 503, error_body(f"{self.refused}; no decision made", request_id)
+        try:
+            rows, where = self._rows(body)
+            valid = self.validator.validate(rows, where)
+        except BadRequest as err:
+            return err.status, error_body(str(err), request_id)
+        except RowError as err:
+            return 400, error_body(str(err), request_id)
+        scores = self.scorer(valid).tolist()
+        finite = math.isfinite
+        if len(scores) != len(rows) or not all(finite(x) for x in scores):
+            bad = next((i for i, x in enumerate(scores) if not finite(x)), 0)
+            return 500, error_body(f"{where}[{bad}]: the model gave no finite score; no decision made", request_id)
+        threshold = self.threshold
+        labels = [1 if x >= threshold else 0 for x in scores]
+        if self.log is not None:
+            try:
+                self.log.append(self._records(request_id, client_id, valid, scores, labels))
+            except PredictionLogError as err:
+                return 503, error_body(f"the prediction log cannot record decisions ({err}); no decision made", request_id)
+        self.metrics.decided(labels, valid.flags, self.log is not None)
+        return 200, self._answer(request_id, client_id, scores, labels, valid.flags)
+
+    def _answer(self, request_id: str, client_id: str | None, scores: list[float], labels: list[int],
+                flags: list[list[str]]) -> bytes:
+        """The 200 body, written out (every piece is a number, a validated id or JSON-encoded)."""
+        decisions = ",".join(f'{{"score":{score!r},"label":{label},"flags":{_STRICT.encode(f) if f else "[]"}}}'
+                             for score, label, f in zip(scores, labels, flags, strict=True))
+        client = f',"client_request_id":"{client_id}"' if client_id is not None else ""
+        return (f'{{"request_id":"{request_id}"{client},{self._answer_model},"predictions":[{decisions}]}}'
+                .encode("ascii"))
+
+    def _rows(self, body: bytes) -> tuple[list[Any], str]:
+        if not body:
+            raise BadRequest(400, 'empty body; send {"rows": [{column: value, ...}, ...]} or {"row": {...}}')
+        try:
+            data = _DECODER.decode(body.decode("utf-8"))
+        except RecursionError:
+            raise BadRequest(400, "body: JSON nested too deeply") from None
+        except UnicodeDecodeError as err:
+            raise BadRequest(400, f"body is not UTF-8 text (byte {err.start})") from None
+        except ValueError as err:
+            raise BadRequest(400, f"body is not valid JSON: {str(err)[:120]}") from None
+        if isinstance(data, list):
+            rows, where = data, "rows"
+        elif isinstance(data, dict):
+            self._check_model(data)
+            unknown = sorted(set(data) - {"rows", "row", "model", "version"})
+            if unknown or ("rows" in data) == ("row" in data):
+                raise BadRequest(400, 'body must be {"rows": [...]} or {"row": {...}} (optionally with "model", '
+                                      f'"version"){"; unknown key " + repr(unknown[0])[:40] if unknown else ""}')
+            rows, where = (data["rows"], "rows") if "rows" in data else ([data["row"]], "row")
+        else:
+            raise BadRequest(400, 'body must be {"rows": [ {column: value, ...}, ... ]} or {"row": {...}}')
+        if not isinstance(rows, list) or not rows:
+            raise BadRequest(400, 'rows: must be a non-empty array of {column: value} objects')
+        if len(rows) > self.settings.max_rows:
+            raise BadRequest(413, f"rows: at most {self.settings.max_rows} rows per request, got {len(rows)}")
+        return rows, where
+
+    def _check_model(self, data: dict[str, Any]) -> None:
+        name, version = data.get("model", self.entry.name), data.get("version", self.entry.version)
+        if name != self.entry.name or version != self.entry.version or type(version) is not int:
+            raise BadRequest(404, f"model {str(name)[:60]!r} version {str(version)[:20]} is not served here; "
+                                  f"this server serves {self.entry.name} version {self.entry.version}")
+
+    def _records(self, request_id: str, client_id: str | None, valid: Any, scores: list[float],
+                 labels: list[int]) -> list[bytes]:
+        """Log lines, written out in canonical form (sorted keys, as :func:`encode_record` would:
+        every piece is a number, a validated id or time, or JSON-encoded here)."""
+        now, keep, tail = record_time(), self.settings.log_inputs, self._record_tail
+        head = f'{{"client_request_id":"{client_id}",' if client_id is not None else "{"
+        lines = []
+        for i, inputs in enumerate(valid.inputs):
+            canonical = _CANONICAL.encode(inputs)
+            digest = hashlib.sha256(canonical.encode("ascii")).hexdigest()
+            flags = valid.flags[i]
+            kept = f'"inputs":{canonical},' if keep else ""
+            lines.append(f'{head}"flags":{_CANONICAL.encode(flags) if flags else "[]"},"input_sha256":"{digest}",'
+                         f'{kept}"label":{labels[i]},{tail[0]}"request_id":"{request_id}","row":{i},'
+                         f'"score":{scores[i]!r},"time":"{now}",{tail[1]}'.encode("ascii"))
+        return lines
+
+
+def new_request_id() -> str:
+    """28 hex digits: milliseconds since the epoch (12), then 64 random bits; sortable by time."""
+    return f"{time.time_ns() // 1_000_000:012x}{secrets.token_hex(8)}"
+
+
+_second: list[Any] = [None, ""]
+
+
+def record_time() -> str:
+    """Now, as the trail writes times (RFC 3339 UTC, microseconds), cheaply."""
+    now = time.time()
+    whole = math.floor(now)
+    if _second[0] != whole:
+        _second[0], _second[1] = whole, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
+    return f"{_second[1]}.{int((now - whole) * 1_000_000):06d}Z"
