@@ -7,7 +7,7 @@ Public API (used by the pipeline, ``rai audit --record``, reports and dashboards
     trail = open_trail(workspace)            # SQLite in the workspace, or PostgreSQL by URL
     ev = trail.append(kind="gate.decided", run_id=run_id, actor="alice",
                       payload={...}, subjects={"model": sha256})   # -> Event (durable on return)
-    trail.events(run_id=None, kind=None, since=None, after_seq=0, limit=None)  # -> list[Event]
+    trail.events(run_id=None, kind=None, since=None, after_seq=0, limit=None, checked=False)  # -> list[Event]
     trail.count(run_id=None, kind=None)      # -> int
     trail.runs()                             # -> list[str], run ids in order of first event
     digest = trail.put_blob(data: bytes)     # content-addressed evidence file -> sha256 hex
@@ -19,7 +19,7 @@ Public API (used by the pipeline, ``rai audit --record``, reports and dashboards
 Extensions (same module)::
 
     open_trail(ws, url=None, *, create=True, signing_key=None)  # create=False: readers; missing -> TrailMissing
-    verify_trail(ws, url=None, checkpoint=None, blobs=True)     # also when the db is missing or damaged
+    verify_trail(ws, url=None, checkpoint=None, blobs=True)     # also when the db is missing, damaged or forged
     trail.iter_events(...)                   # like events(), streaming; kind may be a list of kinds
     trail.head()                             # -> (size, entry hash of the last entry)
     trail.put_blob_file(path) -> sha256 hex  # large files, hashed in chunks
@@ -30,8 +30,12 @@ Extensions (same module)::
     approvals_for(trail, run_id)             # -> [{"role", "decision", "actor", "time", "comment"}]
 
 Payload keys named ``blob``/``*_blob`` (a digest) or ``blobs``/``*_blobs`` (a list) refer to
-blobs; verify checks they exist and are intact. Errors: ``EventError`` (bad event, exit 2),
-``TrailMissing`` (exit 2), ``TrailIntegrityError`` (damaged or tampered trail, exit 1).
+blobs; verify checks they exist and are intact. Reads scan the table, never an index;
+``checked=True`` reads (what decisions use, e.g. ``approvals_for``) also refuse a trail whose seq
+numbers have gaps or whose entries do not hash right. Errors: ``EventError`` (bad event, exit 2),
+``TrailMissing`` (exit 2), ``TrailIntegrityError`` (damaged or tampered trail, exit 1),
+``TrailUnavailable`` (the machine keeps rai from reading or writing it, exit 3; from
+``governance.trail.errors``).
 
 Event kinds and their payloads (the contract between writers and readers):
 

@@ -29,7 +29,7 @@ def make_proof(store: Store, checkpoint: Checkpoint, seq: int) -> dict[str, Any]
         raise UserError(f"entry {seq} is not covered by the checkpoint of size {checkpoint.tree_size} "
                         "(run `rai trail checkpoint` first for newer entries)")
     leaves, row = [], None
-    for r in store.rows(upto=checkpoint.tree_size):
+    for r in store.rows(upto=checkpoint.tree_size, scan=True):
         leaves.append(leaf_hash(bytes.fromhex(r.entry_hash)))
         if r.seq == seq:
             row = r

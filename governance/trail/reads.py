@@ -36,7 +36,7 @@ def checked_events(store: Store, run_id: str | None, kinds: list[str] | None, si
                                   f"(seq {low}..{high}); run `rai trail verify`")
     needle = run_id_needle(run_id) if run_id is not None else None
     shown = 0
-    for row in store.rows(after_seq=after_seq, run_id=run_id, body_needle=needle):
+    for row in store.rows(after_seq=after_seq, run_id=run_id, body_needle=needle, scan=True):
         fault = content_fault(row)
         if fault:
             raise TrailIntegrityError(f"{store.location}: entry {row.seq}: {fault}; run `rai trail verify`")

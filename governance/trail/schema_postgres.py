@@ -4,8 +4,9 @@ rai's two tables must be plain tables (not views, partitions or inheritance pare
 exactly rai's columns, primary keys and append-only triggers; rules, row-level security
 policies and any other trigger, constraint or index on them were added outside rai and are
 reported as tampering: a policy or rule can hide rows from every reader, the verifier included.
-Trails created by rai 0.1 also hold three secondary indexes, accepted when exactly as rai created
-them. A missing or disabled append-only trigger, a changed trigger function, or a session that
+rai's three secondary indexes (for listings; no read that decides and no verification uses
+them) are accepted when exactly as rai creates them; with the ``amcheck`` extension, verification
+also checks every index's content against its table. A missing or disabled append-only trigger, a changed trigger function, or a session that
 skips triggers is a warning, as with SQLite: triggers stop accidents, detection does the rest.
 """
 
@@ -22,7 +23,7 @@ COLUMNS = {
     "rai_trail_checkpoints": [("id", "bigint", True), ("tree_size", "bigint", True), ("doc", "text", True)],
 }
 _PKEY = {"rai_trail_events": "seq", "rai_trail_checkpoints": "id"}
-_LEGACY_INDEXES = {"rai_trail_events_by_run": "(run_id, seq)", "rai_trail_events_by_kind": "(kind, seq)",
+_INDEXES = {"rai_trail_events_by_run": "(run_id, seq)", "rai_trail_events_by_kind": "(kind, seq)",
                    "rai_trail_events_by_run_kind": "(run_id, kind, seq)"}
 FUNCTION_SOURCE = " BEGIN RAISE EXCEPTION 'rai audit trail is append-only: % on % refused', TG_OP, TG_TABLE_NAME; END "
 TRIGGERS = {f"{t}_{s}" for t in TABLES for s in ("append_only", "no_truncate")}
@@ -101,7 +102,7 @@ def _index_problems(conn: Any, oid: int, table: str, qualified: str) -> list[str
     allowed = {f"{table}_pkey": f"CREATE UNIQUE INDEX {table}_pkey ON {qualified} USING btree ({_PKEY[table]})"}
     if table == "rai_trail_events":
         allowed.update({name: f"CREATE INDEX {name} ON {qualified} USING btree {cols}"
-                        for name, cols in _LEGACY_INDEXES.items()})
+                        for name, cols in _INDEXES.items()})
     problems = []
     for name, definition, usable in conn.execute(
             "SELECT c.relname, pg_get_indexdef(i.indexrelid), i.indisvalid AND i.indisready AND i.indislive "
@@ -126,16 +127,6 @@ def _checkable_indexes(conn: Any) -> tuple[list[str], bool]:
         "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'amcheck') AND "
         "has_function_privilege('bt_index_check(regclass, boolean)', 'EXECUTE')").fetchone()[0]
     return names, bool(usable)
-
-
-def index_warnings(conn: Any) -> list[str]:
-    """A warning when secondary indexes exist whose contents this session cannot check."""
-    names, usable = _checkable_indexes(conn)
-    secondary = [n for n in names if not n.endswith("_pkey")]
-    if secondary and not usable:
-        return [f"the contents of index(es) {', '.join(secondary)} are not checked (no reader uses them; "
-                "CREATE EXTENSION amcheck and grant rai EXECUTE on bt_index_check to check them, or drop them)"]
-    return []
 
 
 def index_problems(conn: Any, is_corruption) -> list[tuple[str, int | None, str]]:

@@ -1,12 +1,13 @@
 """What rai creates in a SQLite trail, and how a database file differs from it.
 
-rai creates three tables (``events``, ``checkpoints``, ``meta``) and four append-only triggers,
-and nothing else: reads scan the table (see :mod:`governance.trail.store`), so no index is needed.
-Trails written by rai 0.1 also hold three indexes on ``events``; they are accepted when they are
-exactly as rai created them and agree with the table. Anything else in ``sqlite_master`` (an
-index, view, trigger or table rai does not create, or a changed definition) was put there
-outside rai and is reported as tampering. A missing trigger is only a warning: triggers stop
-accidents, not an administrator, and the next writer re-creates them.
+rai creates three tables (``events``, ``checkpoints``, ``meta``), three indexes on ``events``
+(for listings; no read that decides and no verification uses them, see
+:mod:`governance.trail.store`) and four append-only triggers, and nothing else. Anything else in
+``sqlite_master`` (an index, view, trigger or table rai does not create, or a changed definition)
+was put there outside rai and is reported as tampering; an index whose text is right but whose
+content disagrees with the table is found by ``PRAGMA integrity_check``. A missing trigger or
+index is only a warning or nothing: triggers stop accidents, not an administrator, and the next
+writer re-creates them.
 """
 
 from __future__ import annotations
@@ -35,15 +36,15 @@ TABLES = [
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
 ]
 
-SCHEMA = [*TABLES, f"INSERT OR IGNORE INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}')",
-          *TRIGGERS.values()]
-
-# Indexes of trails written by rai 0.1 (no longer created; never used by reads).
-LEGACY_INDEXES = [
+INDEXES = [
     "CREATE INDEX IF NOT EXISTS events_by_run ON events (run_id, seq)",
     "CREATE INDEX IF NOT EXISTS events_by_kind ON events (kind, seq)",
+    # run + kind together (a run's gates): without it SQLite scans a whole kind
     "CREATE INDEX IF NOT EXISTS events_by_run_kind ON events (run_id, kind, seq)",
 ]
+
+SCHEMA = [*TABLES, *INDEXES, f"INSERT OR IGNORE INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}')",
+          *TRIGGERS.values()]
 
 _MISSING_ROW = re.compile(r"row (\d+) missing from index (\S+)")
 _INDEX_LINE = re.compile(r"index (\S+)")
@@ -59,7 +60,7 @@ def _reference() -> tuple[dict[str, Object], dict[str, Object]]:
         for statement in TABLES:
             conn.execute(statement)
         required = _objects(conn)
-        for statement in [*TRIGGERS.values(), *LEGACY_INDEXES]:
+        for statement in [*TRIGGERS.values(), *INDEXES]:
             conn.execute(statement)
         optional = {k: v for k, v in _objects(conn).items() if k not in required}
     finally:

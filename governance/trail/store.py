@@ -4,11 +4,14 @@ A store keeps rows (:class:`~governance.trail.chain.Row`) and checkpoint records
 thing the chain relies on: :meth:`Store.append` runs the caller's ``build(seq, prev_hash)``
 while holding the store's write lock, so that seq and prev_hash always come from the true head.
 
-Every read scans the table itself in seq order and never an index (``events NOT INDEXED`` in
-SQLite; index scans switched off in PostgreSQL): an index is a second copy of the data that
-verification cannot vouch for, and a forged one could hide an entry from a reader while the chain
-it verifies is intact. Seq numbers start at 1; rows outside (seq <= 0) are never read as events
-(verification reports them).
+Reads with ``scan=True`` read the table itself in seq order, never an index (``events NOT
+INDEXED`` in SQLite; index scans switched off for the statement in PostgreSQL): an index is a
+second copy of the data that the hash chain does not cover, and a forged one (a partial index
+whose stored definition was restored) could hide an entry from a reader while the chain verifies
+intact. Verification, proofs and every read through :class:`~governance.trail.trail.Trail` scan;
+only the store's own ``rows()``/``count()`` default to letting the database use its indexes, for
+listings shown beside a verification (the dashboard's pages). Seq numbers start at 1; rows
+outside (seq <= 0) are never read as events (verification reports them).
 
 A failing read raises :class:`UnreadableTrail` (a damaged database, exit 1) naming the last good
 seq, or :class:`~governance.trail.errors.TrailUnavailable` (exit 3) when the machine keeps rai
@@ -66,10 +69,10 @@ class Store:
     def close(self) -> None:
         raise NotImplementedError
 
-    def _query(self, sql: str, params: Iterable[Any] = ()) -> list[tuple]:
+    def _query(self, sql: str, params: Iterable[Any] = (), scan: bool = False) -> list[tuple]:
         raise NotImplementedError
 
-    def _stream(self, sql: str, params: Iterable[Any] = ()) -> Iterator[tuple]:
+    def _stream(self, sql: str, params: Iterable[Any] = (), scan: bool = False) -> Iterator[tuple]:
         raise NotImplementedError
 
     def _error_kind(self, err: Exception) -> str | None:
@@ -79,19 +82,20 @@ class Store:
     # -- shared reads -----------------------------------------------------------------------
     def rows(self, *, after_seq: int = 0, upto: int | None = None, run_id: str | None = None,
              kinds: list[str] | None = None, since: str | None = None, limit: int | None = None,
-             body_needle: str | None = None) -> Iterator[Row]:
+             body_needle: str | None = None, scan: bool = False) -> Iterator[Row]:
         """Rows in seq order, filtered; a read failure raises :class:`UnreadableTrail`.
 
-        ``body_needle`` widens the ``run_id`` filter to rows whose body contains that text, so
-        that a reader can see rows whose run id column was changed (see ``checked`` reads).
+        ``scan`` reads the table, never an index (see the module docstring). ``body_needle``
+        widens the ``run_id`` filter to rows whose body contains that text, so that a reader can
+        see rows whose run id column was changed (see ``checked`` reads).
         """
         where, params = self._where(after_seq, upto, run_id, kinds, since, body_needle)
-        sql = f"SELECT {COLUMNS} FROM {self.scan} WHERE {where} ORDER BY seq"
+        sql = f"SELECT {COLUMNS} FROM {self._table(scan)} WHERE {where} ORDER BY seq"
         if limit is not None and limit < MAX_SEQ:
             sql += f" LIMIT {max(0, int(limit))}"
         last = after_seq
         try:
-            for raw in self._stream(sql, params):
+            for raw in self._stream(sql, params, scan):
                 row = Row(*raw)
                 last = row.seq
                 yield row
@@ -105,42 +109,42 @@ class Store:
                 raise self._failure(err, kind) from None
             raise UnreadableTrail(self.location, last, _first_line(err)) from None
 
-    def count(self, run_id: str | None = None, kinds: list[str] | None = None) -> int:
+    def count(self, run_id: str | None = None, kinds: list[str] | None = None, scan: bool = False) -> int:
         where, params = self._where(0, None, run_id, kinds, None, None)
-        return self._read(f"SELECT COUNT(*) FROM {self.scan} WHERE {where}", params)[0][0]
+        return self._read(f"SELECT COUNT(*) FROM {self._table(scan)} WHERE {where}", params, scan)[0][0]
 
-    def runs(self) -> list[str]:
-        sql = (f"SELECT run_id FROM {self.scan} WHERE seq >= 1 AND run_id IS NOT NULL "
+    def runs(self, scan: bool = False) -> list[str]:
+        sql = (f"SELECT run_id FROM {self._table(scan)} WHERE seq >= 1 AND run_id IS NOT NULL "
                "GROUP BY run_id ORDER BY MIN(seq)")
-        return [r[0] for r in self._read(sql)]
+        return [r[0] for r in self._read(sql, (), scan)]
 
     def head(self) -> tuple[int, str | None]:
-        """(highest seq, its entry hash), or (0, None) for an empty trail."""
-        got = self._read(f"SELECT seq, entry_hash FROM {self.scan} WHERE seq >= 1 ORDER BY seq DESC LIMIT 1")
+        """(highest seq, its entry hash), or (0, None) for an empty trail (found by seq, the key)."""
+        got = self._read(f"SELECT seq, entry_hash FROM {self.events} WHERE seq >= 1 ORDER BY seq DESC LIMIT 1")
         return (got[0][0], got[0][1]) if got else (0, None)
 
     def shape(self) -> tuple[int, int | None, int | None]:
         """(number of rows, lowest seq, highest seq) over the whole table, seq <= 0 included."""
-        (count,) = self._read(f"SELECT COUNT(*) FROM {self.scan}")[0]
-        (low,) = self._read(f"SELECT MIN(seq) FROM {self.scan}")[0]
-        (high,) = self._read(f"SELECT MAX(seq) FROM {self.scan}")[0]
+        (count,) = self._read(f"SELECT COUNT(*) FROM {self.scan}", (), True)[0]
+        (low,) = self._read(f"SELECT MIN(seq) FROM {self.scan}", (), True)[0]
+        (high,) = self._read(f"SELECT MAX(seq) FROM {self.scan}", (), True)[0]
         return count, low, high
 
     def seqs_outside(self, limit: int = 100) -> list[int]:
         """Seqs of rows below 1 (never written by rai), lowest first."""
         return [r[0] for r in self._read(
-            f"SELECT seq FROM {self.scan} WHERE seq <= 0 ORDER BY seq LIMIT {int(limit)}")]
+            f"SELECT seq FROM {self.scan} WHERE seq <= 0 ORDER BY seq LIMIT {int(limit)}", (), True)]
 
     def row_at(self, seq: int) -> Row | None:
         if not 1 <= seq <= MAX_SEQ:
             return None
-        got = self._read(f"SELECT {COLUMNS} FROM {self.scan} WHERE seq = {self.ph}", [seq])
+        got = self._read(f"SELECT {COLUMNS} FROM {self.scan} WHERE seq = {self.ph}", [seq], True)
         return Row(*got[0]) if got else None
 
     def seq_of_entry_hash(self, digest: str) -> int | None:
         """Where an entry hash is stored now (a scan: used only to explain a broken chain)."""
         got = self._read(f"SELECT seq FROM {self.scan} WHERE entry_hash = {self.ph} AND seq >= 1 "
-                         "ORDER BY seq LIMIT 1", [digest])
+                         "ORDER BY seq LIMIT 1", [digest], True)
         return got[0][0] if got else None
 
     def checkpoint_docs(self) -> list[str]:
@@ -159,8 +163,11 @@ class Store:
         except TrailIntegrityError:
             return []
 
-    def _read(self, sql: str, params: Iterable[Any] = ()) -> list[tuple]:
-        return self._guarded(lambda: self._query(sql, params))
+    def _read(self, sql: str, params: Iterable[Any] = (), scan: bool = False) -> list[tuple]:
+        return self._guarded(lambda: self._query(sql, params, scan))
+
+    def _table(self, scan: bool) -> str:
+        return self.scan if scan else self.events
 
     def _guarded(self, read: Callable[[], Any]) -> Any:
         """``read()``, with the driver's errors turned into the trail's (see the module docstring)."""

@@ -7,9 +7,9 @@ machines write. Triggers refuse UPDATE, DELETE and TRUNCATE. Table names carry a
 prefix so the trail can share a database; use one database (or schema, via ``options=-csearch_path=``)
 per trail.
 
-Reads never use an index (index scans are switched off for rai's sessions; only the append's
-head lookup may use the primary key, and a forged one there makes a duplicate seq that
-verification reports). Opening checks the catalog (see :mod:`governance.trail.schema_postgres`):
+Reads that must not trust an index (see :mod:`governance.trail.store`) switch index scans off
+for their transaction; the append's head lookup uses the primary key, and a forged one there
+makes a duplicate seq that verification reports. Opening checks the catalog (see :mod:`governance.trail.schema_postgres`):
 rules, row-level security, foreign triggers or indexes on rai's tables are refused, and reported
 by verification. A lost connection, missing privileges or a full disk are
 :class:`TrailUnavailable` (exit 3), not tampering.
@@ -39,6 +39,9 @@ _SCHEMA = [
     "CREATE TABLE IF NOT EXISTS rai_trail_events (seq BIGINT PRIMARY KEY, time TEXT NOT NULL, "
     "run_id TEXT, actor TEXT NOT NULL, kind TEXT NOT NULL, body TEXT NOT NULL, "
     "prev_hash TEXT NOT NULL, entry_hash TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS rai_trail_events_by_run ON rai_trail_events (run_id, seq)",
+    "CREATE INDEX IF NOT EXISTS rai_trail_events_by_kind ON rai_trail_events (kind, seq)",
+    "CREATE INDEX IF NOT EXISTS rai_trail_events_by_run_kind ON rai_trail_events (run_id, kind, seq)",
     "CREATE TABLE IF NOT EXISTS rai_trail_checkpoints (id BIGSERIAL PRIMARY KEY, "
     "tree_size BIGINT NOT NULL, doc TEXT NOT NULL)",
     "CREATE OR REPLACE FUNCTION rai_trail_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$ "
@@ -78,8 +81,6 @@ class PostgresStore(Store):
             self._conn = psycopg.connect(url, autocommit=True, connect_timeout=10)
             self._conn.execute("SET synchronous_commit = on")  # a returned append is on disk
             self._conn.execute(f"SET lock_timeout = {int(lock_timeout * 1000)}")
-            for setting in _NO_INDEX_SCANS:
-                self._conn.execute(f"SET {setting} = off")
             missing = self._missing_tables()
             if missing and not create and "rai_trail_events" in missing:
                 raise TrailMissing(f"no audit trail in {self.location} (table rai_trail_events does not exist)")
@@ -117,8 +118,6 @@ class PostgresStore(Store):
         try:
             with self._conn.transaction():
                 self._conn.execute("SELECT pg_advisory_xact_lock(%s)", [APPEND_LOCK])
-                # The head by primary key, not by scanning a million rows for every append.
-                self._conn.execute("SET LOCAL enable_indexscan = on")
                 # READ COMMITTED: this statement sees every append committed before we got the lock.
                 last = self._conn.execute(
                     "SELECT seq, entry_hash FROM rai_trail_events ORDER BY seq DESC LIMIT 1").fetchone()
@@ -146,7 +145,7 @@ class PostgresStore(Store):
 
     def warnings(self) -> list[str]:
         try:
-            return schema_postgres.catalog_problems(self._conn)[1] + schema_postgres.index_warnings(self._conn)
+            return schema_postgres.catalog_problems(self._conn)[1]
         except psycopg.Error:
             return []
 
@@ -160,16 +159,26 @@ class PostgresStore(Store):
     def close(self) -> None:
         self._conn.close()
 
-    def _query(self, sql: str, params: Iterable[Any] = ()) -> list[tuple]:
-        return self._conn.execute(sql, list(params)).fetchall()
+    def _query(self, sql: str, params: Iterable[Any] = (), scan: bool = False) -> list[tuple]:
+        if not scan:
+            return self._conn.execute(sql, list(params)).fetchall()
+        with self._conn.transaction():
+            self._no_index_scans()
+            return self._conn.execute(sql, list(params)).fetchall()
 
-    def _stream(self, sql: str, params: Iterable[Any] = ()) -> Iterator[tuple]:
+    def _stream(self, sql: str, params: Iterable[Any] = (), scan: bool = False) -> Iterator[tuple]:
         # A server-side cursor streams a million rows without holding them all in memory.
         with self._conn.transaction():
+            if scan:
+                self._no_index_scans()
             with self._conn.cursor(name=f"rai_trail_{uuid.uuid4().hex}") as cur:
                 cur.itersize = 5000
                 cur.execute(sql, list(params))
                 yield from cur
+
+    def _no_index_scans(self) -> None:
+        for setting in _NO_INDEX_SCANS:  # for this transaction only
+            self._conn.execute(f"SET LOCAL {setting} = off")
 
     def _contains(self, column: str, ph: str) -> str:
         return f"strpos({column}, {ph}) > 0"

@@ -133,7 +133,7 @@ class SQLiteStore(Store):
 
     def _create_schema(self) -> None:
         have = {r[0] for r in self._conn.execute("SELECT name FROM sqlite_master")}
-        if {"events", "checkpoints", "meta", *schema_sqlite.TRIGGERS} <= have:
+        if {"events", "checkpoints", "meta", "events_by_run_kind", *schema_sqlite.TRIGGERS} <= have:
             return  # nothing to do; skip taking the write lock
         self._conn.execute("BEGIN IMMEDIATE")
         try:
@@ -220,10 +220,10 @@ class SQLiteStore(Store):
     def close(self) -> None:
         self._conn.close()
 
-    def _query(self, sql: str, params: Iterable[Any] = ()) -> list[tuple]:
+    def _query(self, sql: str, params: Iterable[Any] = (), scan: bool = False) -> list[tuple]:
         return self._conn.execute(sql, list(params)).fetchall()
 
-    def _stream(self, sql: str, params: Iterable[Any] = ()) -> Iterator[tuple]:
+    def _stream(self, sql: str, params: Iterable[Any] = (), scan: bool = False) -> Iterator[tuple]:
         cursor = self._conn.execute(sql, list(params))
         cursor.arraysize = 1000
         while batch := cursor.fetchmany():

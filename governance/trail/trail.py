@@ -72,7 +72,8 @@ class Trail:
                     limit: int | None = None, *, checked: bool = False) -> Iterator[Event]:
         """Events in seq order, filtered; ``kind`` may be one kind or several.
 
-        Reads scan the table, never an index. With ``checked=True`` (readers that decide, such as
+        Reads scan the table, never an index (an index is not covered by the hash chain). With
+        ``checked=True`` (readers that decide, such as
         approvals) the read also refuses, with :class:`TrailIntegrityError`, a trail whose seq
         numbers do not run 1..n without gaps, and every entry of the run whose content does not
         hash to its entry hash or whose columns disagree with it; the filters then apply to the
@@ -85,7 +86,8 @@ class Trail:
         if checked:
             yield from checked_events(self.store, run_id, kinds, since_text, after_seq, limit)
             return
-        for row in self.store.rows(after_seq=after_seq, run_id=run_id, kinds=kinds, since=since_text, limit=limit):
+        for row in self.store.rows(after_seq=after_seq, run_id=run_id, kinds=kinds, since=since_text, limit=limit,
+                                   scan=True):
             yield event_of(row)
 
     def events(self, run_id: str | None = None, kind: str | Iterable[str] | None = None,
@@ -96,11 +98,11 @@ class Trail:
 
     def count(self, run_id: str | None = None, kind: str | Iterable[str] | None = None) -> int:
         kinds = [kind] if isinstance(kind, str) else (list(kind) if kind is not None else None)
-        return self.store.count(run_id, kinds)
+        return self.store.count(run_id, kinds, scan=True)
 
     def runs(self) -> list[str]:
         """Run ids in order of their first event."""
-        return self.store.runs()
+        return self.store.runs(scan=True)
 
     def head(self) -> tuple[int, str]:
         """(number of entries, entry hash of the last one; the genesis hash when empty)."""

@@ -60,7 +60,7 @@ class ChainWalk:
     def run(self, upto: int | None = None) -> None:
         """Check all rows (up to ``upto``) and the anchors they reach."""
         try:
-            for row in self.store.rows(after_seq=self.last_seq, upto=upto):
+            for row in self.store.rows(after_seq=self.last_seq, upto=upto, scan=True):
                 self._visit(row)
         except UnreadableTrail as err:
             self._add(Problem("unreadable", err.after_seq + 1, str(err), self.store.location, True))

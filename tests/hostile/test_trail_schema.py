@@ -15,7 +15,7 @@ import pytest
 from trail.hostile import build_history, raw, restore_triggers, verify_json
 
 from governance.trail import approvals_for, open_trail, verify_trail
-from governance.trail.schema_sqlite import LEGACY_INDEXES
+from governance.trail.schema_sqlite import INDEXES
 
 from .rai_case import deadline, one_clean_line, run
 
@@ -40,9 +40,9 @@ def _legacy_text(statement: str) -> str:
 
 
 def forge_hiding_indexes(ws, hidden_seq: int) -> None:
-    """The attack: rai 0.1's indexes rebuilt without entry ``hidden_seq``, their stored text restored."""
+    """The attack: rai's indexes rebuilt without entry ``hidden_seq``, their stored text restored."""
     with raw(ws) as db:
-        for statement in LEGACY_INDEXES:
+        for statement in INDEXES:
             name = statement.split()[5]
             db.execute(f"DROP INDEX IF EXISTS {name}")
             db.execute(f"{_legacy_text(statement)} WHERE seq != {hidden_seq}")
@@ -79,19 +79,20 @@ def test_a_rejection_hidden_by_a_forged_partial_index_is_found_and_still_read(ws
     assert code == 1 and out.startswith("TAMPERED: entry 2: schema: index '")
 
 
-def test_a_trail_with_rai_0_1_indexes_as_created_verifies(ws, rai):
+def test_a_trail_without_its_listing_indexes_verifies(ws, rai):
     build_history(ws)
     with sqlite3.connect(ws.trail_db) as db:
-        for statement in LEGACY_INDEXES:
-            db.execute(statement)
-    assert verify_trail(ws).ok
-    with open_trail(ws) as t:
+        for statement in INDEXES:
+            db.execute(f"DROP INDEX {statement.split()[5]}")
+    assert verify_trail(ws).ok  # nothing reads through them but listings: their absence hides nothing
+    with open_trail(ws) as t:  # a writer puts them back
         t.append("run.finished", run_id="r1", payload={"decision": "passed"})
     code, report = verify_json(lambda *a: run(rai, *a), ws)
     assert code == 0 and report["ok"] and report["size"] == 11
 
 
 def _visible_partial_index(db):
+    db.execute("DROP INDEX events_by_run_kind")
     db.execute("CREATE INDEX events_by_run_kind ON events (run_id, kind, seq) WHERE seq != 2")
 
 
@@ -167,9 +168,6 @@ def test_structure_rai_does_not_create_is_tampering(ws, rai, forge, message):
 
 def test_an_index_pointed_at_another_index_is_found(ws, rai):
     build_history(ws)
-    with sqlite3.connect(ws.trail_db) as db:
-        for statement in LEGACY_INDEXES:
-            db.execute(statement)
     with raw(ws) as db:  # events_by_kind now reads events_by_run's pages: its text is still rai's
         (other,) = db.execute("SELECT rootpage FROM sqlite_master WHERE name = 'events_by_run'").fetchone()
         db.execute("PRAGMA writable_schema = ON")
@@ -178,3 +176,16 @@ def test_an_index_pointed_at_another_index_is_found(ws, rai):
     code, report = verify_json(lambda *a: run(rai, *a), ws)
     assert code == 1 and report["first_problem"]["kind"] in ("schema", "unreadable"), report["problems"]
     assert any("events_by_kind" in p["message"] or "integrity check" in p["message"] for p in report["problems"])
+
+
+def test_a_schema_sqlite_cannot_parse_is_a_damaged_trail(ws, rai):
+    build_history(ws)
+    with raw(ws) as db:
+        db.execute("PRAGMA writable_schema = ON")
+        db.execute("INSERT INTO sqlite_master VALUES ('index', 'evil', 'events', 0, 'CREATE INDEX evil ON events(')")
+        db.execute("PRAGMA writable_schema = OFF")
+    code, out, _ = run(rai, "trail", "verify", "--workspace", str(ws.root))
+    assert code == 1 and out.startswith("TAMPERED: entry 1: unreadable:") and "malformed database schema" in out
+    code, _, err = run(rai, "trail", "show", "--workspace", str(ws.root))
+    assert code == 1
+    one_clean_line(err, "cannot open trail")

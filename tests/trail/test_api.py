@@ -147,7 +147,7 @@ def test_later_checkpoints_read_only_new_entries_and_extend_the_signed_root(trai
     original = trail.store.rows
     trail.store.rows = lambda **kw: (calls.append(kw), original(**kw))[1]
     second = trail.checkpoint()
-    assert calls == [{"after_seq": 5, "upto": None}]  # resumed after the first checkpoint
+    assert calls == [{"after_seq": 5, "upto": None, "scan": True}]  # resumed after the first checkpoint
     trail.store.rows = original
     assert second.tree_size == 11 and second.root_hash == trail.verify().root_hash != first.root_hash
 
