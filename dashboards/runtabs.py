@@ -13,8 +13,7 @@ import streamlit as st
 from dashboards import runview
 from dashboards.runview import RunView
 from dashboards.state import md
-
-STATUS_ORDER = ["failed", "error", "warning", "waived", "passed", "skipped"]
+from governance.vocabulary import STATUS_ORDER, finding_blocks
 
 
 def timeline_tab(view: RunView) -> None:
@@ -71,7 +70,7 @@ def _evidence(view: RunView, indexes: list[int]) -> None:
         return f"{f.get('stage')}{subject} · {f.get('rule_id')} · {f.get('status')}"
 
     # Open on the first blocking finding: the one a reviewer of a blocked run came to see.
-    failed = [i for i in indexes if view.findings[i].get("status") in ("failed", "error")]
+    failed = [i for i in indexes if finding_blocks(view.findings[i])]
     blocking = [i for i in failed if view.findings[i].get("binding")] or failed
     pick = st.selectbox("Evidence of finding", indexes, index=indexes.index(blocking[0]) if blocking else 0,
                         format_func=label, key="f_pick")

@@ -17,7 +17,7 @@ from dashboards.queries import event_summary, monitored_policy, policy_label
 from governance.report import sections as S
 from governance.report.readable import fmt_threshold, in_numeric_order
 from governance.report.source import RunRecord, load_run
-from governance.vocabulary import gate_decision
+from governance.vocabulary import finding_blocks, gate_decision
 
 FINDING_COLUMNS = ["gate_seq", "stage", "subject", "binding", "rule_id", "check", "severity", "status", "observed",
                    "threshold", "message"]
@@ -139,7 +139,7 @@ def gates_frame(gates: list[dict[str, Any]]) -> pd.DataFrame:
                           "decision": g["decision"], "binding": g["binding"],
                           "findings": finding_counts(g["findings"]),
                           "blocking": ", ".join(str(f.get("rule_id")) for f in g["findings"]
-                                                if f.get("status") in ("failed", "error"))} for g in gates],
+                                                if finding_blocks(f))} for g in gates],
                         columns=["seq", "time", "stage", "subject", "decision", "binding", "findings", "blocking"])
 
 

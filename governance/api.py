@@ -14,7 +14,7 @@ from typing import Any
 from governance.errors import PolicyError, UserError
 from governance.evidence import Evidence, Predictions
 from governance.findings import Finding, GateResult
-from governance.vocabulary import DEFAULT_MIN_GROUP_SIZE, closest, stage_error
+from governance.vocabulary import DEFAULT_MIN_GROUP_SIZE, closest, finding_blocks, stage_error
 
 #: Evidence pieces a gate accepts, by name, with the type each must have (see governance.evidence).
 EVIDENCE_TYPES: dict[str, str] = {
@@ -247,7 +247,7 @@ def record_audit(workspace: str | Path, kind: str, inputs: dict[str, str], resul
     by_stage: dict[str, list[dict[str, Any]]] = {}
     for finding in findings:
         by_stage.setdefault(finding.get("stage") or "audit", []).append(finding)
-    blocked = [f for f in findings if f.get("status") in ("failed", "error")]
+    blocked = [f for f in findings if finding_blocks(f)]
     decision = "blocked" if blocked else "passed"
     with open_trail(workspace_at(workspace).ensure()) as trail:
         def event(kind_: str, payload: dict[str, Any], subjects: dict[str, Any] | None = None) -> Any:
@@ -269,7 +269,7 @@ def record_audit(workspace: str | Path, kind: str, inputs: dict[str, str], resul
                                   "decision": result.get("decision")},
               {"inputs": sorted(set(inputs.values()))})
         for stage, stage_findings in by_stage.items():
-            stage_blocked = [f["rule_id"] for f in stage_findings if f.get("status") in ("failed", "error")]
+            stage_blocked = [f["rule_id"] for f in stage_findings if finding_blocks(f)]
             event("gate.decided", {"stage": stage, "subject": None, "decision": "blocked" if stage_blocked else "passed",
                                    "findings": stage_findings, "binding": True, "blocking": stage_blocked,
                                    "policy_sha256": getattr(policy, "sha256", None)})

@@ -7,36 +7,7 @@ from dataclasses import asdict, dataclass, field
 from enum import Enum
 from typing import Any
 
-from governance.vocabulary import Decision
-
-
-class Status(str, Enum):
-    """Outcome of one rule at one stage."""
-
-    PASSED = "passed"
-    FAILED = "failed"  # failed at or above the policy's ``fail_on``: blocks
-    WARNING = "warning"  # failed below ``fail_on``: reported, does not block
-    ERROR = "error"  # the check could not run (raised, missing evidence): blocks
-    SKIPPED = "skipped"
-    WAIVED = "waived"
-    # the confidence interval straddles the threshold: blocks when ``on_inconclusive`` is block
-    INCONCLUSIVE = "inconclusive"
-
-
-class Severity(str, Enum):
-    """Rule severity, ordered ``low < medium < high < critical``."""
-
-    LOW = "low"
-    MEDIUM = "medium"
-    HIGH = "high"
-    CRITICAL = "critical"
-
-    @property
-    def rank(self) -> int:
-        return _SEVERITY_RANK[self.value]
-
-
-_SEVERITY_RANK = {"low": 0, "medium": 1, "high": 2, "critical": 3}
+from governance.vocabulary import Decision, Severity, Status, status_blocks  # noqa: F401  (Status, Severity: historic home)
 
 
 def jsonable(value: Any) -> Any:
@@ -80,9 +51,7 @@ class Finding:
 
     @property
     def blocks(self) -> bool:
-        if self.status == Status.INCONCLUSIVE:
-            return self.on_inconclusive == "block"
-        return self.status in (Status.FAILED, Status.ERROR)
+        return status_blocks(Status(self.status).value, self.on_inconclusive)
 
     def to_dict(self) -> dict[str, Any]:
         out = jsonable(asdict(self))

@@ -21,6 +21,51 @@ FRAMEWORKS = ("eu-ai-act", "nist-ai-rmf", "iso-42001")
 #: Groups with fewer rows are listed but left out of disparity metrics, everywhere.
 DEFAULT_MIN_GROUP_SIZE = 30
 
+#: What a model predicts: two classes, one of several classes, or a number.
+TASKS = ("binary", "multiclass", "regression")
+
+
+class Status(str, Enum):
+    """Outcome of one rule at one stage."""
+
+    PASSED = "passed"
+    FAILED = "failed"  # failed at or above the policy's ``fail_on``: blocks
+    WARNING = "warning"  # failed below ``fail_on``: reported, does not block
+    ERROR = "error"  # the check could not run (raised, missing evidence): blocks
+    SKIPPED = "skipped"
+    WAIVED = "waived"
+    # the confidence interval straddles the threshold: blocks when ``on_inconclusive`` is block
+    INCONCLUSIVE = "inconclusive"
+
+
+#: Worst first: how reports and the dashboard order statuses.
+STATUS_ORDER = ("error", "failed", "inconclusive", "warning", "waived", "passed", "skipped")
+
+
+def status_blocks(status: str | None, on_inconclusive: str | None = None) -> bool:
+    """Whether a finding with this status blocks its gate (also for findings read back as dicts)."""
+    if status == Status.INCONCLUSIVE.value:
+        return on_inconclusive == "block"
+    return status in (Status.FAILED.value, Status.ERROR.value)
+
+
+def finding_blocks(finding: dict) -> bool:
+    """:func:`status_blocks` of a recorded finding (``Finding.to_dict()``)."""
+    return status_blocks(finding.get("status"), finding.get("on_inconclusive"))
+
+
+class Severity(str, Enum):
+    """Rule severity, ordered ``low < medium < high < critical``."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        return ("low", "medium", "high", "critical").index(self.value)
+
 
 class Decision(str, Enum):
     """How a gate or a run ended. Gates are ``passed`` or ``blocked``; runs may also be

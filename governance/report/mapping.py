@@ -15,9 +15,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from governance.report.frameworks import FRAMEWORKS, NOT_COVERED, RECORDS, Clause, clause_matches
+from governance.vocabulary import STATUS_ORDER, status_blocks
 
 # Worst first: the status shown for a rule evaluated at several gates (or variants).
-_STATUS_RANK = ("error", "failed", "warning", "waived", "passed", "skipped")
+_STATUS_RANK = STATUS_ORDER
 
 
 def rule_statuses(gates: list[dict[str, Any]]) -> dict[str, str]:
@@ -80,7 +81,7 @@ def _clause_row(clause: Clause, rules: list[dict], statuses: dict[str, str], pre
                         "status": statuses.get(r["id"], "not evaluated")})
     records = [{"name": n, "description": RECORDS[n]} for n in clause.records if n in present]
     evaluated = [x for x in related if x["status"] not in ("not evaluated", "skipped")]
-    if any(x["status"] in ("failed", "error") for x in related):
+    if any(status_blocks(x["status"]) or x["status"] == "inconclusive" for x in related):
         status = "failing"
     elif evaluated:
         status = "supported"

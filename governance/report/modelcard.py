@@ -157,7 +157,7 @@ def build_model_card(doc: dict[str, Any], narrative: dict[str, Any]) -> dict[str
         "caveats_and_recommendations": {
             "items": narrative["caveats_and_recommendations"],
             "warnings": [f"{f['rule_id']}: {f['message']}" for g in doc["gates"] for f in g["findings"]
-                         if f.get("status") in ("warning", "waived", "failed", "error")],
+                         if f.get("status") in ("warning", "waived", "inconclusive", "failed", "error")],
             "not_covered": doc["frameworks"].get("not_covered") or [],
         },
     }

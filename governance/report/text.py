@@ -7,7 +7,7 @@ from typing import Any
 
 STATUS_WORDS = {
     "passed": "passed", "failed": "FAILED", "warning": "warning", "error": "ERROR",
-    "skipped": "skipped", "waived": "waived",
+    "skipped": "skipped", "waived": "waived", "inconclusive": "inconclusive",
 }
 
 CLAUSE_STATUS_WORDS = {

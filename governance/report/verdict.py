@@ -17,9 +17,8 @@ from typing import Any
 
 from governance.report.readable import fmt_threshold
 from governance.report.text import fmt_value
-from governance.vocabulary import Decision, gate_decision
+from governance.vocabulary import Decision, finding_blocks, gate_decision
 
-_BLOCKING = ("failed", "error")
 UNTRUSTED = "TRAIL NOT VERIFIED: this report cannot be trusted."
 
 
@@ -44,7 +43,7 @@ def _blocked(g: dict[str, Any]) -> bool:
 def blocking_findings(gates: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The findings that made a binding gate block, in trail order (superseded gates do not bind)."""
     return [f for g in gates if _blocked(g) and g.get("binding", True)
-            for f in g["findings"] if f.get("status") in _BLOCKING]
+            for f in g["findings"] if finding_blocks(f)]
 
 
 def _counts(gates: list[dict[str, Any]]) -> str:
@@ -53,7 +52,7 @@ def _counts(gates: list[dict[str, Any]]) -> str:
     counts: dict[str, int] = {}
     for f in findings:
         counts[f.get("status")] = counts.get(f.get("status"), 0) + 1
-    parts = [f"{counts[s]} {s}" for s in ("passed", "warning", "waived", "skipped", "failed", "error") if counts.get(s)]
+    parts = [f"{counts[s]} {s}" for s in ("passed", "warning", "waived", "skipped", "inconclusive", "failed", "error") if counts.get(s)]
     return f"{len(gates)} binding gate decisions with {len(findings)} rule results ({', '.join(parts) or 'none'})"
 
 
@@ -63,7 +62,7 @@ def _decision(g: dict[str, Any]) -> str:
 
 
 def _rule_list(g: dict[str, Any]) -> str:
-    return ", ".join(f"'{f.get('rule_id')}'" for f in g["findings"] if f.get("status") in _BLOCKING)
+    return ", ".join(f"'{f.get('rule_id')}'" for f in g["findings"] if finding_blocks(f))
 
 
 def _non_binding(gates: list[dict[str, Any]]) -> list[str]:
