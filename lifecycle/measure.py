@@ -67,8 +67,11 @@ def _reports(predictions: Predictions, features: list[str]) -> dict[str, Fairnes
 def finding_brief(finding: Finding) -> dict[str, Any]:
     """A finding without its evidence tables: what a summary line or ``--json`` needs."""
     full = finding.to_dict()
-    return {k: full.get(k) for k in ("rule_id", "check", "stage", "subject", "severity", "status",
-                                     "message", "observed", "threshold")}
+    brief = {k: full.get(k) for k in ("rule_id", "check", "stage", "subject", "severity", "status",
+                                      "message", "observed", "threshold")}
+    if "on_inconclusive" in full:  # only inconclusive findings carry it: whether they block
+        brief["on_inconclusive"] = full["on_inconclusive"]
+    return brief
 
 
 def reasons(findings: list[Finding]) -> list[str]:
