@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from governance.errors import UserError
-from lifecycle.mlflow_client import client, describe, with_retries
+from lifecycle.mlflow_client import MlflowUnavailable, client, describe, with_retries
 from lifecycle.mlflow_config import MirrorWarning, Tracking, pipeline_tracking
 from lifecycle.mlflow_payload import MirrorPayload, build_payload, tag_key
 
@@ -84,17 +84,23 @@ def mirror_run(trail: Any, ws: Any, run_id: str, tracking: Tracking) -> MirrorOu
         experiment_id, mlflow_run_id, registered = with_retries(
             tracking.uri, attempt, attempts=tracking.spec.attempts, timeout_s=tracking.spec.timeout_s)
         artifacts = sorted(f"rai/{p.name}" for p in Path(tmp).iterdir()) + (["model/"] if registered else [])
+    record_mirrored(trail, run_id, tracking, payload, {
+        "experiment_id": experiment_id, "mlflow_run_id": mlflow_run_id, "artifacts": artifacts,
+        "checkpoint": {k: checkpoint.get(k) for k in ("tree_size", "root_hash")} if checkpoint else None}, registered)
+    return MirrorOutcome(run_id, "mirrored", tracking.uri, tracking.experiment, mlflow_run_id, registered)
+
+
+def record_mirrored(trail: Any, run_id: str, tracking: Tracking, payload: MirrorPayload, mirror: dict[str, Any],
+                    registered: dict[str, Any] | None) -> None:
+    """Append ``mlflow.model_registered`` (when a version was registered), then ``mlflow.mirrored``."""
     if registered:
         subjects = {"model": registered["model_sha256"], "manifest": registered["manifest_sha256"]}
         trail.append("mlflow.model_registered", run_id=run_id, payload={**registered, "tracking_uri": tracking.uri},
                      subjects=subjects)
     trail.append("mlflow.mirrored", run_id=run_id, payload={
-        **tracking.record(), "experiment_id": experiment_id, "mlflow_run_id": mlflow_run_id,
-        "upto_seq": payload.last_seq, "params": len(payload.params), "metrics": len(payload.metrics),
-        "tags": len(payload.tags), "artifacts": artifacts,
-        "checkpoint": {k: checkpoint.get(k) for k in ("tree_size", "root_hash")} if checkpoint else None,
+        **tracking.record(), **mirror, "upto_seq": payload.last_seq, "params": len(payload.params),
+        "metrics": len(payload.metrics), "tags": len(payload.tags),
         "registered": {k: registered[k] for k in ("name", "version")} if registered else None})
-    return MirrorOutcome(run_id, "mirrored", tracking.uri, tracking.experiment, mlflow_run_id, registered)
 
 
 def mirror_quietly(trail: Any, ws: Any, run_id: str, tracking: Tracking, *, warn: bool = True) -> MirrorOutcome:
@@ -102,7 +108,7 @@ def mirror_quietly(trail: Any, ws: Any, run_id: str, tracking: Tracking, *, warn
     try:
         return mirror_run(trail, ws, run_id, tracking)
     except Exception as err:  # MLflow down, a refused entry, a bug: the run's outcome must stand
-        reason = str(err) if isinstance(err, UserError) or type(err).__name__ == "MlflowUnavailable" else describe(err)
+        reason = str(err) if isinstance(err, (UserError, MlflowUnavailable)) else describe(err)
         try:
             trail.append("mlflow.mirror_failed", run_id=run_id, payload={**tracking.record(), "error": reason})
         except Exception:  # the trail itself failing: the warning still tells the user

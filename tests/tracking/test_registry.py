@@ -15,6 +15,7 @@ import pytest
 import rai
 from governance.manifest import verify_manifest
 from governance.trail.signing import KeyRing
+from lifecycle.mlflow_config import MirrorWarning
 from tracking.conftest import (
     APPROVALS,
     POLICY,
@@ -171,3 +172,42 @@ def test_the_champion_is_the_baseline_a_policy_can_compare_with(mlflow_server, w
     assert baseline.entry.body["metrics"]["performance"]["accuracy"] == pytest.approx(
         float((data["y"] == data["pred"]).mean()))
     assert (baseline.entry.dir / "manifest.json").is_file()
+
+
+def test_an_entry_changed_on_disk_after_registration_never_reaches_mlflow(mlflow_server, workdir, data, rai_cli):
+    """MLflow down at the end of the run; before the retry the local entry's model file is swapped."""
+    with pytest.warns(MirrorWarning):
+        with rai.start_run("credit-f", policy="policy.yaml", mlflow_registry=True,
+                           mlflow={"mlflow": "http://127.0.0.1:9", "attempts": 1}) as run:
+            run.gate("evaluate", predictions=rai.Predictions(data["y"], data["pred"], data["sex"]))
+            entry = run.register(SavedKerasModel())
+    assert run.decision == "passed" and not run.mirror.ok
+    (entry.dir / "model.keras").write_bytes(b"swapped after the deploy gate")
+
+    code, _, err = rai_cli("mlflow", "sync", run.run_id, "--mlflow", mlflow_server.uri)
+    assert code == 1
+    assert f"not mirrored {run.run_id}: {entry.dir.resolve()}: not registering credit-f v1 in MLflow: model.keras: sha256 " \
+           "differs from the manifest (file modified or replaced)" in err
+    assert mlflow_server.client().search_registered_models(filter_string="name = 'credit-f'") == []
+    failed = trail_events(run.run_id)[-1]
+    assert failed.kind == "mlflow.mirror_failed" and failed.payload["tracking_uri"] == mlflow_server.uri
+
+
+def test_a_promotion_the_trail_cannot_record_puts_the_alias_back(mlflow_server, workdir, data, rai_cli, monkeypatch):
+    from governance.trail.trail import Trail
+
+    uri = ("--mlflow", mlflow_server.uri)
+    register(mlflow_server, "credit-g", data)
+    register(mlflow_server, "credit-g", data)
+    assert rai_cli("promote", "credit-g", "1", *uri)[0] == 0
+    append = Trail.append
+
+    def failing(self, kind, *args, **kwargs):
+        if kind == "model.promoted":
+            raise OSError(28, "No space left on device")
+        return append(self, kind, *args, **kwargs)
+
+    monkeypatch.setattr(Trail, "append", failing)
+    with pytest.raises(OSError):
+        rai_cli("promote", "credit-g", "2", *uri)
+    assert mlflow_server.client().get_model_version_by_alias("credit-g", "champion").version == "1"
