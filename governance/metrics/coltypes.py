@@ -12,13 +12,13 @@ strings) is unknown. Only numerical and categorical columns are tested for drift
 
 from __future__ import annotations
 
-from typing import Any
-
-import numpy as np
 import pandas as pd
 
+from governance.metrics.partials import ColumnPartial
+
 KIND_WORDS = {"num": "numerical", "cat": "categorical", "text": "free text", "datetime": "a datetime",
-              "unknown": "of an unsupported type"}
+              "unknown": "of an unsupported type",
+              "uncounted": "too varied to count in bounded memory"}
 INTEGER_CATEGORY_MAX_VALUES = 10
 TEXT_DISTINCT_SHARE = 0.5
 
@@ -58,42 +58,37 @@ def _text_or_category_counts(n_distinct: int, n_present: int) -> str:
     return "text" if n_distinct > n_present * TEXT_DISTINCT_SHARE else "cat"
 
 
-def infer_with_codes(reference: pd.Series, current: pd.Series) -> tuple[str, tuple | None]:
-    """:func:`infer_kind` of ``reference`` and, for string columns, the codes of both series.
+def kind_of_partial(part: ColumnPartial, cap: int | None = None) -> str:
+    """:func:`infer_kind` of a column from its aggregate (:mod:`governance.metrics.partials`).
 
-    The reference decides: a current batch whose categories were all replaced by values never
-    seen before has mostly distinct values, and judged on its own would be free text, which is
-    not compared. Hashing a million strings is the dearest step of a categorical column; the
-    type rule needs the distinct and present counts of ``reference`` and the test needs the
-    codes of both series. Values that cannot be hashed (lists, dicts) make the column
-    ``unknown`` when the reference holds them; when only ``current`` does, codes are ``None``
-    and :func:`factorize_pair` raises later, naming the column.
+    The same rules on the same facts: the dtype the column has when read whole, its number of
+    distinct present values and, for object columns, whether its first and last present values
+    are text. A text column with more distinct values than the engine counted (``cap``) is free
+    text when the cap already exceeds half of its values, else ``uncounted``: too varied to
+    tell in bounded memory.
     """
-    dtype = reference.dtype.name
-    if dtype not in ("object", "string", "str"):
-        return infer_kind(reference), None
-    if dtype == "object" and not _strings_at_ends(reference):
-        return "unknown", None
-    try:
-        codes, keys = factorize_pair(reference, current)
-    except TypeError:  # unhashable values in current (the reference was checked above)
-        try:
-            return _text_or_category(reference), None
-        except TypeError:
-            return "unknown", None
-    ref_codes = codes[: len(reference)]
-    present = ref_codes[ref_codes >= 0]
-    n_distinct = int(np.count_nonzero(np.bincount(present, minlength=len(keys))))
-    return _text_or_category_counts(n_distinct, present.size), (codes, keys)
+    dtype = part.dtype or "object"
+    if dtype.startswith("float"):
+        return "num"
+    if dtype.startswith("int"):
+        n = part.n_distinct
+        return "cat" if n is not None and n <= INTEGER_CATEGORY_MAX_VALUES else "num"
+    if dtype == "object":
+        if part.present == 0 or part.unhashable or not (isinstance(part.first, str) and isinstance(part.last, str)):
+            return "unknown"
+        return _text_or_category_partial(part, cap)
+    if dtype in ("string", "str"):
+        return _text_or_category_partial(part, cap)
+    if dtype in ("bool", "category"):
+        return "cat"
+    if dtype.startswith("datetime"):
+        return "datetime"
+    return "unknown"
 
 
-def _strings_at_ends(series: pd.Series) -> bool:
-    """evidently's test of an object column: its first and last present values are ``str``."""
-    present = np.flatnonzero(series.notna().to_numpy())
-    return bool(present.size) and isinstance(series.iloc[present[0]], str) and isinstance(
-        series.iloc[present[-1]], str)
-
-
-def factorize_pair(reference: pd.Series, current: pd.Series) -> tuple[np.ndarray, Any]:
-    """``pd.factorize`` of ``reference`` followed by ``current``: codes (-1 when missing) and values."""
-    return pd.factorize(pd.concat([reference, current], ignore_index=True))
+def _text_or_category_partial(part: ColumnPartial, cap: int | None) -> str:
+    if part.n_distinct is not None:
+        return _text_or_category_counts(part.n_distinct, part.present)
+    if cap is not None and cap >= part.present * TEXT_DISTINCT_SHARE:
+        return "text"  # more than ``cap`` distinct values, and ``cap`` is past half of them
+    return "uncounted"

@@ -28,7 +28,7 @@ than evidently's one documented case (a chi-square test on a single value), is a
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,9 +38,10 @@ import pandas as pd
 from governance.errors import UserError
 from governance.findings import jsonable
 from governance.io import missing_column_message
-from governance.metrics.coltypes import KIND_WORDS, factorize_pair, infer_kind, infer_with_codes
-from governance.metrics.samples import Sample
-from governance.metrics.stattests import STATTESTS, StatTest, unknown_stattest_message
+from governance.metrics.coltypes import KIND_WORDS, kind_of_partial
+from governance.metrics.counted import SKETCH_BINS, CountedSample, Histograms, sturges_edges
+from governance.metrics.partials import ColumnPartial, from_series, is_numeric_dtype
+from governance.metrics.stattests import STATTESTS, Approximate, StatTest, unknown_stattest_message
 
 SCHEMA_VERSION = 1
 DRIFTABLE = ("num", "cat")
@@ -125,23 +126,82 @@ def drift_report(
         A missing column, an unknown stattest, a method that does not fit a column's type, a
         column with no values, or no column to compare.
     """
-    per_column = dict(per_column or {})
-    _check_options(stattest, stattest_threshold, drift_share, per_column)
-    selected, skipped = _select_columns(reference, current, columns, names)
-    not_compared = [c for c in per_column if c not in {column for column, _, _ in selected}]
+    options = DriftOptions(columns, stattest, stattest_threshold, per_column, drift_share)
+    wanted = wanted_columns([str(c) for c in reference.columns], [str(c) for c in current.columns], options, names)
+    inputs = DriftInputs({c: from_series(reference[c]) for c in wanted}, {c: from_series(current[c]) for c in wanted})
+    return report_from_partials(inputs, wanted, options, names)
+
+
+@dataclass
+class DriftOptions:
+    """What a drift audit compares and how; checked on construction (UserError)."""
+
+    columns: Iterable[str] | None = None
+    stattest: str | None = None
+    threshold: float | None = None
+    per_column: Mapping[str, Mapping[str, Any]] | None = None
+    drift_share: float = 0.5
+
+    def __post_init__(self) -> None:
+        if self.columns is not None:
+            self.columns = list(self.columns)
+        self.per_column = dict(self.per_column or {})
+        _check_options(self.stattest, self.threshold, self.drift_share, self.per_column)
+
+
+@dataclass
+class DriftInputs:
+    """Partials of the compared columns in both datasets, and how to get a second pass.
+
+    ``second_pass(requests)`` takes ``{column: HistogramRequest}`` and returns
+    ``{column: Histograms}``; only bounded engines (``cap`` set) ever need it.
+    """
+
+    reference: dict[str, ColumnPartial]
+    current: dict[str, ColumnPartial]
+    cap: int | None = None
+    second_pass: Callable[[dict[str, HistogramRequest]], dict[str, Histograms]] | None = None
+
+
+@dataclass(frozen=True)
+class HistogramRequest:
+    """Equal-width bins over ``[low, high]`` to count in a second pass (and offsets to sum)."""
+
+    low: float
+    high: float
+    bins: tuple[int, ...]
+    offsets: bool
+
+
+def wanted_columns(ref_columns: list[str], cur_columns: list[str], options: DriftOptions,
+                   names: tuple[str, str]) -> list[str]:
+    """The columns to read: ``options.columns``, else every column of ``current``; each must be
+    in both datasets (UserError naming the dataset and the column otherwise)."""
+    explicit = options.columns is not None
+    wanted = list(options.columns) if explicit else list(cur_columns)
+    for available, name, other in ((cur_columns, names[1], ref_columns), (ref_columns, names[0], cur_columns)):
+        for column in (wanted if explicit else other):
+            if column not in available:
+                raise UserError(f"{name}: {missing_column_message(str(column), available)}")
+    return wanted
+
+
+def report_from_partials(inputs: DriftInputs, wanted: list[str], options: DriftOptions,
+                         names: tuple[str, str] = ("reference", "current")) -> DriftReport:
+    """The drift report from partials: the one code path of every engine."""
+    selected, skipped = _select_columns(inputs, wanted, options.columns is not None, names)
+    not_compared = [c for c in options.per_column if c not in {column for column, _ in selected}]
     if not_compared:
         raise UserError(f"per-column options name column '{not_compared[0]}', which is not compared")
-    rows = []
-    for column, kind, codes in selected:
-        options = per_column.get(column, {})
-        rows.append(column_drift(
-            reference[column], current[column], kind, column,
-            stattest=options.get("stattest", stattest),
-            threshold=options.get("threshold", stattest_threshold), names=names, codes=codes,
-        ))
-    if not rows:
+    plans = []
+    for column, kind in selected:
+        opts = options.per_column.get(column, {})
+        plans.append(_plan(inputs, column, kind, opts.get("stattest", options.stattest),
+                           opts.get("threshold", options.threshold), names))
+    if not plans:
         raise UserError(f"{names[1]}: no numerical or categorical column to compare for drift")
-    return DriftReport(rows, drift_share, skipped)
+    _fill_second_pass(inputs, plans)
+    return DriftReport([_row(*plan) for plan in plans], options.drift_share, skipped)
 
 
 def prediction_drift(
@@ -157,16 +217,25 @@ def prediction_drift(
     Returns one row in the :class:`DriftReport` row format, JSON-able (a NaN statistic is
     ``None``); the column is the series' name (``"prediction"`` when unnamed).
     """
-    column = current.name if current.name is not None else "prediction"
+    column = str(current.name) if current.name is not None else "prediction"
+    inputs = DriftInputs({column: from_series(reference)}, {column: from_series(current)})
+    return prediction_from_partials(inputs, column, stattest, threshold, names=names)
+
+
+def prediction_from_partials(inputs: DriftInputs, column: str, stattest: str | None = None,
+                             threshold: float | None = None, *,
+                             names: tuple[str, str] = ("reference", "current")) -> dict[str, Any]:
+    """:func:`prediction_drift` from partials (``column`` keys both datasets' partials)."""
     _check_options(stattest, threshold, 0.5, {})
-    kind = infer_kind(reference)
+    kind = kind_of_partial(inputs.reference[column], inputs.cap)
     if kind not in DRIFTABLE:
         raise UserError(f"{names[0]}: predictions '{column}' are {KIND_WORDS[kind]}; drift needs numbers or labels")
-    row = column_drift(reference, current, kind, str(column), stattest=stattest, threshold=threshold, names=names)
-    return jsonable(row)  # a NaN statistic (chi-square on one label) becomes None, as in to_dict
+    plan = _plan(inputs, column, kind, stattest, threshold, names)
+    _fill_second_pass(inputs, [plan])
+    return jsonable(_row(*plan))  # a NaN statistic (chi-square on one label) becomes None, as in to_dict
 
 
-def default_stattest(sample: Sample) -> str:
+def default_stattest(sample: CountedSample) -> str:
     """evidently's default method for a column, from its type, reference size and value count."""
     n_values = sample.n_distinct_upto(FEW_VALUES)
     if sample.n_ref <= SMALL_REFERENCE_ROWS:
@@ -178,34 +247,55 @@ def default_stattest(sample: Sample) -> str:
     return "wasserstein"
 
 
-def column_drift(
-    reference: pd.Series,
-    current: pd.Series,
-    kind: str,
-    column: str,
-    stattest: str | None = None,
-    threshold: float | None = None,
-    *,
-    names: tuple[str, str] = ("reference", "current"),
-    codes: tuple[np.ndarray, Any] | None = None,
-) -> dict[str, Any]:
-    """One drift row for one column of known ``kind`` (``"num"`` or ``"cat"``).
-
-    ``codes`` may carry ``pd.factorize`` of the two series concatenated, when already computed.
-    """
+def _plan(inputs: DriftInputs, column: str, kind: str, stattest: str | None, threshold: float | None,
+          names) -> tuple[str, CountedSample, StatTest, float]:
     if stattest is not None:
         _check_fits(STATTESTS[stattest], kind, column)
-    sample = _sample(reference, current, kind, column, names, codes)
+    sample = _sample(inputs.reference[column], inputs.current[column], kind, column, names)
     test: StatTest = STATTESTS[stattest or default_stattest(sample)]
-    threshold = test.default_threshold if threshold is None else float(threshold)
+    return column, sample, test, test.default_threshold if threshold is None else float(threshold)
+
+
+def _fill_second_pass(inputs: DriftInputs, plans) -> None:
+    """Histograms for the numerical columns whose distinct values were not all counted."""
+    requests = {}
+    for column, sample, test, _ in plans:
+        if sample.exact or sample.kind != "num":
+            continue
+        bins = []
+        if test.name in ("jensenshannon", "psi", "kl_div"):
+            low, high = sample.pooled_range
+            bins.append(sturges_edges(low, high, sample.n_ref + sample.n_cur).size - 1)
+        if test.name in ("wasserstein", "ks"):
+            bins.append(SKETCH_BINS)
+        if bins:
+            requests[column] = HistogramRequest(*sample.pooled_range, tuple(bins), SKETCH_BINS in bins)
+    if not requests:
+        return
+    if inputs.second_pass is None:
+        raise ValueError("a bounded engine must provide a second pass")
+    found = inputs.second_pass(requests)
+    for column, sample, _, _ in plans:
+        if column in requests:
+            sample.histograms = found[column]
+
+
+def _row(column: str, sample: CountedSample, test: StatTest, threshold: float) -> dict[str, Any]:
     score = _score(test, sample, column)
-    return {
-        "column": column, "type": kind, "method": test.name, "statistic": score,
-        "statistic_kind": test.score, "threshold": threshold, "drifted": test.drifted(score, threshold),
-    }
+    row = {"column": column, "type": sample.kind, "method": test.name, "statistic": score,
+           "statistic_kind": test.score, "threshold": threshold}
+    if isinstance(score, Approximate):
+        row["statistic"] = score.value
+        verdicts = {test.drifted(score.low, threshold), test.drifted(score.high, threshold)}
+        # An estimate whose bounds straddle the threshold cannot decide: counted as drift (fail closed).
+        row["drifted"] = True if len(verdicts) > 1 else verdicts.pop()
+        row["approximate"] = {**score.describe(), "verdict_certain": len(verdicts) <= 1}
+        return row
+    row["drifted"] = test.drifted(score, threshold)
+    return row
 
 
-def _score(test: StatTest, sample: Sample, column: str) -> float:
+def _score(test: StatTest, sample: CountedSample, column: str) -> float | Approximate:
     """The test's statistic; UserError when it cannot be computed or is undefined."""
     try:
         with np.errstate(all="ignore"):
@@ -213,8 +303,9 @@ def _score(test: StatTest, sample: Sample, column: str) -> float:
     except (ValueError, ArithmeticError) as err:
         detail = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise UserError(f"column '{column}': {test.name} cannot be computed on these values ({detail})") from None
+    value = score.value if isinstance(score, Approximate) else score
     # evidently's one undefined case that means "no drift": a chi-square test on a single value.
-    if math.isnan(score) and not (test.name == "chisquare" and sample.n_distinct_upto(1) <= 1):
+    if math.isnan(value) and not (test.name == "chisquare" and sample.n_distinct_upto(1) <= 1):
         raise UserError(f"column '{column}': {test.name} is undefined (NaN) on these values; "
                         "drift cannot be decided, choose another stattest")
     return score
@@ -228,49 +319,34 @@ def _check_fits(test: StatTest, kind: str, column: str) -> None:
                         f"{KIND_WORDS[kind]} (methods for it: {fitting})")
 
 
-def _sample(reference: pd.Series, current: pd.Series, kind: str, column: str, names, codes=None) -> Sample:
-    if kind == "num":
-        sample = Sample.numeric(_finite(reference, column, names[0]), _finite(current, column, names[1]))
-    else:
-        try:
-            codes, keys = codes or factorize_pair(reference, current)
-        except TypeError:
-            raise UserError(f"{names[1]}: column '{column}' holds values that cannot be compared as categories "
-                            f"(lists, mappings or other objects); in {names[0]} it is categorical") from None
-        ref_codes, cur_codes = codes[: len(reference)], codes[len(reference):]
-        sample = Sample("cat", ref_codes[ref_codes >= 0], cur_codes[cur_codes >= 0], np.asarray(keys))
-    for size, name in ((sample.n_ref, names[0]), (sample.n_cur, names[1])):
-        if size == 0:
+def _sample(ref: ColumnPartial, cur: ColumnPartial, kind: str, column: str, names) -> CountedSample:
+    if kind == "num" and not (is_numeric_dtype(cur.dtype) or cur.dtype == "bool"):
+        raise UserError(f"{names[1]}: column '{column}' must hold numbers (it is numerical in the reference data), "
+                        f"found dtype {cur.dtype}")
+    if kind == "cat" and cur.unhashable:
+        raise UserError(f"{names[1]}: column '{column}' holds values that cannot be compared as categories "
+                        f"(lists, mappings or other objects); in {names[0]} it is categorical")
+    for part, name in ((ref, names[0]), (cur, names[1])):
+        if part.present == 0:
             raise UserError(f"{name}: column '{column}' has no values (all missing) to compare for drift")
-    return sample
+        if kind == "cat" and part.overflow:
+            raise UserError(f"{name}: column '{column}' has more distinct values than a bounded engine counts; "
+                            "a categorical test needs them all (use the in-memory engine, or compare other columns)")
+    return CountedSample(kind, ref, cur)
 
 
-def _finite(series: pd.Series, column: str, name: str) -> np.ndarray:
-    if not pd.api.types.is_numeric_dtype(series.dtype):
-        raise UserError(f"{name}: column '{column}' must hold numbers (it is numerical in the reference data), "
-                        f"found dtype {series.dtype}")
-    values = series.to_numpy(dtype=np.float64, na_value=np.nan)
-    return values[np.isfinite(values)]
-
-
-def _select_columns(reference, current, columns, names) -> tuple[list[tuple], list[dict]]:
-    explicit = columns is not None
-    wanted = list(columns) if explicit else list(current.columns)
-    for frame, name, other in ((current, names[1], reference), (reference, names[0], current)):
-        for column in (wanted if explicit else other.columns):
-            if column not in frame.columns:
-                raise UserError(f"{name}: {missing_column_message(str(column), [str(c) for c in frame.columns])}")
+def _select_columns(inputs: DriftInputs, wanted: list[str], explicit: bool, names) -> tuple[list[tuple], list[dict]]:
     selected, skipped = [], []
     for column in wanted:
-        kind, codes = infer_with_codes(reference[column], current[column])
+        part = inputs.reference[column]
+        kind = kind_of_partial(part, inputs.cap)
         if kind in DRIFTABLE:
-            selected.append((column, kind, codes))
+            selected.append((column, kind))
         elif explicit:
-            raise UserError(f"{names[0]}: column '{column}' is {KIND_WORDS[kind]} (dtype {reference[column].dtype}); "
+            raise UserError(f"{names[0]}: column '{column}' is {KIND_WORDS[kind]} (dtype {part.dtype}); "
                             "drift compares numerical and categorical columns")
         else:
-            skipped.append({"column": column, "type": kind,
-                            "reason": f"{KIND_WORDS[kind]} (dtype {reference[column].dtype})"})
+            skipped.append({"column": column, "type": kind, "reason": f"{KIND_WORDS[kind]} (dtype {part.dtype})"})
     return selected, skipped
 
 

@@ -1,7 +1,9 @@
 """Two-sample drift tests, named, parametrized and decided the way evidently 0.7 does it.
 
-Every test takes a :class:`~governance.metrics.samples.Sample` and returns one score: a p-value
-(drift when it is small) or a distance (drift when it is large). The names, the column types a
+Every test takes a :class:`~governance.metrics.counted.CountedSample` (the counted values of a
+column in both datasets) and returns one score: a p-value (drift when it is small) or a distance
+(drift when it is large). Past the distinct values a bounded engine counts, Wasserstein and KS
+return an :class:`Approximate` score with proven bounds; tests that need every value refuse. The names, the column types a
 test accepts, the default thresholds and the comparison deciding "drifted" (``<`` or ``<=`` for
 p-values, ``>=`` or ``>`` for distances) are evidently's, so a policy written against evidently's
 stattest names means the same thing here.
@@ -17,8 +19,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from governance.metrics.samples import Sample, uniform_histogram
+from governance.metrics import sketch
+from governance.metrics.counted import SKETCH_BINS, CountedSample, bin_counts, outer_range, sturges_edges
 
+# Up to this many rows a side, scipy's KS test computes its exact p-value from the rows.
+KS_EXACT_ROWS = 10_000
 # scipy.stats is imported inside the tests that need it: the default tests of large references
 # (Jensen-Shannon, Wasserstein) need none of it, and importing it costs about half a second.
 
@@ -37,14 +42,30 @@ class StatTest:
     default_threshold: float
     score: str
     compare: Callable[[float, float], bool]
-    func: Callable[[Sample], float]
+    func: Callable[[CountedSample], float | Approximate]
 
-    def __call__(self, sample: Sample) -> float:
-        return float(self.func(sample))
+    def __call__(self, sample: CountedSample) -> float | Approximate:
+        score = self.func(sample)
+        return score if isinstance(score, Approximate) else float(score)
 
     def drifted(self, score: float, threshold: float) -> bool:
         # NaN scores (a chi-square test on a single category) never count as drift, as in evidently.
         return bool(not np.isnan(score) and self.compare(score, threshold))
+
+
+@dataclass(frozen=True)
+class Approximate:
+    """A score estimated from a histogram: ``value``, known to lie in ``[low, high]``."""
+
+    value: float
+    low: float
+    high: float
+    note: dict
+
+    def describe(self) -> dict:
+        """The ``approximate`` entry of a drift row."""
+        bound = max(self.value - self.low, self.high - self.value)
+        return {**self.note, "low": self.low, "high": self.high, "error_bound": bound}
 
 
 STATTESTS: dict[str, StatTest] = {}
@@ -58,7 +79,7 @@ NOT_IMPLEMENTED = (
 
 
 def _register(name: str, kinds: tuple[str, ...], threshold: float, compare, score: str = "p_value"):
-    def deco(func: Callable[[Sample], float]) -> Callable[[Sample], float]:
+    def deco(func):
         STATTESTS[name] = StatTest(name, kinds, threshold, score, compare, func)
         return func
 
@@ -69,15 +90,35 @@ NUM, CAT, BOTH = ("num",), ("cat",), ("cat", "num")
 
 
 @_register("ks", NUM, 0.05, operator.le)
-def ks(s: Sample) -> float:
-    """Two-sided two-sample Kolmogorov-Smirnov p-value (scipy's exact/asymptotic choice)."""
+def ks(s: CountedSample) -> float | Approximate:
+    """Two-sided two-sample Kolmogorov-Smirnov p-value (scipy's exact/asymptotic choice).
+
+    Up to 10,000 rows a side scipy computes the exact p-value from the rows; above, Smirnov's
+    asymptotic formula, which needs only the statistic and the two sizes: both come from counts.
+    """
     from scipy import stats
 
-    return stats.ks_2samp(s.ref, s.cur).pvalue
+    if not s.exact:
+        bounds = sketch.ks_statistic(*_sketch_counts(s))
+        low, high = (_ks_asymptotic(d, s.n_ref, s.n_cur) for d in (bounds.high, bounds.low))
+        return Approximate(_ks_asymptotic(bounds.value, s.n_ref, s.n_cur), low, high, _sketch_note(s))
+    if max(s.n_ref, s.n_cur) <= KS_EXACT_ROWS:
+        return stats.ks_2samp(*s.arrays()).pvalue
+    _, ref, cur = s.value_counts
+    diffs = np.cumsum(ref) / s.n_ref - np.cumsum(cur) / s.n_cur
+    d = max(float(np.clip(-diffs.min(), 0, 1)), float(diffs.max()))
+    return _ks_asymptotic(d, s.n_ref, s.n_cur)
+
+
+def _ks_asymptotic(d: float, n_ref: int, n_cur: int) -> float:
+    from scipy import stats
+
+    m, n = sorted([float(n_ref), float(n_cur)], reverse=True)
+    return float(np.clip(stats.kstwo.sf(d, np.round(m * n / (m + n))), 0, 1))
 
 
 @_register("chisquare", CAT, 0.05, operator.lt)
-def chisquare(s: Sample) -> float:
+def chisquare(s: CountedSample) -> float:
     """Chi-square p-value of current counts against reference shares scaled to the current size."""
     from scipy import stats
 
@@ -89,7 +130,7 @@ def chisquare(s: Sample) -> float:
 
 
 @_register("z", CAT, 0.05, operator.lt)
-def z(s: Sample) -> float:
+def z(s: CountedSample) -> float:
     """Two-proportion z-test p-value: the smallest value against all the others."""
     from scipy import stats
 
@@ -120,33 +161,27 @@ def _smallest(keys) -> int:
 
 
 @_register("wasserstein", NUM, 0.1, operator.ge, score="distance")
-def wasserstein(s: Sample) -> float:
+def wasserstein(s: CountedSample) -> float | Approximate:
     """First Wasserstein distance divided by the reference's standard deviation (at least 0.001).
 
-    The distance integrates ``|F_ref - F_cur|`` between consecutive pooled values. The pooled
-    order comes from a stable argsort of the two already sorted samples (a cheap merge); the
-    running count of reference values at a position equals the empirical CDF wherever the next
-    pooled value differs, and where it does not the interval has zero width.
+    The distance integrates ``|F_ref - F_cur|`` between consecutive distinct values of both
+    datasets; the distribution functions step at each value by its count, so counts suffice.
+    Past the cap it is estimated from the second pass's histogram (see ``sketch``).
     """
-    if s.integer_counts is not None:  # whole numbers: step from one distinct value to the next
-        keys, ref_counts, cur_counts = s.integer_counts
-        u_cdf = np.cumsum(ref_counts)[:-1] / s.n_ref
-        v_cdf = np.cumsum(cur_counts)[:-1] / s.n_cur
-        steps = np.diff(keys)
-    else:
-        u, v = s.sorted_ref, s.sorted_cur
-        pooled = np.concatenate([u, v])
-        order = np.argsort(pooled, kind="stable")
-        from_ref = order < u.size
-        u_cdf = np.cumsum(from_ref)[:-1] / u.size
-        v_cdf = np.cumsum(~from_ref)[:-1] / v.size
-        steps = np.diff(pooled[order])
-    distance = np.dot(np.abs(u_cdf - v_cdf), steps)
-    return distance / max(float(np.std(s.ref)), 0.001)
+    norm = max(s.ref_std, 0.001)
+    if not s.exact:
+        low, high = s.pooled_range
+        edges = np.linspace(*outer_range(low, high), SKETCH_BINS + 1)
+        estimate = sketch.wasserstein(edges, *_sketch_counts(s), *s.histograms.offsets)
+        return Approximate(estimate.value / norm, estimate.low / norm, estimate.high / norm, _sketch_note(s))
+    keys, ref_counts, cur_counts = s.value_counts
+    u_cdf = np.cumsum(ref_counts)[:-1] / s.n_ref
+    v_cdf = np.cumsum(cur_counts)[:-1] / s.n_cur
+    return np.dot(np.abs(u_cdf - v_cdf), np.diff(keys)) / norm
 
 
 @_register("jensenshannon", BOTH, 0.1, operator.ge, score="distance")
-def jensenshannon(s: Sample) -> float:
+def jensenshannon(s: CountedSample) -> float:
     """Jensen-Shannon distance (natural log) between the binned shares."""
     p, q = s.binned_shares(fill_zeros=False)
     p, q = p / p.sum(), q / q.sum()
@@ -155,34 +190,34 @@ def jensenshannon(s: Sample) -> float:
 
 
 @_register("psi", BOTH, 0.1, operator.ge, score="distance")
-def psi(s: Sample) -> float:
+def psi(s: CountedSample) -> float:
     """Population stability index of the binned shares (empty bins filled)."""
     p, q = s.binned_shares(fill_zeros=True)
     return np.sum((p - q) * np.log(p / q))
 
 
 @_register("kl_div", BOTH, 0.1, operator.ge, score="distance")
-def kl_div(s: Sample) -> float:
+def kl_div(s: CountedSample) -> float:
     """Kullback-Leibler divergence of reference from current binned shares (empty bins filled)."""
     p, q = s.binned_shares(fill_zeros=True)
     return _rel_entr(p / p.sum(), q / q.sum()).sum()
 
 
 @_register("hellinger", BOTH, 0.1, operator.ge, score="distance")
-def hellinger(s: Sample) -> float:
+def hellinger(s: CountedSample) -> float:
     """Hellinger distance: of value shares for categories, of histogram densities for numbers.
 
     For numbers the Sturges bins are laid over the *distinct* values of both samples, not over
     the rows: evidently's choice, kept so that the numbers agree.
     """
-    keys, ref_counts, cur_counts = s.value_counts
+    keys, ref_counts, cur_counts = _counted(s, "hellinger")
     if s.kind == "cat":
         overlap = _running_sum(np.sqrt((ref_counts / s.n_ref) * (cur_counts / s.n_cur)))
     else:
-        edges = np.histogram_bin_edges(keys, bins="sturges")
+        edges = sturges_edges(keys[0], keys[-1], keys.size)
         widths = np.diff(edges)
-        ref_density = _density(uniform_histogram(s.ref, edges), widths)
-        cur_density = _density(uniform_histogram(s.cur, edges), widths)
+        ref_density = _density(bin_counts(keys, widths.size, keys[0], keys[-1], ref_counts), widths)
+        cur_density = _density(bin_counts(keys, widths.size, keys[0], keys[-1], cur_counts), widths)
         bin_width = (edges.max() - edges.min()) / (edges.size - 1)
         overlap = _running_sum(np.sqrt(ref_density * cur_density) * bin_width)
     return np.sqrt(1 - np.clip(overlap, 0, 1))
@@ -199,37 +234,83 @@ def _density(counts: np.ndarray, widths: np.ndarray) -> np.ndarray:
 
 
 @_register("t_test", NUM, 0.05, operator.lt)
-def t_test(s: Sample) -> float:
-    """Two-sided Student's t-test p-value (equal variances)."""
+def t_test(s: CountedSample) -> float:
+    """Two-sided Student's t-test p-value (equal variances), from counts or moments."""
     from scipy import stats
 
-    return stats.ttest_ind(s.ref, s.cur).pvalue
+    (n1, m1, v1), (n2, m2, v2) = _moments(s, s.ref_part), _moments(s, s.cur_part)
+    return stats.ttest_ind_from_stats(m1, np.sqrt(v1 / (n1 - 1)), n1, m2, np.sqrt(v2 / (n2 - 1)), n2).pvalue
+
+
+def _moments(s: CountedSample, part) -> tuple[int, float, float]:
+    if part.overflow:
+        return part.moments
+    keys, counts = part.value_counts()
+    keys = np.asarray(keys, dtype=np.float64)
+    n = int(counts.sum())
+    mean = float(np.dot(keys, counts) / n)
+    return n, mean, float(np.dot(np.square(keys - mean), counts))
 
 
 @_register("mannw", NUM, 0.05, operator.lt)
-def mannw(s: Sample) -> float:
-    """Mann-Whitney U p-value, alternative "less" (reference stochastically smaller), as evidently."""
-    from scipy import stats
+def mannw(s: CountedSample) -> float:
+    """Mann-Whitney U p-value, alternative "less" (reference stochastically smaller), as evidently.
 
-    return stats.mannwhitneyu(s.ref, s.cur, alternative="less").pvalue
+    Ranks follow from the counts (tied values share their mid-rank); scipy's exact method is
+    used where it would be (both sides of at most 8 values, no ties), its normal approximation
+    with tie and continuity corrections elsewhere.
+    """
+    from scipy import special, stats
+
+    keys, ref, cur = _counted(s, "mannw")
+    ties = ref + cur
+    if (s.n_ref <= 8 or s.n_cur <= 8) and not (ties > 1).any():
+        return stats.mannwhitneyu(*s.arrays(), alternative="less").pvalue
+    n1, n2 = s.n_ref, s.n_cur
+    mid_ranks = np.cumsum(ties) - (ties - 1) / 2.0
+    u2 = n1 * n2 - (np.dot(ref, mid_ranks) - n1 * (n1 + 1) / 2)
+    n = n1 + n2
+    spread = np.sqrt(n1 * n2 / 12 * ((n + 1) - np.sum(ties.astype(np.float64) ** 3 - ties) / (n * (n - 1))))
+    return float(np.clip(special.ndtr(-(u2 - n1 * n2 / 2 - 0.5) / spread), 0, 1))
 
 
 @_register("anderson", NUM, 0.1, operator.lt)
-def anderson(s: Sample) -> float:
-    """k-sample Anderson-Darling p-value (scipy caps it to [0.001, 0.25])."""
+def anderson(s: CountedSample) -> float:
+    """k-sample Anderson-Darling p-value (scipy caps it to [0.001, 0.25]); needs every value."""
     from scipy import stats
 
+    _counted(s, "anderson")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the capping warning says what the docstring says
-        return stats.anderson_ksamp([s.ref, s.cur]).pvalue
+        return stats.anderson_ksamp(list(s.arrays())).pvalue
 
 
 @_register("ed", NUM, 0.1, operator.gt, score="distance")
-def energy(s: Sample) -> float:
+def energy(s: CountedSample) -> float:
     """Energy distance between the two samples (drift when strictly above the threshold)."""
-    from scipy import stats
+    keys, ref, cur = _counted(s, "ed")
+    u_cdf = np.cumsum(ref)[:-1] / s.n_ref
+    v_cdf = np.cumsum(cur)[:-1] / s.n_cur
+    return np.sqrt(2) * np.sqrt(np.dot(np.square(u_cdf - v_cdf), np.diff(keys)))
 
-    return stats.energy_distance(s.ref, s.cur)
+
+def _counted(s: CountedSample, name: str):
+    if not s.exact:
+        raise ValueError(f"{name} needs every distinct value counted, and this column has more than a bounded "
+                         "engine counts; choose wasserstein, ks, jensenshannon, psi, kl_div or t_test, "
+                         "or the in-memory engine")
+    return s.value_counts
+
+
+def _sketch_counts(s: CountedSample) -> tuple[np.ndarray, np.ndarray]:
+    if s.histograms is None or SKETCH_BINS not in s.histograms.counts:
+        raise ValueError("the second pass's histogram is missing")
+    return s.histograms.counts[SKETCH_BINS]
+
+
+def _sketch_note(s: CountedSample) -> dict:
+    return {"method": "histogram", "bins": SKETCH_BINS,
+            "reason": "more distinct values than a bounded engine counts"}
 
 
 def _rel_entr(x: np.ndarray, y: np.ndarray) -> np.ndarray:
