@@ -167,11 +167,25 @@ def _spec_record(spec: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def pending_runs(trail: Any) -> list[str]:
-    """Runs whose last mirror attempt failed, oldest first."""
-    last: dict[str, str] = {}
-    for event in trail.iter_events(kind=["mlflow.mirrored", "mlflow.mirror_failed"]):
-        last[event.run_id] = event.kind
-    return [run_id for run_id, kind in last.items() if kind == "mlflow.mirror_failed"]
+    """Finished runs meant for MLflow whose last ``run.finished`` no mirror followed, oldest first.
+
+    That is a failed last attempt, and also a tracked run stopped before it could try (a signal,
+    a killed process), or a resumed run whose new ending was not mirrored yet.
+    """
+    tracked, finished, mirrored = set(), {}, {}
+    kinds = ["run.started", "run.finished", "mlflow.mirrored", "mlflow.mirror_failed"]
+    for event in trail.iter_events(kind=kinds):
+        if event.kind == "run.started":
+            start = event.payload
+            if start.get("tracking") or (start.get("spec") or {}).get("tracking"):
+                tracked.add(event.run_id)
+        elif event.kind == "run.finished":
+            finished[event.run_id] = event.seq
+        elif event.kind == "mlflow.mirror_failed":
+            tracked.add(event.run_id)  # tracked with --mlflow: only the attempt says so
+        else:
+            mirrored[event.run_id] = event.seq
+    return [run_id for run_id, seq in finished.items() if run_id in tracked and mirrored.get(run_id, 0) < seq]
 
 
 def finished_events(trail: Any, run_id: str) -> list[Any]:

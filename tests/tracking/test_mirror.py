@@ -160,3 +160,20 @@ def test_rai_run_mlflow_overrides_the_spec_and_reports_a_failed_mirror_as_a_warn
     failed = trail_events(run_id, "ws")[-1]
     assert failed.kind == "mlflow.mirror_failed" and failed.payload["tracking_uri"] == uri
     assert failed.payload["experiment"] == "adult-small" and failed.payload["register"] is False
+
+
+def test_a_run_stopped_while_mirroring_is_pending_and_synced_later(mlflow_server, workdir, data, rai_cli, monkeypatch):
+    import lifecycle.mlflow_sync
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt  # Ctrl+C while the finished run was being mirrored
+
+    with monkeypatch.context() as patched, pytest.raises(KeyboardInterrupt):
+        patched.setattr(lifecycle.mlflow_sync, "mirror_run", interrupted)
+        with rai.start_run("credit-scoring", policy="policy.yaml", mlflow=tracked(mlflow_server)) as run:
+            evaluate(run, data)
+    assert run.decision == "passed" and [e.kind for e in trail_events(run.run_id)][-1] == "run.finished"
+    code, out, err = rai_cli("mlflow", "sync", "--pending")
+    assert code == 0, err
+    assert f"mirrored {run.run_id} to MLflow run " in out
+    assert mlflow_run(mlflow_server, run.run_id).data.tags["rai.decision"] == "passed"
