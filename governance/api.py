@@ -23,6 +23,7 @@ EVIDENCE_TYPES: dict[str, str] = {
     "prediction_reference": "array", "prediction_current": "array",
     "target": "str", "privacy": "mapping", "metadata": "mapping", "lineage": "mapping",
     "approvals": "list", "model_stats": "mapping", "parent_stats": "mapping",
+    "sensitive_features": "names",
 }
 
 
@@ -89,6 +90,10 @@ def build_evidence(pieces: Mapping[str, Any]) -> Evidence:
             raise UserError(f"{name}: expected a mapping, got {type(value).__name__}")
         elif kind == "list" and not isinstance(value, (list, tuple)):
             raise UserError(f"{name}: expected a list, got {type(value).__name__}")
+        elif kind == "names" and (not isinstance(value, (list, tuple)) or not all(isinstance(v, str) and v for v in value)):
+            raise UserError(f"{name}: expected a list of column names, got {value!r:.80}")
+        if kind == "names":
+            value = list(value)
         out[name] = dict(value) if kind == "mapping" else value
     return Evidence(**out)
 

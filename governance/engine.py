@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from governance.checks.base import Outcome, get_check
+from governance.checks.base import RUN_FEATURES, Outcome, get_check, takes_run_features
 from governance.errors import MissingEvidence
 from governance.evidence import Evidence
 from governance.findings import Finding, GateResult, Status
@@ -47,7 +47,7 @@ def _run_rule(policy, rule, stage, evidence, today, subject) -> Finding:
     )
     try:
         check_cls = get_check(rule.check)
-        params = rule.validated if rule.validated is not None else check_cls.Params(**rule.params)
+        params = rule.validated if rule.validated is not None else _params(policy, rule, check_cls, evidence)
         outcome = check_cls().evaluate(evidence, params)
         if not isinstance(outcome, Outcome):
             raise TypeError(f"check returned {type(outcome).__name__}, not Outcome")
@@ -69,6 +69,34 @@ def _run_rule(policy, rule, stage, evidence, today, subject) -> Finding:
     elif not outcome.ok:
         _apply_failure(policy, rule, finding, today, outcome)
     return finding
+
+
+def _params(policy: Policy, rule: Rule, check_cls: Any, evidence: Evidence) -> Any:
+    """A rule's parameters, with the policy's or the run's sensitive features when it names none."""
+    data = dict(rule.params)
+    if takes_run_features(check_cls, rule.params):
+        data[RUN_FEATURES] = list(policy.sensitive_features or run_sensitive_features(evidence))
+    return check_cls.Params(**data)
+
+
+def run_sensitive_features(evidence: Evidence) -> list[str]:
+    """The run's sensitive features: the ``sensitive_features`` evidence (a spec's, ``--sensitive``),
+    else the sensitive columns of the ``predictions``.
+
+    Raises
+    ------
+    MissingEvidence
+        Neither is there: the rule cannot know which groups to compare.
+    """
+    features = evidence.get(RUN_FEATURES)
+    if features:
+        return [str(name) for name in features]
+    predictions = evidence.get("predictions")
+    if predictions is not None and len(predictions.sensitive.columns):
+        return [str(name) for name in predictions.sensitive.columns]
+    raise MissingEvidence(RUN_FEATURES, "the rule takes the run's sensitive features; name them in the spec "
+                          "(data.sensitive_features), with --sensitive, in rai.Predictions(sensitive=...) "
+                          "or in the policy's sensitive_features")
 
 
 def not_finite(value: Any) -> bool:

@@ -34,6 +34,9 @@ Well-known pieces (producers must use these names and types):
     ``rai.start_run`` runs when a rule asks for one).
 ``model_stats`` / ``parent_stats`` : ``dict``
     At ``optimize``: ``{"size_bytes", "latency_ms"}`` of the variant and of its parent.
+``sensitive_features`` : ``list[str]``
+    The run's sensitive features (the spec's, ``--sensitive``): rules that name none use them;
+    without this piece, the columns of ``predictions.sensitive`` are the run's.
 """
 
 from __future__ import annotations

@@ -201,7 +201,8 @@ def _evidence(served: ServedModel, frame: pd.DataFrame, labels: np.ndarray | Non
     dataset = frame.assign(**{schema["target"]: labels}) if labels is not None else frame
     evidence = Evidence(reference=reference[features], current=frame[features], prediction_reference=reference_scores,
                         prediction_current=current_scores, predictions=predictions, metadata=metadata,
-                        lineage=body.get("lineage"), dataset=dataset, target=schema["target"] if labels is not None else None)
+                        lineage=body.get("lineage"), dataset=dataset, target=schema["target"] if labels is not None else None,
+                        sensitive_features=list(schema["sensitive"]) or None)
     return evidence, numbers
 
 

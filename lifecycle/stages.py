@@ -58,7 +58,8 @@ def ingest(run: Any) -> StageOutput:
             "features": {"numeric": ds.numeric_features, "categorical": ds.categorical_features,
                          "sensitive": ds.sensitive_features, "target": ds.target}}
     evidence = Evidence(dataset=ds.train, target=ds.target, reference=ds.train[ds.features],
-                        current=ds.test[ds.features], metadata=run.metadata(), lineage=dict(run.lineage))
+                        current=ds.test[ds.features], metadata=run.metadata(), lineage=dict(run.lineage),
+                        sensitive_features=list(ds.sensitive_features))
     return StageOutput(evidence, metrics, artifacts, blob)
 
 

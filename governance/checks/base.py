@@ -15,10 +15,13 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
+from governance.checks import _plugins
 from governance.evidence import Evidence
 from governance.yamlvalidate import describe_value
 
 STAGES = ("ingest", "train", "evaluate", "optimize", "deploy", "monitor")
+#: The parameter a rule may leave out to take the run's sensitive features.
+RUN_FEATURES = "sensitive_features"
 
 
 # The largest integer every JSON reader keeps exactly; a count or size beyond it means nothing.
@@ -94,8 +97,20 @@ class Check:
     def doc(cls) -> str:
         return (cls.__doc__ or "").strip()
 
+    @classmethod
+    def cases(cls) -> list[tuple[str, Any, dict[str, Any], bool]]:
+        """Test cases ``(case_id, evidence_factory, params, expected_ok)`` the check ships itself.
+
+        rai's own checks keep theirs in the test suite's table; a plugin's check returns its own
+        here, and the completeness test (and :func:`governance.checks.testing.check_cases`)
+        requires at least one passing and one failing case, like for every built-in check.
+        """
+        return []
+
 
 REGISTRY: dict[str, type[Check]] = {}
+#: Where each registered check comes from: ``built-in`` or the plugin that registered it.
+ORIGINS: dict[str, str] = {}
 
 
 def register(name: str):
@@ -103,26 +118,34 @@ def register(name: str):
 
     def deco(cls: type[Check]) -> type[Check]:
         if name in REGISTRY and REGISTRY[name] is not cls:
-            raise RuntimeError(f"check '{name}' registered twice")
+            raise RuntimeError(f"check '{name}' is registered twice (first by {ORIGINS.get(name)})")
         bad = set(cls.stages) - set(STAGES)
         if bad or not cls.stages:
             raise RuntimeError(f"check '{name}' declares invalid stages {sorted(bad) or '()'}")
         cls.name = name
         REGISTRY[name] = cls
+        ORIGINS.setdefault(name, _plugins.module_origin(cls.__module__))
         return cls
 
     return deco
 
 
 _FAMILIES_LOADED = False
+_ENTRY_POINTS_LOADED: set[str] = set()
 
 
 def load_all() -> dict[str, type[Check]]:
-    """Import every check family so that they register; return the registry.
+    """Import every check family and installed plugin so that they register; return the registry.
 
     Families are the modules beside this one (``fairness.py``, ``drift.py``, ...), discovered by
     name and imported by name: adding a family means adding a file, and this module never
-    imports its families statically (they import it).
+    imports its families statically (they import it). Installed packages add checks through the
+    ``rai.checks`` entry points (:func:`load_installed_plugins`).
+
+    Raises
+    ------
+    PluginError
+        An installed plugin fails to load (one line naming it).
     """
     global _FAMILIES_LOADED
     if not _FAMILIES_LOADED:
@@ -135,7 +158,35 @@ def load_all() -> dict[str, type[Check]]:
             if module.name != "base" and not module.name.startswith("_"):
                 importlib.import_module(f"{package}.{module.name}")
         _FAMILIES_LOADED = True
+        load_installed_plugins()
     return REGISTRY
+
+
+def load_installed_plugins() -> None:
+    """Import the installed ``rai.checks`` entry points not loaded yet (see ``checks/_plugins.py``)."""
+    _plugins.load_entry_points(REGISTRY, ORIGINS, _ENTRY_POINTS_LOADED)
+
+
+def load_plugin(origin: str, load: Any, where: str | None = None) -> list[str]:
+    """Run ``load`` (a plugin's import) all or nothing; the check names it registered.
+
+    Raises
+    ------
+    PluginError
+        One line: ``where`` (default ``origin``), then why the plugin did not load.
+    """
+    return _plugins.load_guarded(REGISTRY, ORIGINS, origin, load, where)
+
+
+def takes_run_features(check: type[Check], params: Any) -> bool:
+    """Whether a rule of ``check`` with ``params`` takes the run's sensitive features.
+
+    True when the check requires ``sensitive_features`` and the rule does not give them: the
+    policy's ``sensitive_features``, else the run's (the spec's, ``--sensitive``, the sensitive
+    columns of ``rai.Predictions``) are used.
+    """
+    field_ = check.Params.model_fields.get(RUN_FEATURES)
+    return field_ is not None and field_.is_required() and isinstance(params, dict) and RUN_FEATURES not in params
 
 
 def get_check(name: str) -> type[Check]:

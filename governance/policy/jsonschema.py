@@ -14,7 +14,7 @@ from governance.policy.schema import CLAUSE_PATTERN, Policy
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 # Filled in by the loader, never written in a file.
-_LOADER_FIELDS = {"Policy": ("source", "sha256"), "Rule": ("validated",)}
+_LOADER_FIELDS = {"Policy": ("source", "sha256", "plugin_files"), "Rule": ("validated", "location")}
 
 
 def policy_json_schema() -> dict[str, Any]:

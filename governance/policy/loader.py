@@ -4,9 +4,13 @@
 ``validated`` holds its check's ``Params``; ``source`` and ``sha256`` are set) or raises the
 first problem as ``FILE:LINE:COL: path: message``. :func:`lint_policy` returns every problem.
 
-``extends`` names a base policy relative to the file. The base's rules are inherited in order;
-a rule with the same ``id`` replaces the base rule in place, new rules follow. ``description``,
-``frameworks`` and ``fail_on`` are inherited unless the file sets them; waivers of both apply.
+``extends`` names a base policy: a shipped pack (``rai:default``) or a path, relative to the
+file or absolute. The base's rules are inherited in order; a rule with the same ``id`` replaces
+the base rule in place, new rules follow. ``description``, ``frameworks``, ``fail_on`` and
+``sensitive_features`` are inherited unless the file sets them; waivers and plugins of both apply.
+
+``plugins`` names Python files defining checks (:mod:`governance.policy.plugins`); a check of a
+plugin file is known only to the policies that list that file (or extend one that does).
 """
 
 from __future__ import annotations
@@ -17,33 +21,34 @@ import hashlib
 import json
 import os
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from governance.checks.base import load_all, unknown_check_message
 from governance.errors import LocatedError
-from governance.policy.schema import CLAUSE_PATTERN, Policy, Rule, Waiver, valid_extends
+from governance.packs import UnknownPack, is_pack_ref, pack_path
+from governance.policy.binding import (
+    bind_policy_features,
+    bind_rules,
+    load_plugins,
+)
+from governance.policy.schema import Policy, Rule, Waiver, valid_extends
 from governance.smallfile import UnreadableFile, read_file_bytes
 from governance.yamlsafe import Document, load_document
 from governance.yamlvalidate import try_validate, unknown_key_message
 
-CLAUSE_MESSAGE = (
-    "must be FRAMEWORK:CLAUSE with FRAMEWORK one of eu-ai-act, nist-ai-rmf, iso-42001 "
-    "(e.g. eu-ai-act:art-10), got {got!r}"
-)
 # Bases of bases: a few are a hierarchy of policies, hundreds would exhaust the call stack.
 MAX_CHAIN = 16
 NOT_A_POLICY = "base policy '{}' is not a policy file (no top-level 'policy' key)"
 # ``policy:`` at the start of a line (block style) or after ``{`` / ``,`` (flow style, JSON).
 _POLICY_KEY = re.compile(r"""(?m)(?:^|[{,])[ \t]*["']?policy["']?[ \t]*:""")
-STAGE_MESSAGE = "check '{check}' does not run at stage '{stage}' (runs at: {stages})"
 
 # (resolved path, path as shown) of each file on the way down an ``extends`` chain.
 _Chain = tuple[tuple[Path, str], ...]
 
 
 def load_policy(path: str | Path) -> Policy:
-    """Load, resolve and validate the policy at ``path``.
+    """Load, resolve and validate the policy at ``path`` (or the shipped pack ``rai:NAME``).
 
     Raises
     ------
@@ -69,15 +74,26 @@ def read_policy(path: str | Path) -> tuple[Policy | None, list[LocatedError]]:
 def canonical_json(policy: Policy) -> str:
     """The resolved policy as canonical JSON (sorted keys, no spaces); ``sha256`` hashes this."""
     data = policy.model_dump(mode="json", exclude={"extends"})
+    if policy.plugin_files:  # the code that runs, by content: not where this machine keeps it
+        data["plugins"] = [{"file": p["file"], "sha256": p["sha256"]} for p in policy.plugin_files]
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def _resolve(path: Path, shown: str, chain: _Chain) -> tuple[Policy | None, list[LocatedError]]:
     try:
-        doc = load_document(path)
+        if is_pack_ref(shown):
+            path = _pack_file(shown)
+        doc = replace(load_document(path), file=shown)
     except LocatedError as err:
         return None, [err]
     return _resolve_document(doc, path, shown, chain)
+
+
+def _pack_file(ref: str) -> Path:
+    try:
+        return pack_path(ref)
+    except UnknownPack as err:
+        raise LocatedError(ref, None, None, "", str(err)) from None
 
 
 def _resolve_document(
@@ -86,8 +102,10 @@ def _resolve_document(
     policy, errors = try_validate(doc, Policy)
     errors += _reserved_keys(doc)
     base, base_errors = _load_base(doc, path, shown, chain)
+    own_plugins, plugin_errors = load_plugins(doc, shown)
+    visible = {p.path for p in own_plugins} | {p["path"] for p in (base.plugin_files if base else [])}
     rules = _rules(doc, policy)
-    errors += _bind_rules(doc, rules) + _duplicate_ids(doc)
+    errors += plugin_errors + bind_rules(doc, rules, visible) + _duplicate_ids(doc)
     own_ids = {rule.id for _, rule in rules}
     known = None if base_errors else own_ids | {r.id for r in (base.rules if base else [])}
     errors += _check_waivers(doc, policy, known)
@@ -95,10 +113,22 @@ def _resolve_document(
     errors = sorted({e.format(): e for e in errors}.values(), key=lambda e: (e.line or 0, e.col or 0))
     if base_errors or errors or policy is None:
         return None, base_errors + errors
-    merged = _merge(base, policy)
+    merged = _merge(base, policy, doc)
     merged.source = shown
+    merged.plugin_files = _unique((base.plugin_files if base else []) + [p.record() for p in own_plugins])
+    errors = bind_policy_features(doc, merged)
+    if errors:
+        return None, errors
     merged.sha256 = hashlib.sha256(canonical_json(merged).encode()).hexdigest()
     return merged, []
+
+
+def _unique(records: list[dict[str, str]]) -> list[dict[str, str]]:
+    return list({record["path"]: record for record in records}.values())
+
+
+
+
 
 
 def _reserved_keys(doc: Document) -> list[LocatedError]:
@@ -120,11 +150,16 @@ def _load_base(
     ref = doc.data.get("extends")
     if not valid_extends(ref):
         return None, []  # absent, or a problem the schema already reported
-    if os.path.isabs(ref):
-        return None, [doc.error(("extends",), f"must be a path relative to this file, got {ref!r}")]
-    # Shown (and read) relative to the first file as given, so messages name the path a user can open.
-    target_shown = os.path.normpath(os.path.join(os.path.dirname(shown), ref))
-    target = Path(target_shown)
+    if is_pack_ref(ref):
+        try:
+            target, target_shown = pack_path(ref), ref
+        except UnknownPack as err:
+            return None, [doc.error(("extends",), str(err))]
+    else:
+        # Shown (and read) relative to the first file as given, so messages name the path a user
+        # can open; an absolute path stays as it is.
+        target_shown = os.path.normpath(os.path.join(os.path.dirname(shown), ref))
+        target = Path(target_shown)
     # realpath, unlike Path.resolve, never raises (a symlink loop fails when the file is read).
     chain = chain + ((Path(os.path.realpath(path)), shown),)
     if len(chain) >= MAX_CHAIN:  # the base would be one file too many
@@ -146,7 +181,7 @@ def _read_base(doc: Document, target: Path, shown: str) -> tuple[Document | None
     A file that is not a policy is never validated or quoted: it may be any file, a secret one too.
     """
     try:
-        base_doc = load_document(target)
+        base_doc = replace(load_document(target), file=shown)
     except UnreadableFile as err:
         if err.errno == errno.ENOENT:
             return None, [doc.error(("extends",), f"base policy '{shown}' does not exist")]
@@ -183,25 +218,6 @@ def _rules(doc: Document, policy: Policy | None) -> list[tuple[int, Rule]]:
     return out
 
 
-def _bind_rules(doc: Document, rules: list[tuple[int, Rule]]) -> list[LocatedError]:
-    """Check each rule's check name, stage, params and clauses; store the validated params."""
-    registry = load_all()
-    errors: list[LocatedError] = []
-    for i, rule in rules:
-        for j, clause in enumerate(rule.maps_to):
-            if not re.match(CLAUSE_PATTERN, clause):
-                errors.append(doc.error(("rules", i, "maps_to", j), CLAUSE_MESSAGE.format(got=clause)))
-        check = registry.get(rule.check)
-        if check is None:
-            errors.append(doc.error(("rules", i, "check"), unknown_check_message(rule.check)))
-            continue
-        if rule.stage not in check.stages:
-            message = STAGE_MESSAGE.format(check=rule.check, stage=rule.stage, stages=", ".join(check.stages))
-            errors.append(doc.error(("rules", i, "stage"), message))
-        params, param_errors = try_validate(doc, check.Params, ("rules", i, "params"), data=rule.params)
-        errors += param_errors
-        rule.validated = params
-    return errors
 
 
 def _duplicate_ids(doc: Document) -> list[LocatedError]:
@@ -236,10 +252,17 @@ def _check_waivers(doc: Document, policy: Policy | None, known: set[str] | None)
     return errors
 
 
-def _merge(base: Policy | None, child: Policy) -> Policy:
-    """``child`` on top of ``base``: rules overridden by id in place, new rules appended."""
+def _merge(base: Policy | None, child: Policy, doc: Document) -> Policy:
+    """``child`` on top of ``base``: rules overridden by id in place, new rules appended.
+
+    Rules inherited from a shipped pack are located at this file's ``extends``: the pack's own
+    file lies inside rai's installation, where a reviewer (or a CI annotation) cannot point.
+    """
     if base is None:
         return child
+    if is_pack_ref(base.source):
+        here = (doc.file, *doc.position(("extends",)))
+        base = base.model_copy(update={"rules": [r.model_copy(update={"location": here}) for r in base.rules]})
     rules = {rule.id: rule for rule in base.rules}
     # A waiver was approved for the rule as it was: not for another check or a graver severity.
     changed = {r.id for r in child.rules if r.id in rules and _graver(rules[r.id], r)}
@@ -247,7 +270,7 @@ def _merge(base: Policy | None, child: Policy) -> Policy:
         rules[rule.id] = rule  # an existing key keeps its position: overridden in place
     inherited = {
         name: getattr(base, name)
-        for name in ("description", "frameworks", "fail_on")
+        for name in ("description", "frameworks", "fail_on", "sensitive_features")
         if name not in child.model_fields_set
     }
     return child.model_copy(

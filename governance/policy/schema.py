@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_serializer
 
 from governance.findings import Severity
 from governance.yamlvalidate import describe_value
@@ -25,6 +25,9 @@ CLAUSE_PATTERN = r"^(eu-ai-act|nist-ai-rmf|iso-42001):[a-z0-9][a-z0-9.()_-]*$"
 # A relative path to a sibling policy is short; anything longer is a mistake or an attack.
 MAX_EXTENDS = 1024
 DATE_MESSAGE = "must be an ISO date (YYYY-MM-DD), got {got}"
+VERSION_MESSAGE = ("must be text or an integer, got {got}; put it in quotes "
+                   "(unquoted, 1.10 would read as the number 1.1)")
+PLUGIN_MESSAGE = "must be the path of a Python file (.py), relative to this file or absolute, got {got}"
 _ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -37,6 +40,15 @@ def utc_today() -> dt.date:
 def valid_extends(ref: Any) -> bool:
     """Whether ``ref`` can name a base policy at all (the schema says why when it cannot)."""
     return isinstance(ref, str) and 0 < len(ref) <= MAX_EXTENDS and not _CONTROL.search(ref)
+
+
+def _plugin_ref(ref: str) -> str:
+    if not ref.endswith(".py") or len(ref) > MAX_EXTENDS or _CONTROL.search(ref) or ref.startswith("rai:"):
+        raise ValueError(PLUGIN_MESSAGE.format(got=describe_value(ref)))
+    return ref
+
+
+PluginRef = Annotated[str, AfterValidator(_plugin_ref)]
 
 
 class _Strict(BaseModel):
@@ -56,8 +68,11 @@ class Rule(_Strict):
         default_factory=list,
         description="Clause references such as eu-ai-act:art-10 or nist-ai-rmf:measure-2.11.",
     )
-    # The check's validated ``Params`` instance; filled in by the loader, not by YAML.
+    # The check's validated ``Params`` instance; filled in by the loader, not by YAML. None for a
+    # rule that takes the run's sensitive features: the engine validates it at the gate.
     validated: Any = Field(default=None, exclude=True, repr=False)
+    # (file, line, column) of the rule in the policy file that defines it; set by the loader.
+    location: tuple[str, int, int] | None = Field(default=None, exclude=True, repr=False)
 
 
 class Waiver(_Strict):
@@ -102,7 +117,16 @@ class Policy(_Strict):
     frameworks: list[Framework] = Field(default_factory=list)
     fail_on: Severity = Field(Severity.HIGH, description="Lowest severity that blocks.")
     extends: str | None = Field(
-        None, min_length=1, max_length=MAX_EXTENDS, description="Relative path to a base policy."
+        None, min_length=1, max_length=MAX_EXTENDS,
+        description="A base policy: a shipped pack (rai:default) or a path, relative to this file or absolute.",
+    )
+    sensitive_features: list[str] | None = Field(
+        None, min_length=1,
+        description="Sensitive features of the rules that do not name theirs (default: the run's).",
+    )
+    plugins: list[PluginRef] = Field(
+        default_factory=list,
+        description="Python files defining checks (run when the policy loads), relative to this file.",
     )
     rules: list[Rule] = Field(default_factory=list)
     waivers: list[Waiver] = Field(default_factory=list)
@@ -110,6 +134,39 @@ class Policy(_Strict):
     # Set by the loader: where the policy came from and the SHA-256 of its canonical form.
     source: str | None = Field(default=None, exclude=True)
     sha256: str | None = Field(default=None, exclude=True)
+    # Set by the loader: each plugin file of the policy and its bases, {file, path, sha256}.
+    plugin_files: list[dict[str, str]] = Field(default_factory=list, exclude=True, repr=False)
+
+    @model_serializer(mode="wrap")
+    def _without_unused_keys(self, handler: Any) -> Any:
+        """Keys added to the format later are left out while unused: older policies keep their hash."""
+        data = handler(self)
+        if isinstance(data, dict):
+            for key in ("sensitive_features", "plugins"):
+                if key in data and not data[key]:
+                    del data[key]
+        return data
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _text_or_integer(cls, value: Any) -> Any:
+        """``version: 1`` is clear; ``1.10`` is not (it reads as 1.1), so a float stays an error."""
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+        if isinstance(value, (bool, float)):
+            raise ValueError(VERSION_MESSAGE.format(got=describe_value(value)))
+        return value
+
+    @field_validator("sensitive_features")
+    @classmethod
+    def _feature_names(cls, names: list[str] | None) -> list[str] | None:
+        if names is not None:
+            if any(not name.strip() for name in names):
+                raise ValueError("feature names must not be empty")
+            if len(set(names)) != len(names):
+                raise ValueError(f"features must not repeat, got {names}")
+        return names
+
 
     @field_validator("extends")
     @classmethod

@@ -102,7 +102,7 @@ def fairness(data, y_true, y_pred, sensitive, y_score, pos_label, min_group_size
     result = report.to_dict()
     findings = []
     if policy is not None:
-        findings = run_rules(policy, rules, Evidence(predictions=predictions))
+        findings = run_rules(policy, rules, Evidence(predictions=predictions, sensitive_features=features))
         result.update(policy_summary(policy, findings))
 
     if as_json:
