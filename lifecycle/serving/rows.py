@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from json.encoder import encode_basestring_ascii
 from typing import Any
 
 import numpy as np
@@ -47,11 +48,11 @@ class HugeNumber:
 
 @dataclass
 class ValidRows:
-    """Validated rows: model inputs as arrays, the clean values (for the log) and flags."""
+    """Validated rows: model inputs as arrays, each row's values as canonical JSON (for the log), flags."""
 
     numeric: np.ndarray
     categorical: list[list[str | None]]
-    inputs: list[dict[str, Any]]
+    inputs: list[str]
     flags: list[list[str]]
 
 
@@ -68,59 +69,72 @@ class RowValidator:
         self.required = frozenset(self.numeric + self.categorical)
         self.profile, self.unseen = profile, unseen
         self.markers = frozenset(m.strip() for m in na_values if isinstance(m, str))
-        self._ranges = [(c, profile.numeric[c]) for c in self.numeric]
-        self._cats = [(c, profile.categorical[c]) for c in self.categorical]
+        # Where each column's "key":value goes in the canonical (key-sorted) JSON of a row's inputs
+        order = sorted(self.columns)
+        self._width = len(order)
+        slot = {c: (order.index(c), encode_basestring_ascii(c) + ":") for c in self.columns}
+        self._ranges = [(c, *slot[c], profile.numeric[c]) for c in self.numeric]
+        self._cats = [(c, *slot[c], profile.categorical[c]) for c in self.categorical]
+        self._extra = [(c, *slot[c]) for c in self.extra]
 
     def validate(self, rows: list[Any], where: str = "rows") -> ValidRows:
-        """Check every row; raise :class:`RowError` at the first bad field (``where[i].column``)."""
+        """Check every row; raise :class:`RowError` at the first bad field (``where[i].column``).
+
+        ``ValidRows.inputs`` holds each row's values as canonical JSON (keys sorted, ASCII): what
+        the prediction log keeps and hashes.
+        """
         numeric: list[float] = []
         categorical: list[list[str | None]] = [[None] * len(rows) for _ in self.categorical]
         inputs, flags = [], []
         for i, row in enumerate(rows):
-            place = f"{where}[{i}]" if where == "rows" else where
-            clean, row_flags = self._row(row, place, numeric, categorical, i)
-            inputs.append(clean)
+            canonical, row_flags = self._row(row, where, i, numeric, categorical)
+            inputs.append(canonical)
             flags.append(row_flags)
         matrix = np.array(numeric, dtype=np.float64).reshape(len(rows), len(self.numeric))
         return ValidRows(matrix, categorical, inputs, flags)
 
-    def _row(self, row: Any, place: str, numeric: list[float], categorical: list[list[str | None]],
-             index: int) -> tuple[dict[str, Any], list[str]]:
+    def _row(self, row: Any, where: str, index: int, numeric: list[float],
+             categorical: list[list[str | None]]) -> tuple[str, list[str]]:
         if type(row) is not dict:
-            raise RowError(f"{place}: must be an object of column: value, got {_kind(row)}")
+            raise RowError(f"{_place(where, index)}: must be an object of column: value, got {_kind(row)}")
         if row.keys() != self.required and not (self.required <= row.keys() <= self.known):
-            self._columns_error(row, place)
-        clean: dict[str, Any] = {}
+            self._columns_error(row, _place(where, index))
+        pieces: list[str | None] = [None] * self._width
         flags: list[str] = []
-        for column, rng in self._ranges:
-            value = self._number(row[column], place, column)
-            clean[column] = value
-            if value is None:
+        for column, at, key, rng in self._ranges:
+            value = row[column]
+            kind = type(value)
+            if (kind is float or kind is int) and -FLOAT32_MAX <= value <= FLOAT32_MAX:  # False for NaN, inf
+                numeric.append(value)
+                pieces[at] = key + (repr(value) if kind is float else str(value))
+                if (rng.low is not None and value < rng.low) or (rng.high is not None and value > rng.high):
+                    flags.append(f"{column}:out_of_range")
+            elif value is None or (kind is str and value.strip() in self.markers):
                 numeric.append(math.nan)
+                pieces[at] = key + "null"
                 if not rng.missing_seen:
                     flags.append(f"{column}:missing")
             else:
-                numeric.append(value)
-                if (rng.low is not None and value < rng.low) or (rng.high is not None and value > rng.high):
-                    flags.append(f"{column}:out_of_range")
-        for j, (column, prof) in enumerate(self._cats):
-            value = self._category(row[column], place, column)
+                raise _number_error(value, f"{_place(where, index)}.{column}")
+        for j, (column, at, key, prof) in enumerate(self._cats):
+            value = self._category(row[column], where, index, column)
+            pieces[at] = key + ("null" if value is None else encode_basestring_ascii(value))
             if value is None:
                 if not prof.missing_seen:
                     flags.append(f"{column}:missing")
             elif prof.categories is not None and value not in prof.categories:
                 if self.unseen == "reject":
-                    raise RowError(f"{place}.{column}: category {_show(value)} was not seen in training "
-                                   f"(known: {_known(prof.categories)})")
+                    raise RowError(f"{_place(where, index)}.{column}: category {_show(value)} was not seen in "
+                                   f"training (known: {_known(prof.categories)})")
                 flags.append(f"{column}:unseen_category")
                 if self.unseen == "missing":
                     value = None
-            clean[column] = value
             categorical[j][index] = value
-        for column in self.extra:
+        for column, at, key in self._extra:
             if column in row:
-                clean[column] = self._category(row[column], place, column)
-        return clean, flags
+                value = self._category(row[column], where, index, column)
+                pieces[at] = key + ("null" if value is None else encode_basestring_ascii(value))
+        return "{" + ",".join(p for p in pieces if p is not None) + "}", flags
 
     def _columns_error(self, row: dict[str, Any], place: str) -> None:
         unknown = [str(k) for k in row if k not in self.known]
@@ -129,23 +143,7 @@ class RowValidator:
         missing = [c for c in self.numeric + self.categorical if c not in row]
         raise RowError(f"{place}: missing column(s) {', '.join(missing)} (null marks a missing value)")
 
-    def _number(self, value: Any, place: str, column: str) -> float | int | None:
-        kind = type(value)
-        if kind is float:
-            if -FLOAT32_MAX <= value <= FLOAT32_MAX:  # False for NaN and the infinities
-                return value
-        elif kind is int:
-            if -FLOAT32_MAX <= value <= FLOAT32_MAX:
-                return value
-        elif value is None:
-            return None
-        elif kind is str and value.strip() in self.markers:
-            return None
-        elif kind is not HugeNumber:
-            raise RowError(f"{place}.{column}: must be a number or null, got {_kind(value)}")
-        raise RowError(f"{place}.{column}: must be a finite number within ±3.4e38 (float32), got {_show(value)}")
-
-    def _category(self, value: Any, place: str, column: str) -> str | None:
+    def _category(self, value: Any, where: str, index: int, column: str) -> str | None:
         kind = type(value)
         if kind is str:
             text = value.strip()
@@ -154,7 +152,18 @@ class RowValidator:
             return None
         if kind is int and abs(value) < 10**18:
             return str(value)
-        raise RowError(f"{place}.{column}: must be a string, a whole number or null, got {_kind(value)}")
+        raise RowError(f"{_place(where, index)}.{column}: must be a string, a whole number or null, got {_kind(value)}")
+
+
+def _place(where: str, index: int) -> str:
+    return f"{where}[{index}]" if where == "rows" else where
+
+
+def _number_error(value: Any, field: str) -> RowError:
+    kind = type(value)
+    if kind is float or kind is int or kind is HugeNumber:
+        return RowError(f"{field}: must be a finite number within ±3.4e38 (float32), got {_show(value)}")
+    return RowError(f"{field}: must be a number or null, got {_kind(value)}")
 
 
 def _kind(value: Any) -> str:

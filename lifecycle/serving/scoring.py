@@ -88,7 +88,8 @@ def _litert_core(content: bytes) -> Callable[[np.ndarray], np.ndarray]:
     """Two interpreters: one stays allocated for single rows, one resizes for batches."""
     from lifecycle.optimize import LiteRTModel
 
-    single, batch = LiteRTModel(content), LiteRTModel(content)
+    batch = LiteRTModel(content)
+    single = _single_row(content) or LiteRTModel(content)
     single_lock, batch_lock = threading.Lock(), threading.Lock()  # an interpreter owns its tensors
 
     def run(x: np.ndarray) -> np.ndarray:
@@ -97,6 +98,33 @@ def _litert_core(content: bytes) -> Callable[[np.ndarray], np.ndarray]:
                 return single(x)
         with batch_lock:
             return batch(x)
+
+    return run
+
+
+def _single_row(content: bytes) -> Callable[[np.ndarray], np.ndarray] | None:
+    """The interpreter called directly, tensors allocated once for one row (float32 models only;
+    others go through :class:`lifecycle.optimize.LiteRTModel`, which quantizes their IO)."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    from lifecycle.tfcompat import quiet_stderr
+
+    interpreter = Interpreter(model_content=content, num_threads=1)
+    source, target = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
+    if source["dtype"] != np.float32 or target["dtype"] != np.float32:
+        return None
+    interpreter.resize_tensor_input(source["index"], [1, int(source["shape"][-1])])
+    interpreter.allocate_tensors()
+    set_tensor, invoke, get_tensor = interpreter.set_tensor, interpreter.invoke, interpreter.get_tensor
+    given, answer = source["index"], target["index"]
+    with quiet_stderr():  # the first run announces the CPU delegate on stderr
+        set_tensor(given, np.zeros((1, int(source["shape"][-1])), dtype=np.float32))
+        invoke()
+
+    def run(x: np.ndarray) -> np.ndarray:
+        set_tensor(given, x)
+        invoke()
+        return get_tensor(answer)
 
     return run
 

@@ -201,8 +201,7 @@ class Service:
         now, keep, tail = record_time(), self.settings.log_inputs, self._record_tail
         head = f'{{"client_request_id":"{client_id}",' if client_id is not None else "{"
         lines = []
-        for i, inputs in enumerate(valid.inputs):
-            canonical = _CANONICAL.encode(inputs)
+        for i, canonical in enumerate(valid.inputs):
             digest = hashlib.sha256(canonical.encode("ascii")).hexdigest()
             flags = valid.flags[i]
             kept = f'"inputs":{canonical},' if keep else ""

@@ -157,9 +157,11 @@ def test_decisions_are_found_by_request_id_with_a_proof_a_third_party_can_check(
     assert code == 1 and "the record's audit path does not lead to the segment's Merkle root" in out
 
 
-def test_every_line_is_canonical_json(demo_ws):
-    with Server(demo_ws, "--no-log-inputs") as running:
-        running.predict({"rows": [ROW, {**ROW, "color": "pink", "age": None}]}, headers={"X-Request-ID": "a.b:c-d_e"})
+@pytest.mark.parametrize("keep_inputs", [True, False], ids=["inputs kept", "inputs not kept"])
+def test_every_line_is_canonical_json(demo_ws, keep_inputs):
+    odd = {**ROW, "color": "pink\u00e9\"", "age": None, "hours-per-week": 1e-5, "group": "?"}
+    with Server(demo_ws, "--log-inputs" if keep_inputs else "--no-log-inputs") as running:
+        running.predict({"rows": [ROW, odd]}, headers={"X-Request-ID": "a.b:c-d_e"})
     with open_trail(demo_ws, create=False) as trail:
         (closed,) = trail.events(kind=CLOSED)
     lines = _blob_path(demo_ws, closed.payload["segment_blob"]).read_bytes().splitlines()
@@ -167,8 +169,14 @@ def test_every_line_is_canonical_json(demo_ws):
     for line in lines:
         record = json.loads(line)
         assert encode_record(record) == line  # what the server wrote is what a verifier rebuilds
-        assert "inputs" not in record and len(record["input_sha256"]) == 64
-    assert json.loads(lines[1])["flags"] == ["color:unseen_category"]
+        assert ("inputs" in record) == keep_inputs and len(record["input_sha256"]) == 64
+    second = json.loads(lines[1])
+    assert second["flags"] == ["hours-per-week:out_of_range", "color:unseen_category"]  # training had missing ages
+    if keep_inputs:  # the values as validated: missing markers as null, the unseen category as received
+        assert second["inputs"] == {"age": None, "color": "pink\u00e9\"", "group": None, "hours-per-week": 1e-5,
+                                    "sex": "Female"}
+        canonical = json.dumps(second["inputs"], sort_keys=True, separators=(",", ":")).encode()
+        assert second["input_sha256"] == hashlib.sha256(canonical).hexdigest()
 
 
 def test_export_writes_the_decisions_of_a_time_window(demo_ws, rai, tmp_path):

@@ -57,8 +57,10 @@ def test_fast_litert_scores_equal_the_keras_preprocessing_then_litert():
     files = {"model": (FIXTURES / "model.tflite").read_bytes(), "preprocess": (FIXTURES / "model.keras").read_bytes()}
     scorer = build_scorer("litert", files, NUMERIC, CATEGORICAL)
     frame = _rows()
-    np.testing.assert_allclose(scorer(_valid(frame, scorer.numeric, scorer.categorical)), make_scorer("litert", files)(frame),
-                               rtol=0, atol=1e-6)
+    reference = make_scorer("litert", files)(frame)
+    np.testing.assert_allclose(scorer(_valid(frame, scorer.numeric, scorer.categorical)), reference, rtol=0, atol=1e-6)
+    one_by_one = [scorer(_valid(frame.iloc[[i]], scorer.numeric, scorer.categorical))[0] for i in range(30)]
+    np.testing.assert_allclose(one_by_one, reference[:30], rtol=0, atol=1e-6)  # the single-row interpreter
 
 
 def test_a_keras_entry_is_scored_by_its_dense_layers_in_numpy():
