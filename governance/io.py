@@ -44,26 +44,26 @@ def read_columns(path: str | Path) -> list[str]:
         The file cannot be read, or two columns have the same name (pandas would rename the
         second ``a.1`` and a reader by name would silently use the first).
     """
-    fmt = _check_readable(path)
+    fmt = check_readable(path)
     try:
         if fmt == "parquet":
             import pyarrow.parquet as pq
 
             names = list(pq.read_schema(path).names)
-            _refuse_duplicates(names, f"{path}", "schema")
+            refuse_duplicates(names, f"{path}", "schema")
             return names
-        sep = _sep(path)
+        sep = csv_separator(path)
         raw = pd.read_csv(path, header=None, nrows=1, dtype=str, keep_default_na=False, skipinitialspace=True,
                           sep=sep).iloc[0].tolist()
-        _refuse_duplicates(raw, f"{path}:1", "header")
+        refuse_duplicates(raw, f"{path}:1", "header")
         return list(pd.read_csv(path, nrows=0, skipinitialspace=True, sep=sep).columns)
     except UserError:
         raise
     except Exception as err:  # noqa: BLE001  (any parser failure is the file's problem)
-        raise UserError(f"{path}: cannot read as {fmt.upper()}: {_first_line(err)}") from None
+        raise UserError(f"{path}: cannot read as {fmt.upper()}: {first_line(err)}") from None
 
 
-def _refuse_duplicates(names: list[str], where: str, part: str) -> None:
+def refuse_duplicates(names: list[str], where: str, part: str) -> None:
     seen: dict[str, int] = {}
     for i, name in enumerate(names):
         if name == "":  # pandas names each blank header "Unnamed: i": no clash
@@ -91,7 +91,7 @@ def read_table(
         columns share a name; a CSV row has more fields than the header (which would shift its
         values into the wrong columns); a requested Parquet column holds lists or structs.
     """
-    fmt = _check_readable(path)
+    fmt = check_readable(path)
     available = read_columns(path)  # also refuses duplicate column names
     if columns is not None:
         columns = list(dict.fromkeys(columns))
@@ -104,7 +104,7 @@ def read_table(
     except UserError:
         raise
     except Exception as err:  # noqa: BLE001
-        raise UserError(f"{path}: cannot read as {fmt.upper()}: {_first_line(err)}") from None
+        raise UserError(f"{path}: cannot read as {fmt.upper()}: {first_line(err)}") from None
     if columns is not None and list(frame.columns) != columns:
         frame = frame[columns]  # CSV readers keep the file's order; callers get theirs
     for name in categorical:
@@ -160,7 +160,24 @@ def encode_binary(values: pd.Series, column: str, pos_label: str | None, path: s
     codes, uniques = pd.factorize(values)
     if (codes < 0).any():
         require_no_missing(values.to_frame(column), [column], path)
-    labels = list(uniques)
+    coding = binary_coding(list(uniques), column, pos_label, path)
+    positive = [i for i, label in enumerate(uniques) if coding[label] == 1]
+    if not positive:  # one class, and not the positive one
+        return np.zeros(len(codes), dtype=np.int64)
+    return (codes == positive[0]).astype(np.int64)
+
+
+def binary_coding(labels: list, column: str, pos_label: str | None, path: str | Path) -> dict:
+    """``{label: 0 or 1}`` for the distinct labels of a whole column (see :func:`encode_binary`).
+
+    Streaming audits call it once with the labels seen in every batch, so a label is coded
+    from the whole column, never from one batch.
+
+    Raises
+    ------
+    UserError
+        More than two labels, or a two-label column without ``pos_label`` (or without it).
+    """
     shown = ", ".join(repr(_plain(v)) for v in labels[:5]) + (", ..." if len(labels) > 5 else "")
     if len(labels) > 2:
         raise UserError(f"{path}: column '{column}' has {len(labels)} distinct labels ({shown}); "
@@ -172,9 +189,7 @@ def encode_binary(values: pd.Series, column: str, pos_label: str | None, path: s
     if positive is None and pos_label is not None and len(labels) == 2:
         raise UserError(f"{path}: --pos-label {pos_label!r} is not a label of column '{column}' "
                         f"(labels: {shown})")
-    if positive is None:  # one class, and not the positive one
-        return np.zeros(len(codes), dtype=np.int64)
-    return (codes == positive).astype(np.int64)
+    return {label: int(i == positive) for i, label in enumerate(labels)}
 
 
 def _positive_index(labels: list, pos_label: str | None) -> int | None:
@@ -221,7 +236,7 @@ def file_sha256(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def _check_readable(path: str | Path) -> str:
+def check_readable(path: str | Path) -> str:
     fmt = file_format(path)
     p = Path(path)
     if not p.exists():
@@ -231,7 +246,7 @@ def _check_readable(path: str | Path) -> str:
     return fmt
 
 
-def _sep(path: str | Path) -> str:
+def csv_separator(path: str | Path) -> str:
     return "\t" if ".tsv" in str(path).lower() else ","
 
 
@@ -243,20 +258,20 @@ def _read_csv(path, columns, categorical) -> pd.DataFrame:
     with warnings.catch_warnings():
         warnings.simplefilter("error", pd.errors.ParserWarning)
         try:
-            frame = pd.read_csv(path, sep=_sep(path), skipinitialspace=True, dtype=dtype or None,
+            frame = pd.read_csv(path, sep=csv_separator(path), skipinitialspace=True, dtype=dtype or None,
                                 low_memory=False, index_col=False)
         except (pd.errors.ParserError, pd.errors.ParserWarning) as err:
-            raise UserError(_extra_field_message(path) or f"{path}: cannot read as CSV: {_first_line(err)}") from None
+            raise UserError(extra_field_message(path) or f"{path}: cannot read as CSV: {first_line(err)}") from None
     return frame if columns is None else frame[columns]
 
 
-def _extra_field_message(path) -> str | None:
+def extra_field_message(path) -> str | None:
     """``FILE:LINE: ...`` for the first row with more fields than the header, if there is one."""
     from pandas.io.common import get_handle
 
     try:
         with get_handle(path, "r", compression="infer", encoding="utf-8", errors="replace") as handles:
-            reader = csv.reader(handles.handle, delimiter=_sep(path), skipinitialspace=True)
+            reader = csv.reader(handles.handle, delimiter=csv_separator(path), skipinitialspace=True)
             header = next(reader, [])
             for row in reader:
                 if header and len(row) > len(header):
@@ -274,7 +289,7 @@ def _read_parquet(path, columns, categorical) -> pd.DataFrame:
 
     table = pq.read_table(path, columns=columns)
     for name in dict.fromkeys([*(columns or []), *categorical]):
-        _refuse_nested(table.schema.field(name).type, name, path)
+        refuse_nested(table.schema.field(name).type, name, path)
     # Dictionary-encoding string columns in Arrow avoids building a Python object per row.
     for name in categorical:
         i = table.schema.get_field_index(name)
@@ -283,7 +298,7 @@ def _read_parquet(path, columns, categorical) -> pd.DataFrame:
     return table.to_pandas()
 
 
-def _refuse_nested(arrow_type, name: str, path) -> None:
+def refuse_nested(arrow_type, name: str, path) -> None:
     import pyarrow as pa
 
     value_type = arrow_type.value_type if pa.types.is_dictionary(arrow_type) else arrow_type
@@ -311,6 +326,6 @@ def _sorted_categories(series: pd.Series) -> pd.Series:
     return series.cat.reorder_categories(order)
 
 
-def _first_line(err: Exception) -> str:
+def first_line(err: Exception) -> str:
     text = str(err).strip() or type(err).__name__
     return text.splitlines()[0]

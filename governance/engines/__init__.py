@@ -1,0 +1,1 @@
+"""Engines that compute audits from partial aggregates: streaming (local) and Apache Spark."""
