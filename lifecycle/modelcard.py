@@ -1,73 +1,88 @@
-"""The model card and the manifest body of a registry entry, from a run's recorded state.
+"""The model card and the manifest body of a registry entry, from a deploy candidate and the run's facts.
 
 The card follows the sections of Mitchell et al. (2019), "Model Cards for Model Reporting":
 model details, intended use, factors (the sensitive features), metrics, evaluation and training
 data, ethical considerations, caveats. People supply the descriptive fields (the spec's
-``metadata``); the pipeline supplies the numbers and the governance record.
+``metadata``, or ``rai.start_run(metadata=...)``); the run supplies the numbers and the
+governance record. Pipeline and API runs register through the same two functions.
+
+A *candidate* (:func:`lifecycle.registration.candidate` for a pipeline) is a dict with
+``variant``, ``format``, ``metrics`` (``accuracy``, ``size_bytes``, ``latency_ms``),
+``performance``, ``group_gaps``, ``schema`` and ``lineage``.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from governance.metrics.privacy import privacy_statement
 from governance.provenance import policy_source
 
+#: DP-SGD parameters a manifest carries (the full record is in the trail).
+_MANIFEST_PRIVACY = ("dp", "epsilon", "delta", "accountant", "noise_multiplier", "l2_norm_clip", "steps", "sampling_rate")
 
-def model_card(run: Any) -> dict[str, Any]:
-    """The model card of the run's deploy candidate (JSON-able)."""
-    spec, cand, meta = run.spec, run.candidate, run.metadata()
+
+@dataclass(frozen=True)
+class RunFacts:
+    """What a card and a manifest say about the run that registers a model."""
+
+    run_id: str
+    pipeline: str | None  # the pipeline's name; None for an API run
+    run_name: str | None  # the name given to rai.start_run; None for a pipeline run
+    model_name: str
+    architecture: dict[str, Any]
+    metadata: dict[str, Any]
+    privacy: dict[str, Any]
+    policy: Any
+    decisions: dict[str, Any]  # each decided stage's status and finding counts
+
+
+def model_card(candidate: dict[str, Any], facts: RunFacts) -> dict[str, Any]:
+    """The model card of ``candidate`` (JSON-able)."""
+    meta, schema = facts.metadata, candidate["schema"]
     return {
         "schema": "rai.model-card/1",
         "model_details": {
-            "name": spec.deploy.model_name, "pipeline": spec.name, "run_id": run.run_id,
-            "format": cand["format"], "variant": cand["variant"], "sha256": cand["lineage"]["model"],
-            "architecture": {"type": "mlp", **spec.model.model_dump(mode="json")},
-            "owner": meta.get("owner"), "description": meta.get("description"),
+            "name": facts.model_name, "pipeline": facts.pipeline, "run_id": facts.run_id, "run_name": facts.run_name,
+            "format": candidate["format"], "variant": candidate["variant"], "sha256": candidate["lineage"]["model"],
+            "architecture": facts.architecture, "owner": meta.get("owner"), "description": meta.get("description"),
             "contact": meta.get("contact"), "license": meta.get("license"),
         },
         "intended_use": {"primary": meta.get("intended_use"), "out_of_scope": meta.get("out_of_scope_uses") or []},
-        "factors": {"sensitive_features": cand["schema"]["sensitive"]},
-        "metrics": {"performance": cand.get("performance") or {}, "group_gaps": cand.get("group_gaps") or {},
-                    "size_bytes": cand["metrics"].get("size_bytes"), "latency_ms": cand["metrics"].get("latency_ms")},
-        "data": {"datasets": cand["lineage"]["datasets"], "target": cand["schema"]["target"],
-                 "positive_label": cand["schema"]["positive_label"]},
-        "privacy": {"record": run.privacy, "statement": _statement(run.privacy)},
-        "governance": {"policy": _policy(run), "decisions": decision_summary(run)},
+        "factors": {"sensitive_features": schema.get("sensitive") or []},
+        "metrics": {"performance": candidate.get("performance") or {}, "group_gaps": candidate.get("group_gaps") or {},
+                    "size_bytes": candidate["metrics"].get("size_bytes"),
+                    "latency_ms": candidate["metrics"].get("latency_ms")},
+        "data": {"datasets": candidate["lineage"].get("datasets") or {}, "target": schema.get("target"),
+                 "task": schema.get("task", "binary"), "positive_label": schema.get("positive_label")},
+        "privacy": {"record": facts.privacy, "statement": _statement(facts.privacy)},
+        "governance": {"policy": policy_record(facts.policy), "decisions": facts.decisions},
         "ethical_considerations": meta.get("ethical_considerations") or [],
         "caveats_and_recommendations": meta.get("limitations") or [],
     }
 
 
-def manifest_body(run: Any) -> dict[str, Any]:
+def manifest_body(candidate: dict[str, Any], facts: RunFacts) -> dict[str, Any]:
     """The signed fields of a registry manifest besides files and the card (see :mod:`lifecycle.deploy`)."""
-    cand = run.candidate
+    privacy = facts.privacy
     return {
-        "run_id": run.run_id, "pipeline": run.spec.name, "variant": cand["variant"], "format": cand["format"],
-        "model_sha256": cand["lineage"]["model"], "parent_model_sha256": cand["lineage"].get("parent_model"),
-        "policy": _policy(run), "policy_sha256": run.policy.sha256,
-        "decision_summary": decision_summary(run),
-        "epsilon": run.privacy.get("epsilon") if run.privacy.get("dp") else None,
-        "privacy": {k: run.privacy.get(k) for k in ("dp", "epsilon", "delta", "accountant", "noise_multiplier",
-                                                    "l2_norm_clip", "steps", "sampling_rate")},
-        "metrics": {**(cand.get("performance") or {}), **cand["metrics"]},
-        "group_gaps": cand.get("group_gaps") or {},
-        "schema": cand["schema"], "lineage": cand["lineage"], "threshold": 0.5,
+        "run_id": facts.run_id, "pipeline": facts.pipeline, "run_name": facts.run_name,
+        "variant": candidate["variant"], "format": candidate["format"],
+        "model_sha256": candidate["lineage"]["model"], "parent_model_sha256": candidate["lineage"].get("parent_model"),
+        "policy": policy_record(facts.policy), "policy_sha256": facts.policy.sha256, "decision_summary": facts.decisions,
+        "epsilon": privacy.get("epsilon") if privacy.get("dp") else None,
+        "privacy": {k: privacy.get(k) for k in _MANIFEST_PRIVACY},
+        "metrics": {"performance": candidate.get("performance") or {}, **candidate["metrics"]},
+        "group_gaps": candidate.get("group_gaps") or {},
+        "schema": candidate["schema"], "lineage": candidate["lineage"], "threshold": candidate.get("threshold", 0.5),
     }
 
 
-def decision_summary(run: Any) -> dict[str, Any]:
-    """Each stage's gate status and the count of findings by status, up to (not including) deploy."""
-    counts: dict[str, int] = {}
-    for entry in run.stage_entries:
-        for finding in entry.get("findings") or []:
-            counts[finding["status"]] = counts.get(finding["status"], 0) + 1
-    return {"stages": {e["stage"]: e["status"] for e in run.stage_entries}, "findings": counts}
-
-
-def _policy(run: Any) -> dict[str, Any]:
-    p = run.policy
-    return {"name": p.policy, "version": p.version, "sha256": p.sha256, "owner": p.owner, "source": policy_source(p)}
+def policy_record(policy: Any) -> dict[str, Any]:
+    """The policy as a card and a manifest name it."""
+    return {"name": policy.policy, "version": policy.version, "sha256": policy.sha256, "owner": policy.owner,
+            "source": policy_source(policy)}
 
 
 def _statement(record: dict[str, Any]) -> str:

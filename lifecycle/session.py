@@ -19,18 +19,15 @@ from pathlib import Path
 from typing import Any
 
 from governance.errors import GateBlocked, UserError
-from governance.evidence import Evidence
 from governance.findings import GateResult, jsonable
 from governance.provenance import code_revision, new_run_id, policy_payload, versions
 from governance.trail.approvals import approvals_for
 from governance.vocabulary import Decision
 from governance.workspace import Workspace
-from lifecycle.measure import fairness_reports, finding_brief, group_gaps, performance, reasons
-from lifecycle.runrecord import RunRecorder
+from lifecycle.governed import Governor
+from lifecycle.measure import reasons
 from lifecycle.session_model import ModelSteps
 
-APPROVAL_CHECK = "accountability.approvals"
-SUMMARY_SCHEMA_VERSION = 1
 _FINISHED = "run {run_id} has finished ({decision}); start a new run with rai.start_run(...)"
 
 
@@ -43,6 +40,7 @@ class Run(ModelSteps):
     name : the name given to :func:`start_run`
     policy : the loaded policy every gate evaluates
     decision : ``None`` while running, then the run's final decision
+    deployed : ``None``, or the registry entry written by :meth:`register` (name, version, manifest, ...)
     """
 
     def __init__(self, name: str, policy: Any, trail: Any, workspace: Workspace, metadata: dict[str, Any],
@@ -51,15 +49,16 @@ class Run(ModelSteps):
         self.tracking, self.mirror = tracking, None  # MLflow target; how the mirror went once finished
         self.run_id = run_id or new_run_id()
         self._trail, self._workspace = trail, workspace
-        self._recorder = RunRecorder(trail, self.run_id)
-        self._stages: list[dict[str, Any]] = []
-        self._metrics: dict[str, dict[str, Any]] = {}
-        self._blocked: GateResult | None = None
-        self._awaiting: GateResult | None = None
-        self._privacy: dict[str, Any] = {"dp": False}
-        self._lineage: dict[str, Any] = {"datasets": {}, "model": None}
-        self.deployed: dict[str, Any] | None = None
+        # The run's model is registered under its name: relative_to rules compare with that model.
+        self._gov = Governor(trail, workspace, self.run_id)
+        self._gov.configure(policy, metadata, name)
+        self._evaluated: Any = None  # the predictions gated at evaluate: recorded with a registered model
+        self._variant_rows: dict[str, dict[str, Any]] = {}
         self.decision: str | None = None
+
+    @property
+    def deployed(self) -> dict[str, Any] | None:
+        return self._gov.deployed
 
     # -- context manager ------------------------------------------------------------------
     def __enter__(self) -> Run:
@@ -68,10 +67,11 @@ class Run(ModelSteps):
     def __exit__(self, exc_type, exc, tb) -> bool:
         if self.decision is not None:
             return False
+        gov = self._gov
         if exc is None:
             self.finish()
         elif isinstance(exc, GateBlocked):
-            self._finish(Decision.AWAITING_APPROVAL if self._awaiting is exc.result and self._blocked is None
+            self._finish(Decision.AWAITING_APPROVAL if gov.awaiting is exc.result and gov.blocked is None
                          else Decision.BLOCKED, exc.result.stage, reasons(exc.result.findings))
         elif isinstance(exc, KeyboardInterrupt):
             self._finish(Decision.FAILED, None, ["interrupted"])
@@ -99,87 +99,28 @@ class Run(ModelSteps):
             Unknown stage or evidence, wrong types, or the run has finished; nothing is recorded.
         """
         from governance.api import build_evidence, check_stage
+        from lifecycle.stages import described
 
         self._require_open()
         stage = check_stage(stage)
         pieces = build_evidence(evidence)
-        pieces = self._with_context(stage, pieces)
-        self._record_stage(stage, pieces)
-        result = self._evaluate(stage, pieces)
+        self._gov.record(stage, described(pieces))
+        if stage == "evaluate" and "predictions" in pieces:
+            self._evaluated = pieces.require("predictions")
+        result = self._gov.gate(stage, pieces)
         if result.blocked and raise_on_block:
             raise GateBlocked(result)
         return result
-
-    def _evaluate(self, stage: str, evidence: Evidence, *, rules: list | None = None, subject: str | None = None,
-                  binding: bool = True) -> GateResult:
-        """Evaluate and record one gate; only binding gates decide the run."""
-        from governance.engine import evaluate
-        from lifecycle.baseline import with_baselines
-
-        # Rules with relative_to compare with a model registered under this run's name.
-        selected = rules if rules is not None else self.policy.rules_for(stage)
-        evidence = with_baselines(evidence, selected, self._workspace.registry, self.name, self._workspace.keys)
-        result = evaluate(self.policy, stage, evidence, rules=rules, subject=subject)
-        self._recorder.gate(result, self.policy, binding=binding)
-        if not binding:
-            return result
-        status = self._status(stage, result)
-        self._stages = [s for s in self._stages if s["stage"] != stage]
-        self._stages.append({"stage": stage, "status": status.value, "metrics": self._metrics.get(stage, {}),
-                             "findings": [finding_brief(f) for f in result.findings]})
-        if status == Decision.AWAITING_APPROVAL:
-            self._awaiting = result
-        elif status == Decision.BLOCKED and self._blocked is None:
-            self._blocked = result
-        return result
-
-    def _status(self, stage: str, result: GateResult) -> Decision:
-        if not result.blocked:
-            return Decision.PASSED
-        only_approvals = all(f.check == APPROVAL_CHECK for f in result.blocking)
-        return Decision.AWAITING_APPROVAL if stage == "deploy" and only_approvals else Decision.BLOCKED
-
-    def _with_context(self, stage: str, evidence: Evidence) -> Evidence:
-        extra: dict[str, Any] = {}
-        if "metadata" not in evidence and self.metadata:
-            extra["metadata"] = dict(self.metadata)
-        if "lineage" not in evidence:
-            extra["lineage"] = dict(self._lineage)
-        if "privacy" in evidence:
-            self._privacy = dict(evidence.require("privacy"))
-        elif self._privacy.get("dp"):
-            extra["privacy"] = dict(self._privacy)
-        if stage == "deploy" and "approvals" not in evidence:
-            extra["approvals"] = approvals_for(self._trail, self.run_id)
-        return evidence.with_(**extra) if extra else evidence
-
-    def _record_stage(self, stage: str, evidence: Evidence) -> None:
-        metrics: dict[str, Any] = {}
-        blob: dict[str, Any] = {}
-        predictions = evidence.get("predictions")
-        if predictions is not None:
-            features = list(predictions.sensitive.columns)
-            metrics = {**performance(predictions), **group_gaps(predictions, features)}
-            blob.update(metrics=metrics, fairness=fairness_reports(predictions, features),
-                        rows=len(predictions.y_true))
-            if stage == "evaluate":  # what register() records as the entry's reference predictions
-                self._evaluated_predictions = predictions
-        extra: dict[str, Any] = {}
-        if "privacy" in evidence:
-            privacy = dict(evidence.require("privacy"))
-            blob["privacy"], extra["privacy"] = privacy, privacy
-            metrics.update({k: privacy.get(k) for k in ("dp", "epsilon", "delta") if k in privacy})
-        self._metrics[stage] = jsonable(metrics)
-        self._recorder.stage(stage, "completed", self._metrics[stage], {}, blob, **extra)
 
     # -- ending -----------------------------------------------------------------------------
     def finish(self) -> str:
         """Finish the run now (leaving the ``with`` block does this) and return its decision."""
         self._require_open()
-        if self._blocked is not None:
-            self._finish(Decision.BLOCKED, self._blocked.stage, reasons(self._blocked.findings))
-        elif self._awaiting is not None and self.deployed is None:
-            self._finish(Decision.AWAITING_APPROVAL, "deploy", reasons(self._awaiting.findings))
+        gov = self._gov
+        if gov.blocked is not None:
+            self._finish(Decision.BLOCKED, gov.blocked.stage, reasons(gov.blocked.findings))
+        elif gov.awaiting is not None and gov.deployed is None:
+            self._finish(Decision.AWAITING_APPROVAL, "deploy", reasons(gov.awaiting.findings))
         else:
             self._finish(Decision.PASSED, None, [])
         return self.decision
@@ -188,7 +129,7 @@ class Run(ModelSteps):
         self.decision = decision.value
         summary = self.summary(blocked_at, why)
         try:
-            self._recorder.finished(decision.value, blocked_at, why, summary)
+            self._gov.finish(decision.value, blocked_at, why, summary)
         except Exception:  # never let the trail hide the error that ended the run
             if decision != Decision.FAILED:
                 raise
@@ -199,15 +140,10 @@ class Run(ModelSteps):
 
     def summary(self, blocked_at: str | None = None, why: list[str] | None = None) -> dict[str, Any]:
         """The run's summary, the same shape as ``rai run --json``."""
-        privacy = self._privacy if self._privacy.get("dp") else None
-        return jsonable({
-            "schema_version": SUMMARY_SCHEMA_VERSION, "run_id": self.run_id, "pipeline": None,
-            "name": self.name, "kind": "api", "decision": self.decision, "blocked_at": blocked_at,
-            "reasons": why or [], "stages": self._stages, "privacy": privacy, "variants": [],
-            "deployed": self.deployed,
-            "policy": {"name": self.policy.policy, "sha256": self.policy.sha256},
-            "workspace": str(self._workspace.root), "trail": self._trail.location, "evidence": None,
-        })
+        run_dir = self._workspace.run_dir(self.run_id)
+        return self._gov.summary(self.decision, blocked_at, why or [], pipeline=None, name=self.name, kind="api",
+                                 variants=list(self._variant_rows.values()),
+                                 evidence=str(run_dir) if run_dir.is_dir() else None)
 
     def _require_open(self) -> None:
         if self.decision is not None:
@@ -259,7 +195,7 @@ def start_run(name: str, *, policy: Any, workspace: str | Path = ".rai",
         if resume is not None:
             return _resumed(name, loaded, trail, ws, dict(metadata or {}), resume, tracking)
         run = Run(name, loaded, trail, ws, dict(metadata or {}), tracking=tracking)
-        run._recorder.event("run.started", {
+        run._gov.recorder.event("run.started", {
             "kind": "api", "name": name, "spec": None, "spec_file": None, "spec_hash": None,
             "policy": policy_payload(loaded), "metadata": jsonable(run.metadata), "versions": versions(),
             "code_revision": code_revision(Path.cwd()), "workspace": str(ws.root),
@@ -291,5 +227,5 @@ def _resumed(name: str, policy: Any, trail: Any, ws: Workspace, metadata: dict[s
                         f"recorded {str(recorded)[:12]}...); start a new run instead")
     run = Run(name, policy, trail, ws, metadata or dict(started.payload.get("metadata") or {}), run_id=run_id,
               tracking=tracking)
-    run._recorder.event("run.resumed", {"from_decision": last, "approvals": len(approvals_for(trail, run_id))})
+    run._gov.recorder.event("run.resumed", {"from_decision": last, "approvals": len(approvals_for(trail, run_id))})
     return run

@@ -1,8 +1,11 @@
 """The model steps of a governed run: LiteRT variants, datasets in the lineage, the registry.
 
 :class:`ModelSteps` is the part of :class:`lifecycle.session.Run` that handles the user's own
-Keras model (:mod:`lifecycle.own_model` does the conversion and scoring). TensorFlow is
-imported only when :meth:`ModelSteps.optimize` or :meth:`ModelSteps.register` runs.
+Keras model with the pipeline's own stage functions: :func:`lifecycle.variants.litert_variants`
+builds and describes the variants, :func:`lifecycle.registration.publish` writes the signed
+entry, and the run's :class:`~lifecycle.governed.Governor` records and gates them. TensorFlow is
+imported only when :meth:`ModelSteps.optimize` (or :meth:`ModelSteps.register` of a model that
+must be saved) runs.
 """
 
 from __future__ import annotations
@@ -12,10 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from governance.errors import GateBlocked, UserError
-from governance.evidence import Evidence
-from governance.findings import jsonable
 from governance.vocabulary import closest
-from lifecycle.measure import fairness_reports, group_gaps, performance
+from lifecycle.measure import group_gaps, performance
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
@@ -41,7 +42,7 @@ class ModelSteps:
             digest = file_sha256(data)
         else:
             digest = _frame_sha256(as_frame(data, f"add_dataset {name}", "value"))
-        self._lineage.setdefault("datasets", {})[name] = digest
+        self._gov.note_dataset(name, digest)
         return digest
 
     def optimize(self, model: Any, modes: list[str] | tuple[str, ...] = ("dynamic_range",),
@@ -66,27 +67,25 @@ class ModelSteps:
         """
         from lifecycle import own_model
         from lifecycle.optimize import MODES
+        from lifecycle.variants import litert_variants
 
         self._require_open()
         modes = _modes(modes, MODES)
         x, parent = self._evaluation(model, evaluation_data)
         representative = own_model.as_features(x[:500] if representative_data is None else representative_data,
                                                "representative_data")
-        built = {mode: own_model.build_variant(model, mode, representative, x, parent, self._artifacts())
-                 for mode in dict.fromkeys(["float32", *modes])}
-        reference = built["float32"]
-        parent_stats = {"size_bytes": reference.size_bytes, "latency_ms": reference.latency_ms}
-        self._record_optimize(built, modes, parent, parent_stats)
+        optimized = litert_variants(model, modes, x, parent, self._artifacts(), representative=representative,
+                                    lineage=dict(self._gov.lineage))
+        self._gov.record("optimize", optimized)
         rules = self.policy.rules_for("optimize") + self.policy.rules_for("evaluate")
         variants = {}
-        for mode in modes:
-            variant = built[mode]
-            variant.evidence = Evidence(
-                predictions=variant.predictions, parent_predictions=parent, parent_stats=parent_stats,
-                model_stats={"size_bytes": variant.size_bytes, "latency_ms": variant.latency_ms},
-                metadata=dict(self.metadata), lineage={**self._lineage, "model": variant.sha256})
-            variant.result = self._evaluate("optimize", variant.evidence, rules=rules, subject=mode, binding=False)
-            variants[mode] = variant
+        for done in optimized.variants:
+            result = self._gov.gate("optimize", done.evidence, rules=rules, subject=done.mode, binding=False)
+            row = done.row
+            variants[done.mode] = own_model.Variant(
+                done.mode, self._artifacts().path_for(f"litert/{done.mode}.tflite"), row["sha256"], row["size_bytes"],
+                row["latency_ms"], row["accuracy"], done.predictions, result=result, evidence=done.evidence, row=row)
+            self._variant_rows[done.mode] = {**row, "decision": result.decision}
         return variants
 
     def _evaluation(self, model: Any, evaluation_data: Any) -> tuple[Any, Any]:
@@ -99,23 +98,6 @@ class ModelSteps:
         scores = own_model.keras_scores(model, x)
         y_pred = (scores >= own_model.THRESHOLD).astype("int64")
         return x, Predictions(evaluation_data[1], y_pred, evaluation_data[2], y_score=scores)
-
-    def _record_optimize(self, built: dict[str, Any], modes: list[str], parent: Any, parent_stats: dict) -> None:
-        rows = [{"mode": m, "sha256": v.sha256, "size_bytes": v.size_bytes, "latency_ms": v.latency_ms,
-                 "accuracy": v.accuracy, "group_gaps": group_gaps(v.predictions, list(parent.sensitive.columns))}
-                for m, v in built.items() if m in modes]
-        features = list(parent.sensitive.columns)
-        metrics = {"parent_size_bytes": parent_stats["size_bytes"], "parent_accuracy": performance(parent).get("accuracy")}
-        for row in rows:
-            metrics[f"{row['mode']}.size_bytes"], metrics[f"{row['mode']}.accuracy"] = row["size_bytes"], row["accuracy"]
-        artifacts = {m: {"kind": "litert", "name": m, "sha256": v.sha256, "size_bytes": v.size_bytes,
-                         "path": str(v.path)} for m, v in built.items()}
-        blob = {"parent": {"name": "keras", **parent_stats, **performance(parent)}, "variants": rows,
-                "fairness": {"keras": fairness_reports(parent, features),
-                             **{m: fairness_reports(built[m].predictions, features) for m in modes}}}
-        self._metrics["optimize"] = jsonable(metrics)
-        self._variant_rows = rows
-        self._recorder.stage("optimize", "completed", self._metrics["optimize"], artifacts, blob)
 
     def register(self, model: Any, *, name: str | None = None, registry: str | Path | None = None) -> Any:
         """Register a model (a LiteRT :class:`Variant` from :meth:`optimize`, or a Keras model).
@@ -131,7 +113,7 @@ class ModelSteps:
         UserError
             A bad name, a model that is neither a variant nor a Keras model, or a finished run.
         """
-        from lifecycle import own_model
+        from lifecycle import own_model, registration
 
         self._require_open()
         name = _model_name(name or self.name)
@@ -139,69 +121,50 @@ class ModelSteps:
             if model.result is None or model.evidence is None:
                 raise UserError(f"variant {model.mode}: not audited by this run's optimize()")
             rules = self.policy.rules_for("optimize") + self.policy.rules_for("evaluate")
-            self._evaluate("optimize", model.evidence, rules=rules, subject=model.mode).raise_if_blocked()
+            self._gov.gate("optimize", model.evidence, rules=rules, subject=model.mode).raise_if_blocked()
             files, fmt, mode, sha = {"model.tflite": ("model", model.path)}, "litert", model.mode, model.sha256
         elif hasattr(model, "save") and hasattr(model, "predict"):
             path = self._artifacts().path_for("model/model.keras")
-            path.parent.mkdir(parents=True, exist_ok=True)
             model.save(path)
             artifact = self._artifacts().adopt("model", "model", path)
             files, fmt, mode, sha = {"model.keras": ("model", path)}, "keras", "keras", artifact.sha256
         else:
             raise UserError(f"register: expected a Variant from run.optimize() or a Keras model, got {type(model).__name__}")
-        self._lineage["model"] = sha
-        result = self.gate("deploy", raise_on_block=False)
+        self._gov.note_model(sha)
+        candidate = self._candidate(model, fmt, mode)
+        result = self._gov.gate("deploy", registration.deploy_evidence(candidate, self._gov.privacy))
         if result.blocked:
             raise GateBlocked(result)
         # The gated predictions go with the entry: the baseline of later relative_to rules.
-        reference = model.predictions if isinstance(model, own_model.Variant) else getattr(self, "_evaluated_predictions", None)
+        reference = model.predictions if isinstance(model, own_model.Variant) else self._evaluated
         if reference is not None:
             recorded = self._artifacts().put_predictions(f"registered-{mode}", reference)
             files["reference_predictions.parquet"] = ("reference_predictions", recorded.location(self._workspace))
-        return self._publish(name, registry, files, fmt, mode, sha)
+        deployed = registration.publish(Path(registry) if registry else self._workspace.registry, candidate,
+                                        self._facts(name), files, self._trail, self._workspace)
+        self._gov.publish(deployed)
+        return deployed.entry
 
-    def _publish(self, name: str, registry: Any, files: dict, fmt: str, mode: str, sha: str) -> Any:
-        from governance.trail import keys
-        from governance.trail.signing import KeyRing
-        from lifecycle.deploy import register
-        from lifecycle.own_model import model_card
+    def _candidate(self, model: Any, fmt: str, mode: str) -> dict[str, Any]:
+        """What is registered, described as the pipeline describes its deploy candidate."""
+        from lifecycle import own_model
 
-        row = next((r for r in getattr(self, "_variant_rows", []) if r["mode"] == mode), {})
-        metrics = {"performance": self._metrics.get("evaluate", {}), "group_gaps": row.get("group_gaps", {}),
-                   "size_bytes": row.get("size_bytes"), "latency_ms": row.get("latency_ms")}
-        card = model_card(self, name, fmt, mode, sha, metrics, 0)
-        body = {"run_id": self.run_id, "pipeline": None, "run_name": self.name, "variant": mode, "format": fmt,
-                "model_sha256": sha, "policy": card["governance"]["policy"], "policy_sha256": self.policy.sha256,
-                "decision_summary": self.decision_counts(), "epsilon": self._privacy.get("epsilon"),
-                "privacy": self.privacy_record, "metrics": metrics, "schema": {"input": "array"},
-                "lineage": dict(self._lineage), "threshold": 0.5}
-        signer = keys.active_signer(self._trail)
-        keys.ensure_trusted(self._trail, signer)
-        root = Path(registry) if registry else self._workspace.registry
-        entry = register(root, name, files, body, card, signer, KeyRing(self._workspace.keys))
-        manifest_sha = _sha256(entry.manifest_path)
-        self._recorder.event("model.registered", {
-            "name": entry.name, "version": entry.version, "model_sha256": sha, "variant": mode,
-            "manifest_path": str(entry.manifest_path.resolve()), "manifest_sha256": manifest_sha,
-            "registry": str(root.resolve())}, {"model": sha, "manifest": manifest_sha})
-        self._recorder.event("model.deployed", {"name": entry.name, "version": entry.version, "target": "registry",
-                                                "path": str(entry.dir.resolve())}, {"model": sha})
-        self.deployed = {"name": entry.name, "version": entry.version, "manifest": str(entry.manifest_path.resolve()),
-                         "variant": mode, "model_sha256": sha}
-        return entry
+        row = model.row if isinstance(model, own_model.Variant) else {}
+        gated = model.predictions if isinstance(model, own_model.Variant) else self._evaluated
+        sensitive = [str(c) for c in gated.sensitive.columns] if gated is not None else []
+        numbers = (performance(gated), group_gaps(gated, sensitive)) if gated is not None else ({}, {})
+        return {"variant": mode, "format": fmt,
+                "metrics": {"accuracy": numbers[0].get("accuracy"), "size_bytes": row.get("size_bytes"),
+                            "latency_ms": row.get("latency_ms")},
+                "performance": numbers[0], "group_gaps": numbers[1],
+                "schema": {"input": "array", "sensitive": sensitive}, "lineage": dict(self._gov.lineage)}
 
-    @property
-    def privacy_record(self) -> dict[str, Any]:
-        """The DP-SGD record gated in this run (``{"dp": False}`` without DP)."""
-        return dict(self._privacy)
+    def _facts(self, model_name: str) -> Any:
+        from lifecycle.modelcard import RunFacts
 
-    def decision_counts(self) -> dict[str, Any]:
-        """Each gated stage's status and the count of findings by status."""
-        counts: dict[str, int] = {}
-        for entry in self._stages:
-            for finding in entry.get("findings") or []:
-                counts[finding["status"]] = counts.get(finding["status"], 0) + 1
-        return {"stages": {e["stage"]: e["status"] for e in self._stages}, "findings": counts}
+        return RunFacts(run_id=self.run_id, pipeline=None, run_name=self.name, model_name=model_name,
+                        architecture={"type": "user-keras"}, metadata=dict(self.metadata), privacy=self._gov.privacy,
+                        policy=self.policy, decisions=self._gov.decision_counts(exclude=("deploy",)))
 
     def _artifacts(self) -> Any:
         from lifecycle.artifacts import RunArtifacts
@@ -225,12 +188,6 @@ def _model_name(name: Any) -> str:
         raise UserError(f"name: a model name is 1-64 letters, digits, '.', '_' or '-' and starts with a letter "
                         f"or digit, got {name!r}")
     return name
-
-
-def _sha256(path: Path) -> str:
-    from governance.io import file_sha256
-
-    return file_sha256(path)
 
 
 def _frame_sha256(frame: Any) -> str:

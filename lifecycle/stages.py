@@ -1,48 +1,38 @@
-"""The work of each stage inside a run: call the stage function, store artifacts, build evidence.
+"""The lifecycle's stages as plain functions returning frozen values (kedro's nodes).
 
-Each function here takes the :class:`~lifecycle.runstate.Run`, does one stage's work with the
-plain stage functions (:mod:`lifecycle.data`, :mod:`lifecycle.train`, ...) and returns a
-:class:`StageOutput`: the gate's :class:`~governance.evidence.Evidence` (pieces named as in
-:mod:`governance.evidence`), the headline metrics, the artifact records and the evidence blob.
-:mod:`lifecycle.pipeline` records them and calls the gates; nothing here touches the trail or
-the policy. TensorFlow is only imported by the stage functions that need it.
+``ingest(data_spec, artifacts) -> Ingested``, ``train(ingested, model_spec, privacy_spec, seed,
+artifacts) -> Trained``, ``evaluate(trained, ingested, artifacts) -> Evaluated``; optimize and
+deploy are :func:`lifecycle.variants.optimize` and :func:`lifecycle.registration.deploy`. Each
+does one stage's work with the lower-level modules (:mod:`lifecycle.data`, :mod:`lifecycle.train`,
+...), stores its files as run artifacts and returns what the gate evaluates and what the trail
+records (:mod:`lifecycle.results`). Nothing here touches the trail or the policy:
+:mod:`lifecycle.pipeline` records and gates the values, and :mod:`lifecycle.session` records
+what a user's script hands its gates with :func:`evaluated` and :func:`described`.
+TensorFlow is imported only by the stages that need it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from governance.evidence import Evidence
 from lifecycle.measure import fairness_reports, group_gaps, performance
+from lifecycle.results import Evaluated, Ingested, Optimized, StageResult, Trained
 
-# Rows of the training features kept as the monitor's drift reference in a registry entry.
-REFERENCE_ROWS = 5000
-
-
-@dataclass
-class StageOutput:
-    """What a stage hands to the pipeline: gate evidence and what the trail records."""
-
-    evidence: Evidence
-    metrics: dict[str, Any]
-    artifacts: dict[str, dict[str, Any]]
-    blob: dict[str, Any]
-    extra: dict[str, Any] = field(default_factory=dict)
+EpochCallback = Callable[[int, dict[str, float]], None]
 
 
-def ingest(run: Any) -> StageOutput:
-    """Load and profile the data; train-versus-test drift is evidence for the ingest gate."""
+def ingest(data_spec: Any, artifacts: Any) -> Ingested:
+    """Load and profile the data (``data_spec`` paths already resolved); train-versus-test drift is evidence."""
     from lifecycle.data import load_dataset
 
-    ds = load_dataset(run.spec.data, Path())  # spec paths are already resolved
-    run.dataset = ds
-    artifacts = {
-        name: run.artifacts.put_frame("dataset", name, f"data/{name}.parquet", frame).to_dict()
-        for name, frame in (("train", ds.train), ("test", ds.test))
-    }
-    run.lineage = {"datasets": dict(ds.source_hashes), "model": None}
+    ds = load_dataset(data_spec, Path())
+    stored = {name: artifacts.put_frame("dataset", name, f"data/{name}.parquet", frame).to_dict()
+              for name, frame in (("train", ds.train), ("test", ds.test))}
+    lineage = {"datasets": dict(ds.source_hashes), "model": None}
     metrics = {
         "train_rows": len(ds.train), "test_rows": len(ds.test), "features": len(ds.features),
         "train_positive_rate": ds.profile["label_balance"]["train"]["positive_rate"],
@@ -53,14 +43,14 @@ def ingest(run: Any) -> StageOutput:
                "content_sha256": ds.content_hashes.get(name)}
         for name, frame in (("train", ds.train), ("test", ds.test))
     }
-    blob = {"datasets": datasets, "profile": ds.profile, "lineage": run.lineage,
+    blob = {"datasets": datasets, "profile": ds.profile, "lineage": lineage,
             "drift": descriptive_drift(ds.train[ds.features], ds.test[ds.features]),
             "features": {"numeric": ds.numeric_features, "categorical": ds.categorical_features,
                          "sensitive": ds.sensitive_features, "target": ds.target}}
     evidence = Evidence(dataset=ds.train, target=ds.target, reference=ds.train[ds.features],
-                        current=ds.test[ds.features], metadata=run.metadata(), lineage=dict(run.lineage),
+                        current=ds.test[ds.features], lineage=dict(lineage),
                         sensitive_features=list(ds.sensitive_features))
-    return StageOutput(evidence, metrics, artifacts, blob)
+    return Ingested(dataset=ds, lineage=lineage, evidence=evidence, metrics=metrics, artifacts=stored, blob=blob)
 
 
 def descriptive_drift(reference: Any, current: Any) -> dict[str, Any] | None:
@@ -74,122 +64,97 @@ def descriptive_drift(reference: Any, current: Any) -> dict[str, Any] | None:
         return None
 
 
-def train(run: Any) -> StageOutput:
-    """Fit the model (DP-SGD when the spec asks), save it, and record the privacy record."""
+def train(ingested: Ingested, model_spec: Any, privacy_spec: Any, seed: int, artifacts: Any,
+          on_epoch: EpochCallback | None = None) -> Trained:
+    """Fit the model (DP-SGD when ``privacy_spec`` asks), save it, and describe how it was trained."""
     from lifecycle.model import save_model
     from lifecycle.train import train as fit
 
-    spec = run.spec
-    result = fit(run.dataset, spec.model, spec.privacy, seed=spec.data.seed,
-                 on_epoch=lambda epoch, logs: run.reporter.epoch(epoch, spec.model.epochs, logs))
-    run.model, run.privacy = result.model, dict(result.privacy)
-    path = run.artifacts.path_for("model/model.keras")
-    save_model(result.model, path)
-    artifact = run.artifacts.adopt("model", "model", path)
-    run.model_artifact = artifact.to_dict()
-    run.lineage["model"] = artifact.sha256
+    result = fit(ingested.dataset, model_spec, privacy_spec, seed=seed, on_epoch=on_epoch)
+    path = save_model(result.model, artifacts.path_for("model/model.keras"))
+    model_artifact = artifacts.adopt("model", "model", path).to_dict()
+    lineage = {**ingested.lineage, "model": model_artifact["sha256"]}
+    privacy = dict(result.privacy)
     history = result.history
     metrics = {
-        "epochs": spec.model.epochs, "loss": _last(history.get("loss")), "train_accuracy": _last(history.get("accuracy")),
+        "epochs": model_spec.epochs, "loss": _last(history.get("loss")), "train_accuracy": _last(history.get("accuracy")),
         "wall_time_s": round(result.wall_time_s, 3), "parameters": int(result.model.count_params()),
-        "dp": bool(run.privacy.get("dp")), "epsilon": run.privacy.get("epsilon"),
+        "dp": bool(privacy.get("dp")), "epsilon": privacy.get("epsilon"),
     }
-    blob = {"privacy": run.privacy, "history": history, "model": {"sha256": artifact.sha256,
-            "parameters": metrics["parameters"], "spec": spec.model.model_dump(mode="json")},
-            "wall_time_s": result.wall_time_s, "lineage": run.lineage}
-    evidence = Evidence(privacy=run.privacy, metadata=run.metadata(), lineage=dict(run.lineage))
-    return StageOutput(evidence, metrics, {"model": artifact.to_dict()}, blob, {"privacy": run.privacy})
+    blob = {"privacy": privacy, "history": history, "model": {"sha256": model_artifact["sha256"],
+            "parameters": metrics["parameters"], "spec": model_spec.model_dump(mode="json")},
+            "wall_time_s": result.wall_time_s, "lineage": lineage}
+    return Trained(model=result.model, model_artifact=model_artifact, privacy=privacy, lineage=lineage,
+                   evidence=Evidence(privacy=privacy, lineage=dict(lineage)), metrics=metrics,
+                   artifacts={"model": model_artifact}, blob=blob, payload={"privacy": privacy})
 
 
 def _last(values: list[float] | None) -> float | None:
     return float(values[-1]) if values else None
 
 
-def evaluate(run: Any) -> StageOutput:
-    """Test-set predictions of the trained model: the evidence of performance and fairness rules."""
+def evaluate(trained: Trained, ingested: Ingested, artifacts: Any) -> Evaluated:
+    """The trained model's test-set predictions: the evidence of performance and fairness rules."""
     from lifecycle.evaluate import evaluate_model
 
-    predictions = evaluate_model(run.model, run.dataset)
-    run.predictions = predictions
-    artifact = run.artifacts.put_predictions("keras", predictions)
-    run.predictions_artifact = artifact.to_dict()
-    sensitive = run.dataset.sensitive_features
-    metrics = {**performance(predictions), **group_gaps(predictions, sensitive)}
-    blob = {"metrics": metrics, "fairness": fairness_reports(predictions, sensitive),
-            "rows": len(predictions.y_true), "predictions": artifact.to_dict()}
-    evidence = Evidence(predictions=predictions, metadata=run.metadata(), lineage=dict(run.lineage))
-    return StageOutput(evidence, metrics, {"predictions": artifact.to_dict()}, blob)
+    predictions = evaluate_model(trained.model, ingested.dataset)
+    stored = artifacts.put_predictions("keras", predictions).to_dict()
+    return evaluated(predictions, stored, lineage=trained.lineage)
 
 
-def optimize(run: Any) -> tuple[StageOutput, list[tuple[str, Evidence]]]:
-    """Convert to LiteRT per mode, score every variant on the test set, pick the deploy candidate.
+def evaluated(predictions: Any, artifact: dict[str, Any] | None = None,
+              lineage: dict[str, Any] | None = None) -> Evaluated:
+    """What the trail records of ``predictions``: performance, group gaps and per-group tables.
 
-    Returns the stage output and, per variant, the evidence its gate evaluates.
+    ``artifact`` is the stored predictions table, if any; ``lineage`` goes into the evidence when
+    given (a run adds its own otherwise).
     """
-    from lifecycle import variants
-
-    built = variants.build_all(run)
-    run.parent, run.variants = built.parent, built.rows
-    run.candidate = candidate(run, built)
-    artifacts = dict(built.artifacts)  # one per LiteRT variant, keyed by mode (readers list them as variants)
-    blob = {"parent": built.parent, "variants": built.rows, "fairness": built.fairness,
-            "deploy": run.spec.optimize.deploy, "deploy_candidate": run.candidate}
-    output = StageOutput(Evidence(), run.optimize_metrics(), artifacts, blob, {"deploy_candidate": run.candidate})
-    return output, built.evidence
-
-
-def candidate(run: Any, built: Any) -> dict[str, Any]:
-    """What deploy will register: files, predictions, reference data, metrics and lineage."""
-    choice, ds = run.spec.optimize.deploy, run.dataset
-    sample = ds.train[ds.features]
-    if len(sample) > REFERENCE_ROWS:
-        sample = sample.sample(REFERENCE_ROWS, random_state=run.spec.data.seed)
-    reference = run.artifacts.put_frame("reference", "reference", "reference/features.parquet", sample.reset_index(drop=True))
-    if choice == "keras":
-        files = {"model.keras": ["model", run.model_artifact]}
-        # The parent row's size and latency are its float32 LiteRT conversion's; a Keras entry ships the .keras file.
-        predictions = built.predictions["keras"]
-        row = {**built.parent, "size_bytes": run.model_artifact["size_bytes"], "latency_ms": None}
-    else:
-        files = {"model.tflite": ["model", built.artifacts[choice]], "preprocess.keras": ["preprocess", run.model_artifact]}
-        predictions, row = built.predictions[choice], next(r for r in built.rows if r["mode"] == choice)
-    model_sha = files["model.keras" if choice == "keras" else "model.tflite"][1]["sha256"]
-    return {
-        "variant": choice, "format": "keras" if choice == "keras" else "litert", "files": files,
-        "predictions": predictions, "reference": reference.to_dict(),
-        "metrics": {k: row.get(k) for k in ("accuracy", "size_bytes", "latency_ms")},
-        "performance": row.get("performance"), "group_gaps": row.get("group_gaps"),
-        "schema": {"numeric": ds.numeric_features, "categorical": ds.categorical_features,
-                   "sensitive": ds.sensitive_features, "target": ds.target,
-                   "positive_label": run.spec.data.positive_label, "label_strip": run.spec.data.label_strip,
-                   "labels": list(ds.label_classes),
-                   "na_values": list(run.spec.data.na_values), "profile": ds.profile.get("features")},
-        "lineage": {"datasets": dict(run.lineage["datasets"]), "model": model_sha,
-                    "parent_model": run.model_artifact["sha256"]},
-    }
+    sensitive = [str(c) for c in predictions.sensitive.columns]
+    metrics = {**performance(predictions), **group_gaps(predictions, sensitive)}
+    blob: dict[str, Any] = {"metrics": metrics, "fairness": fairness_reports(predictions, sensitive),
+                            "rows": len(predictions.y_true)}
+    if artifact is not None:
+        blob["predictions"] = artifact
+    evidence = Evidence(predictions=predictions, lineage=None if lineage is None else dict(lineage))
+    return Evaluated(predictions=predictions, predictions_artifact=artifact, evidence=evidence, metrics=metrics,
+                     artifacts={"predictions": artifact} if artifact else {}, blob=blob)
 
 
-def deploy_evidence(run: Any) -> Evidence:
-    """Approvals, privacy, model-card metadata and lineage (with the deployed model's hash)."""
-    run.lineage = dict(run.candidate["lineage"])
-    return Evidence(approvals=run.approvals(), privacy=run.privacy, metadata=run.metadata(),
-                    lineage=dict(run.lineage))
+def optimize(ingested: Ingested, trained: Trained, evaluated: Evaluated, optimize_spec: Any, data_spec: Any,
+             artifacts: Any) -> Optimized:
+    """LiteRT variants of the trained model's core, scored on the test set, and the deploy candidate."""
+    from lifecycle.model import encode_features
+    from lifecycle.optimize import representative_rows
+    from lifecycle.registration import candidate
+    from lifecycle.variants import litert_variants
+
+    ds = ingested.dataset
+    representative = representative_rows(encode_features(trained.model, ds.train),
+                                         optimize_spec.representative_samples, data_spec.seed)
+    optimized = litert_variants(trained.model, list(optimize_spec.modes), encode_features(trained.model, ds.test),
+                                evaluated.predictions, artifacts, representative=representative,
+                                lineage=trained.lineage, parent_sha256=trained.model_artifact["sha256"],
+                                deploy=optimize_spec.deploy)
+    chosen = candidate(optimized, trained, evaluated, ingested, data_spec, artifacts)
+    return replace(optimized, candidate=chosen, payload={"deploy_candidate": chosen},
+                   blob={**optimized.blob, "deploy": optimize_spec.deploy, "deploy_candidate": chosen})
 
 
-def deploy(run: Any) -> Any:
-    """Register the candidate in the registry with a signed manifest; return the entry."""
-    from governance.trail import keys
-    from governance.trail.signing import KeyRing
-    from lifecycle.artifacts import Artifact
-    from lifecycle.deploy import register
-    from lifecycle.modelcard import manifest_body, model_card
+def described(evidence: Evidence) -> StageResult:
+    """What the trail records of a gate given ``evidence`` by a user's script.
 
-    cand, ws = run.candidate, run.ws
-    files = {name: (role, Artifact.from_dict(record).verified_path(ws)) for name, (role, record) in cand["files"].items()}
-    files["reference.parquet"] = ("reference", Artifact.from_dict(cand["reference"]).verified_path(ws))
-    files["reference_predictions.parquet"] = ("reference_predictions", Artifact.from_dict(cand["predictions"]).verified_path(ws))
-    registry = Path(run.spec.deploy.registry) if run.spec.deploy.registry else ws.registry
-    signer = keys.active_signer(run.trail)
-    keys.ensure_trusted(run.trail, signer)
-    card = model_card(run)
-    return register(registry, run.spec.deploy.model_name, files, manifest_body(run), card, signer, KeyRing(ws.keys))
+    With ``predictions``: as :func:`evaluated`; with ``privacy``: the DP-SGD record and its
+    epsilon, as the train stage records it.
+    """
+    metrics: dict[str, Any] = {}
+    blob: dict[str, Any] = {}
+    payload: dict[str, Any] = {}
+    predictions = evidence.get("predictions")
+    if predictions is not None:
+        numbers = evaluated(predictions)
+        metrics, blob = dict(numbers.metrics), dict(numbers.blob)
+    if "privacy" in evidence:
+        privacy = dict(evidence.require("privacy"))
+        blob["privacy"], payload["privacy"] = privacy, privacy
+        metrics.update({k: privacy.get(k) for k in ("dp", "epsilon", "delta") if k in privacy})
+    return StageResult(evidence=evidence, metrics=metrics, blob=blob, payload=payload)

@@ -1,99 +1,113 @@
-"""The optimize stage's work: LiteRT variants of the trained model, each scored and described.
+"""The optimize stage: LiteRT variants of a model, each scored, described and given its gate's evidence.
 
-For every requested mode the model's core is converted (:func:`lifecycle.optimize.convert`),
-stored as ``litert/MODE.tflite``, run by the LiteRT interpreter on the whole test set (after the
-model's own Keras preprocessing, exactly as serving does it) and described: size, per-row
-latency, accuracy, performance metrics and per-group gaps.
+For every requested mode the model is converted (:func:`lifecycle.optimize.convert`: the core of
+a pipeline model, a user's own single-input model as it is), stored as ``litert/MODE.tflite``,
+run by the LiteRT interpreter on the evaluation rows and described: size, per-row latency,
+accuracy, performance metrics and per-group gaps. ``rai run`` and ``Run.optimize`` both call
+:func:`litert_variants`, so their optimize stages record the same numbers in the same shapes.
 
-The *parent* each variant is compared with is the trained model itself: its test-set predictions
-(``parent_predictions``) are the Keras model's, and its size and latency (``parent_stats``) are
-those of its float32 LiteRT conversion, which is always made. Comparing file sizes and interpreter
-latencies of one format keeps the ratios about compression, not about Keras's file format or
-Python call overhead.
+The *parent* each variant is compared with is the model itself: its predictions on the same rows
+(``parent_predictions``), and the size and latency (``parent_stats``) of its float32 LiteRT
+conversion, which is always made. Comparing file sizes and interpreter latencies of one format
+keeps the ratios about compression, not about Keras's file format or Python call overhead.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from governance.evidence import Evidence, Predictions
+from governance.errors import UserError
+from governance.evidence import Evidence
 from lifecycle.measure import fairness_reports, group_gaps, performance
+from lifecycle.outputs import variant_predictions
+from lifecycle.results import Converted, Optimized
 
 PARENT_MODE = "float32"
 
 
-@dataclass
-class Built:
-    """Everything the optimize stage made (see :func:`build_all`)."""
+def litert_variants(model: Any, modes: list[str], x: np.ndarray, parent: Any, artifacts: Any, *,
+                    representative: np.ndarray, lineage: dict[str, Any], parent_sha256: str | None = None,
+                    deploy: str | None = None) -> Optimized:
+    """Convert ``model`` per mode, score every variant on ``x`` and describe it next to ``parent``.
 
-    parent: dict[str, Any]
-    rows: list[dict[str, Any]] = field(default_factory=list)
-    artifacts: dict[str, dict[str, Any]] = field(default_factory=dict)
-    predictions: dict[str, dict[str, Any]] = field(default_factory=dict)
-    fairness: dict[str, Any] = field(default_factory=dict)
-    evidence: list[tuple[str, Evidence]] = field(default_factory=list)
+    Parameters
+    ----------
+    model : what :func:`lifecycle.optimize.convert` converts (a pipeline model's core is taken)
+    modes : the LiteRT modes to gate; ``float32`` is always converted as the parent's reference
+    x : the converted model's inputs for the evaluation rows (a pipeline's encoded test features)
+    parent : the Keras model's :class:`~governance.evidence.Predictions` on the same rows
+    artifacts : the run's :class:`~lifecycle.artifacts.RunArtifacts`
+    representative : int8 calibration inputs
+    lineage : the run's lineage; each variant's evidence names its own model hash
+    parent_sha256 : the parent model's hash, if it was stored
+    deploy : the mode a pipeline will register (``keras`` for the parent), None in a user's run
+
+    Raises
+    ------
+    UserError
+        A conversion that fails, or a variant whose outputs are not scores.
+    """
+    sensitive = [str(c) for c in parent.sensitive.columns]
+    gated = list(dict.fromkeys([*modes, *([PARENT_MODE] if deploy == PARENT_MODE else [])]))
+    converted = {mode: _convert(model, mode, representative, x, parent, artifacts, sensitive, gated)
+                 for mode in dict.fromkeys([PARENT_MODE, *gated])}
+    reference = converted[PARENT_MODE]
+    parent_row = {"name": "keras", "sha256": parent_sha256, "size_bytes": reference.row["size_bytes"],
+                  "latency_ms": reference.row["latency_ms"], "size_of": f"{PARENT_MODE} LiteRT conversion",
+                  **_describe(parent, sensitive)}
+    parent_stats = {"size_bytes": parent_row["size_bytes"], "latency_ms": parent_row["latency_ms"]}
+    variants = []
+    for mode in gated:
+        done = converted[mode]
+        stats = {"size_bytes": done.row["size_bytes"], "latency_ms": done.row["latency_ms"]}
+        evidence = Evidence(predictions=done.predictions, parent_predictions=parent, model_stats=stats,
+                            parent_stats=parent_stats, lineage={**lineage, "model": done.row["sha256"]})
+        row = {**done.row, **({"deployed": mode == deploy} if deploy is not None else {})}
+        variants.append(Converted(mode=mode, artifact=done.artifact, row=row, predictions=done.predictions,
+                                  predictions_artifact=done.predictions_artifact, evidence=evidence))
+    rows = [v.row for v in variants]
+    fairness = {"keras": fairness_reports(parent, sensitive),
+                **{v.mode: fairness_reports(v.predictions, sensitive) for v in variants}}
+    stored = {**{v.mode: v.artifact for v in variants}, PARENT_MODE: reference.artifact}
+    return Optimized(parent=parent_row, variants=tuple(variants), reference=reference, deploy=deploy,
+                     metrics=_metrics(parent_row, rows, deploy), artifacts=stored,
+                     blob={"parent": parent_row, "variants": rows, "fairness": fairness})
 
 
-def build_all(run: Any) -> Built:
-    """Convert, store, score and describe every variant; evidence for each variant's gate."""
-    from lifecycle.model import encode_features
-    from lifecycle.optimize import benchmark_latency, convert, litert_runner, representative_rows
+def _convert(model: Any, mode: str, representative: np.ndarray, x: np.ndarray, parent: Any, artifacts: Any,
+             sensitive: list[str], gated: list[str]) -> Converted:
+    """One variant: converted, stored, scored on ``x``, timed; its predictions stored when it is gated."""
+    from lifecycle.optimize import benchmark_latency, convert, litert_runner
 
-    ds, opt = run.dataset, run.spec.optimize
-    encoded_test = encode_features(run.model, ds.test)
-    representative = representative_rows(encode_features(run.model, ds.train), opt.representative_samples,
-                                          run.spec.data.seed)
-    sensitive = ds.sensitive_features
-    modes = list(dict.fromkeys([PARENT_MODE, *opt.modes]))
-    described: dict[str, dict[str, Any]] = {}
-    variant_predictions: dict[str, Predictions] = {}
-    for mode in modes:
-        data = convert(run.model, mode, representative)
-        artifact = run.artifacts.put_bytes("litert", mode, f"litert/{mode}.tflite", data)
-        runner = litert_runner(data)
-        scores = np.asarray(runner(encoded_test), dtype=float).reshape(-1)
-        preds = _predictions(run.predictions, scores)
-        variant_predictions[mode] = preds
-        described[mode] = {"mode": mode, "sha256": artifact.sha256, "size_bytes": artifact.size_bytes,
-                           "latency_ms": benchmark_latency(runner, encoded_test)["latency_ms"], **_describe(preds, sensitive),
-                           "artifact": artifact.to_dict()}
-    return _assemble(run, described, variant_predictions, sensitive)
+    try:
+        data = convert(model, mode, representative)
+    except ValueError as err:
+        raise UserError(f"optimize {mode}: {err}") from None
+    artifact = artifacts.put_bytes("litert", mode, f"litert/{mode}.tflite", data)
+    runner = litert_runner(data)
+    predictions = variant_predictions(runner(x), parent, f"LiteRT {mode}")
+    stored = artifacts.put_predictions(mode, predictions).to_dict() if mode in gated else None
+    row = {"mode": mode, "sha256": artifact.sha256, "size_bytes": artifact.size_bytes,
+           "latency_ms": benchmark_latency(runner, x)["latency_ms"], **_describe(predictions, sensitive)}
+    return Converted(mode=mode, artifact=artifact.to_dict(), row=row, predictions=predictions,
+                     predictions_artifact=stored)
 
 
-def _predictions(parent: Predictions, scores: np.ndarray) -> Predictions:
-    return Predictions(y_true=parent.y_true, y_pred=(scores >= 0.5).astype(np.int64), y_score=scores,
-                       sensitive=parent.sensitive)
-
-
-def _describe(predictions: Predictions, sensitive: list[str]) -> dict[str, Any]:
+def _describe(predictions: Any, sensitive: list[str]) -> dict[str, Any]:
     metrics = performance(predictions)
     return {"accuracy": metrics.get("accuracy"), "performance": metrics, "group_gaps": group_gaps(predictions, sensitive)}
 
 
-def _assemble(run: Any, described: dict[str, dict], preds: dict[str, Predictions], sensitive: list[str]) -> Built:
-    opt = run.spec.optimize
-    float_row = described[PARENT_MODE]
-    parent = {"name": "keras", "sha256": run.model_artifact["sha256"], "size_bytes": float_row["size_bytes"],
-              "latency_ms": float_row["latency_ms"], "size_of": f"{PARENT_MODE} LiteRT conversion",
-              **_describe(run.predictions, sensitive)}
-    parent_stats = {"size_bytes": parent["size_bytes"], "latency_ms": parent["latency_ms"]}
-    built = Built(parent=parent, fairness={"keras": fairness_reports(run.predictions, sensitive)})
-    built.predictions["keras"] = run.predictions_artifact
-    gated = list(dict.fromkeys([*opt.modes, *([PARENT_MODE] if opt.deploy == PARENT_MODE else [])]))
-    for mode in gated:
-        row = dict(described[mode])
-        built.artifacts[mode] = row.pop("artifact")
-        row["deployed"] = mode == opt.deploy
-        built.rows.append(row)
-        built.predictions[mode] = run.artifacts.put_predictions(mode, preds[mode]).to_dict()
-        built.fairness[mode] = fairness_reports(preds[mode], sensitive)
-        stats = {"size_bytes": row["size_bytes"], "latency_ms": row["latency_ms"]}
-        built.evidence.append((mode, Evidence(
-            predictions=preds[mode], parent_predictions=run.predictions, model_stats=stats, parent_stats=parent_stats,
-            metadata=run.metadata(), lineage={**run.lineage, "model": row["sha256"]})))
-    if PARENT_MODE not in gated:  # the parent's conversion is evidence too, but not a candidate
-        built.artifacts[PARENT_MODE] = described[PARENT_MODE]["artifact"]
-    return built
+def _metrics(parent: dict[str, Any], rows: list[dict[str, Any]], deploy: str | None) -> dict[str, Any]:
+    """The stage's headline numbers: the model to deploy (if chosen), the parent, then each variant."""
+    out: dict[str, Any] = {}
+    if deploy is not None:
+        chosen = next((r for r in rows if r["mode"] == deploy), parent)
+        out.update(deploy=deploy, accuracy=chosen.get("accuracy"), size_bytes=chosen.get("size_bytes"))
+    out.update(parent_size_bytes=parent.get("size_bytes"), parent_accuracy=parent.get("accuracy"))
+    for row in rows:
+        out[f"{row['mode']}.size_bytes"] = row.get("size_bytes")
+        out[f"{row['mode']}.accuracy"] = row.get("accuracy")
+    return out
