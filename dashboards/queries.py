@@ -18,9 +18,6 @@ from governance.trail import Event
 RUN_STATUS_ICON = {"passed": "✅", "blocked": "⛔", "failed": "❌", "awaiting_approval": "⏳", "running": "…",
                    "recorded": "📝"}
 #: Event kinds of the trail's contract (see :mod:`governance.trail`), for the log's filter.
-EVENT_KINDS = ("run.started", "stage.completed", "gate.decided", "waiver.applied", "approval.recorded",
-               "run.resumed", "model.registered", "model.deployed", "audit.completed", "drift.checked",
-               "run.finished", "key.rotated")
 LOG_COLUMNS = ["seq", "time", "kind", "run_id", "actor", "summary", "entry_hash"]
 
 

@@ -15,6 +15,14 @@ STAGES = ("ingest", "train", "evaluate", "optimize", "deploy", "monitor")
 #: The stages ``rai run`` sequences (``monitor`` runs separately, on live data).
 PIPELINE_STAGES = STAGES[:-1]
 
+#: Kinds of trail events (their payloads are documented in :mod:`governance.trail`). Readers such
+#: as the dashboard's log filter offer these; a trail may hold kinds a newer rai wrote.
+EVENT_KINDS = (
+    "run.started", "stage.completed", "gate.decided", "waiver.applied", "approval.recorded", "run.resumed",
+    "model.registered", "model.deployed", "audit.completed", "drift.checked", "run.finished", "key.rotated",
+    "mlflow.mirrored", "mlflow.mirror_failed", "mlflow.model_registered", "model.promoted",
+)
+
 #: Compliance frameworks a rule may map to (``maps_to: [eu-ai-act:art-10]``).
 FRAMEWORKS = ("eu-ai-act", "nist-ai-rmf", "iso-42001")
 

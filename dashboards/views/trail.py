@@ -12,6 +12,7 @@ from governance.errors import UserError
 from governance.trail import Checkpoint, TrailIntegrityError
 from governance.trail.chain import normalize_time
 from governance.trail.proofs import check_proof
+from governance.vocabulary import EVENT_KINDS
 
 
 def status(result: dict | None, checkpoints: pd.DataFrame, size: int) -> None:
@@ -38,7 +39,7 @@ def log(t, key, size: int) -> None:
     """One page of the event log, newest first, under the chosen filters."""
     c = st.columns([2, 3, 2, 1, 1])
     run_id = c[0].text_input("Run id").strip() or None
-    kinds = c[1].multiselect("Kinds", queries.EVENT_KINDS)
+    kinds = c[1].multiselect("Kinds", EVENT_KINDS)
     since_day = c[2].date_input("Since (UTC day)", value=None)
     page_size = c[4].selectbox("Per page", [25, 50, 100, 200], index=1)
     since = normalize_time(dt.datetime.combine(since_day, dt.time())) if since_day else None
