@@ -12,6 +12,7 @@ so that ``base.load_all`` can load the installed plugins without an import cycle
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from collections.abc import Callable
@@ -68,19 +69,26 @@ def module_origin(module: str) -> str:
 
 def describe_failure(err: BaseException) -> str:
     """``ExcType: message (file.py, line N)``: the innermost frame outside rai and the standard library."""
+    if isinstance(err, SyntaxError) and err.filename and err.lineno:
+        return f"{type(err).__name__}: {err.msg} ({os.path.realpath(err.filename)}, line {err.lineno})"
     text = f"{type(err).__name__}: {str(err).strip()}".rstrip(": ")
     frames = [f for f in traceback.extract_tb(err.__traceback__) if _foreign(f.filename)]
-    if isinstance(err, SyntaxError) and err.filename and err.lineno:
-        return f"{text} ({err.filename}, line {err.lineno})"
     if frames:
-        return f"{text} ({frames[-1].filename}, line {frames[-1].lineno})"
+        return f"{text} ({os.path.realpath(frames[-1].filename)}, line {frames[-1].lineno})"
     return text
 
 
+_HERE = os.path.dirname(os.path.realpath(__file__))
+# rai's own loading code: a failure is never located there, but in the plugin's frames.
+_LOADERS = {os.path.join(_HERE, "_plugins.py"), os.path.join(_HERE, "base.py"),
+            os.path.join(os.path.dirname(_HERE), "policy", "plugins.py")}
+
+
 def _foreign(filename: str) -> bool:
-    """Whether a traceback frame is the plugin's code (not importlib's, not rai's registry)."""
-    return not (filename.startswith("<frozen") or "/importlib/" in filename
-                or filename.endswith(("checks/_plugins.py", "checks/base.py", "governance/plugins.py")))
+    """Whether a traceback frame is the plugin's code (not importlib's, not rai's loaders)."""
+    if filename.startswith("<frozen") or "/importlib/" in filename:
+        return False
+    return os.path.realpath(filename) not in _LOADERS
 
 
 def entry_points() -> list[metadata.EntryPoint]:

@@ -89,6 +89,9 @@ class Check:
     name: ClassVar[str] = ""
     stages: ClassVar[tuple[str, ...]] = ()
     Params: ClassVar[type[CheckParams]] = CheckParams
+    # The `rai audit` commands (``fairness``, ``drift``) whose evidence this check needs no more
+    # than, for checks outside those families (plugins): their rules then run in that audit.
+    audits: ClassVar[tuple[str, ...]] = ()
 
     def evaluate(self, evidence: Evidence, params: Any) -> Outcome:  # pragma: no cover
         raise NotImplementedError
@@ -176,6 +179,11 @@ def load_plugin(origin: str, load: Any, where: str | None = None) -> list[str]:
         One line: ``where`` (default ``origin``), then why the plugin did not load.
     """
     return _plugins.load_guarded(REGISTRY, ORIGINS, origin, load, where)
+
+
+def origin_of(name: str) -> str:
+    """Where check ``name`` comes from: ``built-in``, or the plugin that registered it."""
+    return ORIGINS.get(name, _plugins.BUILT_IN)
 
 
 def takes_run_features(check: type[Check], params: Any) -> bool:

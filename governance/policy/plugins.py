@@ -63,7 +63,7 @@ def load_plugin_file(ref: str, shown: str) -> PluginFile:
         module.__file__ = real
         sys.modules[name] = module
         try:
-            exec(compile(raw, real, "exec"), module.__dict__)  # noqa: S102  (documented: plugins are code)
+            exec(compile(raw, shown, "exec"), module.__dict__)  # noqa: S102  (documented: plugins are code)
         except BaseException:
             del sys.modules[name]
             raise

@@ -29,17 +29,23 @@ _STATUS_STYLE = {
 
 
 def load_rules(path: str, prefixes: tuple[str, ...]):
-    """Load the policy at ``path``; return it and its rules whose check starts with ``prefixes``.
+    """Load the policy at ``path``; return it and its rules whose check starts with ``prefixes``
+    (or whose check says it belongs to one of those audits, as plugin checks do).
 
     Raises
     ------
     UserError
         The policy is invalid (``FILE:LINE:COL: ...``) or has no rule of these check families.
     """
+    from governance.checks.base import load_all
     from governance.policy.loader import load_policy
 
     policy = load_policy(path)
-    rules = [rule for rule in policy.rules if rule.check.startswith(prefixes)]
+    registry = load_all()
+    families = {prefix.rstrip(".") for prefix in prefixes}
+    # Plugin checks join the audit whose evidence they need (``audits = ("fairness",)``).
+    rules = [rule for rule in policy.rules if rule.check.startswith(prefixes)
+             or families & set(getattr(registry.get(rule.check), "audits", ()))]
     if not rules:
         families = " or ".join(f"{p}*" for p in prefixes)
         raise UserError(f"{path}: no {families} rules to audit (rules: {len(policy.rules)})")

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from governance.checks.base import Check, load_all
+from governance.checks.base import Check, load_all, origin_of
 from governance.textsafe import markup
 from rai.options import json_option
 
@@ -38,7 +38,8 @@ def checks(as_json: bool) -> None:
     for check in described:
         # Markup-escaped: a constraint such as "matching ^[a-z]+$" would otherwise read as a Rich tag.
         params = "\n".join(markup(_param_line(p)) for p in check["params"]) or "(none)"
-        table.add_row(markup(check["name"]), markup(", ".join(check["stages"])), params, markup(check["doc"], keep="\n"))
+        name = check["name"] if check["origin"] == "built-in" else f"{check['name']}\n({check['origin']})"
+        table.add_row(markup(name, keep="\n"), markup(", ".join(check["stages"])), params, markup(check["doc"], keep="\n"))
     Console().print(table)
 
 
@@ -58,7 +59,8 @@ def describe_check(cls: type[Check]) -> dict[str, Any]:
         }
         for name, prop in schema.get("properties", {}).items()
     ]
-    return {"name": cls.name, "stages": list(cls.stages), "doc": cls.doc(), "params": params}
+    return {"name": cls.name, "stages": list(cls.stages), "doc": cls.doc(), "params": params,
+            "origin": origin_of(cls.name)}
 
 
 def _param_line(p: dict[str, Any]) -> str:

@@ -1,0 +1,1 @@
+"""An example rai plugin: importing :mod:`rai_example_checks.checks` registers its checks."""
