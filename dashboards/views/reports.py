@@ -1,8 +1,9 @@
 """Reports: generate and download a run's compliance report (HTML, PDF, JSON, Markdown) and model card.
 
-Reading only: the report cites the smallest signed checkpoint covering the run. When none covers
-it yet, the report describes the trail as that checkpoint signed it, rather than signing a new
-checkpoint the way ``rai report`` would; and a model card's narrative sidecar is read if it
+Reading only: the report cites the smallest signed checkpoint covering the run
+(:func:`governance.report.trailinfo.citation`, the choice ``rai report`` makes). When none covers
+it yet, the report describes the trail as the latest checkpoint signed it, rather than signing a
+new checkpoint the way ``rai report`` does; and a model card's narrative sidecar is read if it
 exists, never created.
 """
 
@@ -12,31 +13,11 @@ from dashboards import data
 from dashboards.state import md, safe_filename, trail, trail_key, workspace
 from governance.report import CARD_FORMATS, REPORT_FORMATS, build_report, render_card, render_report
 from governance.report.modelcard import SIDECAR_NAME, build_model_card, load_narrative, seed_narrative
+from governance.report.trailinfo import citation
 from governance.report.verdict import UNTRUSTED
-from governance.trail.signing import KeyRing
-from governance.trail.verify import check_signature
 
 MIME = {"html": "text/html", "pdf": "application/pdf", "json": "application/json", "md": "text/markdown"}
 TONE = {"passed": st.success, "blocked": st.error, "failed": st.error, "awaiting_approval": st.warning}
-
-
-def citation(t, run_id: str) -> tuple[dict | None, int | None, str]:
-    """The checkpoint a report of ``run_id`` cites, the seq the report stops at, and a note.
-
-    ``(None, None, why)`` when no trusted checkpoint exists at all: then there is nothing to cite.
-    """
-    latest = t.latest_checkpoint()
-    if latest is None:
-        return None, None, ("This workspace has no signed checkpoint to cite yet. Run `rai trail checkpoint` "
-                            "(or `rai report`), then generate the report here.")
-    last = [row.seq for row in t.store.rows(run_id=run_id)][-1]
-    trusted = KeyRing(t.workspace.keys).trusted()
-    for cp in t.checkpoints():  # smallest first, as `rai report` chooses
-        if last <= cp.tree_size <= latest.tree_size and check_signature(cp, trusted) is None:
-            return cp.to_dict(), None, ""
-    return latest.to_dict(), latest.tree_size, (
-        f"No signed checkpoint covers this run's events after entry {latest.tree_size:,}: the report describes "
-        "the run up to there. Run `rai trail checkpoint` to include the rest.")
 
 
 def generate(t, run_id: str, fmt: str, card_fmt: str) -> dict:

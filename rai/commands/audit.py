@@ -30,6 +30,7 @@ from governance.io import (
 from governance.metrics.fairness import RATES, FairnessReport, fairness_report
 from governance.textsafe import markup
 from governance.vocabulary import DEFAULT_MIN_GROUP_SIZE
+from rai.cioutput import ci_output
 from rai.commands.audit_common import (
     exit_blocked,
     load_rules,
@@ -37,7 +38,7 @@ from rai.commands.audit_common import (
     record_audit,
     rule_param,
 )
-from rai.options import json_option, workspace_option
+from rai.options import csv_dialect_options, json_option, workspace_option
 
 if TYPE_CHECKING:  # rich is imported when a table is printed: --json output does not pay for it
     from rich.console import Console
@@ -83,6 +84,8 @@ def audit() -> None:
 @json_option
 @click.option("--record", is_flag=True, help="Append an audit.completed event to the trail.")
 @workspace_option
+@csv_dialect_options
+@ci_output
 def fairness(data, y_true, y_pred, sensitive, y_score, pos_label, min_group_size, policy_path, as_json,
              record, workspace) -> None:
     """Per-group selection rate, accuracy, TPR and FPR, and the fairness disparities of a file.

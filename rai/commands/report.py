@@ -74,6 +74,7 @@ def generate(run_id: str, fmt: str, output: Path | None, workspace: Path) -> Non
 
     with _open_trail(workspace) as trail:
         run_id = resolve_run_id(trail, run_id, str(workspace))
+        _sign_if_uncovered(trail, run_id)
         doc = build_report(trail, run_id)
     if fmt == "pdf" and output is None:
         output = Path(f"report-{run_id}.pdf")
@@ -123,5 +124,17 @@ def model_card(run_id: str, fmt: str, output: Path | None, narrative: Path | Non
     with _open_trail(workspace) as trail:
         run_id = resolve_run_id(trail, run_id, str(workspace))
         path = narrative or ws.run_dir(run_id) / SIDECAR_NAME
+        _sign_if_uncovered(trail, run_id)
         card = build_card(trail, run_id, path)
     _write(render_card(card, fmt), output, f"the model card of run {run_id}", fmt)
+
+
+def _sign_if_uncovered(trail, run_id: str) -> None:
+    """A report cites a signed checkpoint: sign one (and say so) when none covers the run yet."""
+    from governance.report.trailinfo import covering_checkpoint, ensure_covered, last_seq_of
+
+    if covering_checkpoint(trail, last_seq_of(trail, run_id)) is not None:
+        return
+    cp = ensure_covered(trail, run_id)
+    if cp is not None:
+        click.echo(f"signed a checkpoint of {cp.tree_size} entries covering run {run_id}", err=True)

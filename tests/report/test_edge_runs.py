@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 from governance.findings import Finding, Severity, Status
 from governance.report import build_report, render_report
+from governance.report.trailinfo import NOT_COVERED
 from governance.trail import open_trail
 
 
@@ -31,17 +34,25 @@ def test_a_run_that_failed_before_its_spec_loaded(workspace):
     assert "No gate decision was recorded for this run." in text
 
 
-def test_an_interrupted_run_is_reported_and_a_checkpoint_signed_for_it(workspace):
+def test_building_a_report_never_signs_rai_report_does(workspace, rai):
     with open_trail(workspace) as trail:
         before = len(trail.checkpoints())
         trail.append("run.started", run_id="r-cut", actor="carol", payload={"spec": {"name": "adult"}})
         trail.append("stage.completed", run_id="r-cut", actor="carol",
                      payload={"stage": "ingest", "status": "completed", "metrics": {}, "artifacts": {}})
-    doc = _report(workspace, "r-cut")
+    doc = _report(workspace, "r-cut")  # a read: nothing is signed, and the report says why it cannot vouch
     assert doc["verdict"]["decision"] == "incomplete"
-    assert "stage.completed" in doc["verdict"]["explanation"][0]
-    cp = doc["trail"]["checkpoint"]
-    assert cp["tree_size"] == doc["events"][-1]["seq"] and doc["trail"]["verification"]["ok"]
+    assert doc["trail"]["checkpoint"] is None
+    assert doc["trail"]["verification"] == {"ok": False, "problems": [NOT_COVERED]}
+    with open_trail(workspace, create=False) as trail:
+        assert len(trail.checkpoints()) == before
+    code, out, err = rai("report", "r-cut", "--format", "json", "--workspace", str(workspace))
+    assert code == 0, err
+    signed = json.loads(out)
+    assert f"signed a checkpoint of {signed['events'][-1]['seq']} entries covering run r-cut" in err
+    assert any("stage.completed" in line for line in signed["verdict"]["explanation"])
+    cp = signed["trail"]["checkpoint"]
+    assert cp["tree_size"] == signed["events"][-1]["seq"] and signed["trail"]["verification"]["ok"]
     with open_trail(workspace, create=False) as trail:
         assert len(trail.checkpoints()) == before + 1
 
