@@ -99,9 +99,8 @@ class CountedSample:
         ref_keys, ref_counts = self.ref_part.value_counts()
         cur_keys, cur_counts = self.cur_part.value_counts()
         if self.kind == "num":
-            ref_keys, cur_keys = (np.asarray(k, dtype=np.float64) for k in (ref_keys, cur_keys))
-            keys = np.union1d(ref_keys, cur_keys)
-            return keys, _aligned(keys, ref_keys, ref_counts), _aligned(keys, cur_keys, cur_counts)
+            return _merge_sorted(np.asarray(ref_keys, dtype=np.float64), ref_counts,
+                                 np.asarray(cur_keys, dtype=np.float64), cur_counts)
         ref_map = dict(zip(_plain(ref_keys), ref_counts.tolist(), strict=True))
         cur_map = dict(zip(_plain(cur_keys), cur_counts.tolist(), strict=True))
         keys = canonical_order(list({**ref_map, **cur_map}))
@@ -178,10 +177,23 @@ class CountedSample:
         return np.repeat(keys, ref), np.repeat(keys, cur)
 
 
-def _aligned(keys: np.ndarray, part_keys: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    out = np.zeros(keys.size, dtype=np.int64)
-    out[np.searchsorted(keys, part_keys)] = counts
-    return out
+def _merge_sorted(ref_keys, ref_counts, cur_keys, cur_counts) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The union of two sorted key arrays and each side's counts aligned on it.
+
+    A stable sort of the two concatenated sorted runs is a merge (timsort finds the runs).
+    """
+    keys = np.concatenate([ref_keys, cur_keys])
+    order = np.argsort(keys, kind="stable")
+    merged = keys[order]
+    new = np.empty(merged.size, dtype=bool)
+    new[:1] = True
+    np.not_equal(merged[1:], merged[:-1], out=new[1:])
+    slot = np.cumsum(new) - 1
+    from_ref = order < ref_keys.size
+    size = int(slot[-1]) + 1 if slot.size else 0
+    ref = np.bincount(slot[from_ref], weights=ref_counts[order[from_ref]], minlength=size)
+    cur = np.bincount(slot[~from_ref], weights=cur_counts[order[~from_ref] - ref_keys.size], minlength=size)
+    return merged[new], ref.astype(np.int64), cur.astype(np.int64)
 
 
 def _plain(values) -> list:

@@ -116,17 +116,21 @@ def from_series(series: pd.Series, cap: int | None = None) -> ColumnPartial:
     if dtype.startswith("datetime") or dtype.startswith("timedelta"):
         part.present = int(series.count())
         return part
-    present = series.dropna()
-    part.present = int(present.size)
-    if present.size:
-        part.first, part.last = present.iloc[0], present.iloc[-1]
     try:
-        counts = present.value_counts(sort=False)
+        codes, uniques = pd.factorize(series)
     except TypeError:  # lists, dicts: values with no hash cannot be counted as categories
         part.unhashable = True
+        part.present = int(series.count())
         return part
-    counts = counts[counts > 0]  # a categorical lists its unused categories with 0
-    part.keys = dict(zip(counts.index.tolist(), counts.to_numpy(np.int64).tolist(), strict=True))
+    kept = np.flatnonzero(codes >= 0)
+    part.present = int(kept.size)
+    if kept.size:
+        part.first, part.last = series.iloc[kept[0]], series.iloc[kept[-1]]
+    counts = np.bincount(codes[kept], minlength=len(uniques))
+    seen = np.flatnonzero(counts)
+    values = uniques.take(seen)
+    values = values.tolist() if hasattr(values, "tolist") else list(values)
+    part.keys = dict(zip(values, counts[seen].tolist(), strict=True))
     return _capped(part, cap)
 
 
@@ -170,6 +174,11 @@ def _count_numbers(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             return (seen + low).astype(values.dtype), counted[seen]
     if values.dtype.kind == "f":
         values = values + 0.0  # -0.0 and 0.0 are one value
+        low, high = float(values.min()), float(values.max())
+        if high - low < max(values.size, 1 << 16) and np.array_equal(values, np.floor(values)):
+            counted = np.bincount((values - low).astype(np.int64), minlength=int(high - low) + 1)
+            seen = np.flatnonzero(counted)
+            return seen + low, counted[seen]
     return np.unique(values, return_counts=True)
 
 

@@ -38,6 +38,7 @@ from rai.commands.audit_common import (
     record_audit,
     rule_param,
 )
+from rai.commands.audit_scale import engine_options, run_scaled_fairness
 from rai.options import csv_dialect_options, json_option, workspace_option
 
 if TYPE_CHECKING:  # rich is imported when a table is printed: --json output does not pay for it
@@ -72,6 +73,7 @@ def audit() -> None:
 
 
 @audit.command("fairness")
+@engine_options(run_scaled_fairness)
 @click.option("--data", required=True, help="CSV (optionally .gz) or Parquet file of labels and predictions.")
 @click.option("--y-true", "y_true", required=True, help="Column of true labels.")
 @click.option("--y-pred", "y_pred", required=True, help="Column of predicted labels.")

@@ -28,6 +28,7 @@ from rai.commands.audit_common import (
     print_findings,
     record_audit,
 )
+from rai.commands.audit_scale import engine_options, run_scaled_drift
 from rai.options import json_option, workspace_option
 
 if TYPE_CHECKING:  # rich is imported when a table is printed: --json output does not pay for it
@@ -37,6 +38,7 @@ AUDIT_FAMILIES = ("drift.",)
 
 
 @click.command("drift")
+@engine_options(run_scaled_drift)
 @click.option("--reference", required=True, help="Reference CSV (optionally .gz) or Parquet file, e.g. the training data.")
 @click.option("--current", required=True, help="Current CSV or Parquet file compared with the reference.")
 @click.option("--columns", help="Columns to compare, comma-separated (default: every numerical and categorical column).")
@@ -123,12 +125,19 @@ def print_report(console: Console, report: DriftReport, prediction: dict[str, An
     for i, row in enumerate(rows):
         if prediction and i == len(report.columns):
             table.add_section()
-        p_value = "p=" if row["statistic_kind"] == "p_value" else ""
+        p_value = ("~" if row.get("approximate") else "") + ("p=" if row["statistic_kind"] == "p_value" else "")
         table.add_row(markup(row["column"]), row["type"], row["method"],
                       p_value + format_value(row["statistic"]), format_value(row["threshold"]),
                       "[bold red]yes[/]" if row["drifted"] else "no")
     console.print(table)
     console.print("[dim]p-values drift below their threshold, distances at or above it[/]")
+    for row in rows:  # an estimate is never shown as if it were exact
+        if row.get("approximate"):
+            note = row["approximate"]
+            certain = "" if note["verdict_certain"] else "; its bounds straddle the threshold: counted as drifted"
+            console.print(f"[yellow]~ {markup(row['column'])}: estimated from a {note['bins']}-bin histogram "
+                          f"(more distinct values than counted), error at most {note['error_bound']:.2g}{certain}[/]",
+                          highlight=False)
     verdict = "[bold red]detected[/]" if report.dataset_drift else "[green]not detected[/]"
     compared = "compared columns" if report.skipped else "columns"
     console.print(f"Dataset drift {verdict}: {report.n_drifted} of {len(report.columns)} {compared} drifted "
