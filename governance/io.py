@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from governance import csvoptions
+from governance.csvoptions import CsvOptions
 from governance.errors import UserError
 
 CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.bz2", ".csv.zip", ".csv.xz", ".tsv", ".tsv.gz")
@@ -35,8 +37,11 @@ def file_format(path: str | Path) -> str:
     raise UserError(f"{path}: unknown file type (expected one of {allowed})")
 
 
-def read_columns(path: str | Path) -> list[str]:
+def read_columns(path: str | Path, csv_options: CsvOptions | None = None) -> list[str]:
     """The column names of a CSV or Parquet file, reading only its header or schema.
+
+    ``csv_options`` (default: those of the enclosing :func:`governance.csvoptions.using`, else a
+    plain comma-separated UTF-8 file) say how a CSV file is written.
 
     Raises
     ------
@@ -52,11 +57,11 @@ def read_columns(path: str | Path) -> list[str]:
             names = list(pq.read_schema(path).names)
             refuse_duplicates(names, f"{path}", "schema")
             return names
-        sep = csv_separator(path)
+        dialect = (csv_options or csvoptions.current()).pandas(path)
         raw = pd.read_csv(path, header=None, nrows=1, dtype=str, keep_default_na=False, skipinitialspace=True,
-                          sep=sep).iloc[0].tolist()
+                          **dialect).iloc[0].tolist()
         refuse_duplicates(raw, f"{path}:1", "header")
-        return list(pd.read_csv(path, nrows=0, skipinitialspace=True, sep=sep).columns)
+        return list(pd.read_csv(path, nrows=0, skipinitialspace=True, **dialect).columns)
     except UserError:
         raise
     except Exception as err:  # noqa: BLE001  (any parser failure is the file's problem)
@@ -75,12 +80,14 @@ def refuse_duplicates(names: list[str], where: str, part: str) -> None:
 
 
 def read_table(
-    path: str | Path, columns: Sequence[str] | None = None, categorical: Iterable[str] = ()
+    path: str | Path, columns: Sequence[str] | None = None, categorical: Iterable[str] = (),
+    csv_options: CsvOptions | None = None,
 ) -> pd.DataFrame:
     """Read ``columns`` (all when ``None``, else in the order given) of a CSV or Parquet file.
 
-    CSV values may be separated by ``", "`` (the space is skipped). Empty fields and pandas' usual
-    markers (``NA``, ``NaN``, ``null``) are missing; anything else, such as ``?``, is a value.
+    CSV values may be separated by ``", "`` (the space is skipped); ``csv_options`` give another
+    separator, encoding, decimal mark or quote character (default: as for :func:`read_columns`).
+    Empty fields and pandas' usual markers (``NA``, ``NaN``, ``null``) are missing; anything else, such as ``?``, is a value.
     Columns in ``categorical`` are read as pandas categoricals with sorted categories, which keeps
     grouping fast on millions of rows.
 
@@ -92,14 +99,15 @@ def read_table(
         values into the wrong columns); a requested Parquet column holds lists or structs.
     """
     fmt = check_readable(path)
-    available = read_columns(path)  # also refuses duplicate column names
+    csv_options = csv_options or csvoptions.current()
+    available = read_columns(path, csv_options)  # also refuses duplicate column names
     if columns is not None:
         columns = list(dict.fromkeys(columns))
         require_columns(available, columns, path)
     categorical = [c for c in dict.fromkeys(categorical) if columns is None or c in columns]
     try:
         frame = _read_parquet(path, columns, categorical) if fmt == "parquet" else _read_csv(
-            path, columns, categorical
+            path, columns, categorical, csv_options
         )
     except UserError:
         raise
@@ -117,7 +125,16 @@ def require_columns(available: Sequence[str], wanted: Iterable[str], path: str |
     available = [str(c) for c in available]
     for name in wanted:
         if name not in available:
-            raise UserError(f"{path}: {missing_column_message(name, available)}")
+            raise UserError(f"{path}: {missing_column_message(name, available)}{_separator_hint(available)}")
+
+
+def _separator_hint(available: Sequence[str]) -> str:
+    """A header read as one column that holds another separator: say which option reads it."""
+    if len(available) != 1:
+        return ""
+    found = next((sep for sep in (";", "\t", "|") if sep in available[0]), None)
+    shown = "\\t" if found == "\t" else found
+    return f"; the file seems separated by {shown!r}: give the separator (--sep, or data.csv.sep in a spec)" if found else ""
 
 
 def missing_column_message(name: str, available: Sequence[str]) -> str:
@@ -246,11 +263,12 @@ def check_readable(path: str | Path) -> str:
     return fmt
 
 
-def csv_separator(path: str | Path) -> str:
-    return "\t" if ".tsv" in str(path).lower() else ","
+def csv_separator(path: str | Path, csv_options: CsvOptions | None = None) -> str:
+    """The field separator of ``path``: the options' (default: the current ones), a tab for .tsv, or a comma."""
+    return (csv_options or csvoptions.current()).separator(path)
 
 
-def _read_csv(path, columns, categorical) -> pd.DataFrame:
+def _read_csv(path, columns, categorical, csv_options: CsvOptions) -> pd.DataFrame:
     dtype = {name: "category" for name in categorical}
     # Every column is parsed, not only ``columns``: pandas counts the fields of a row only when
     # it reads all of them, and a row with one field too many must not shift into the groups.
@@ -258,20 +276,23 @@ def _read_csv(path, columns, categorical) -> pd.DataFrame:
     with warnings.catch_warnings():
         warnings.simplefilter("error", pd.errors.ParserWarning)
         try:
-            frame = pd.read_csv(path, sep=csv_separator(path), skipinitialspace=True, dtype=dtype or None,
-                                low_memory=False, index_col=False)
+            frame = pd.read_csv(path, skipinitialspace=True, dtype=dtype or None, low_memory=False, index_col=False,
+                                **csv_options.pandas(path))
         except (pd.errors.ParserError, pd.errors.ParserWarning) as err:
-            raise UserError(extra_field_message(path) or f"{path}: cannot read as CSV: {first_line(err)}") from None
+            raise UserError(extra_field_message(path, csv_options)
+                            or f"{path}: cannot read as CSV: {first_line(err)}") from None
     return frame if columns is None else frame[columns]
 
 
-def extra_field_message(path) -> str | None:
+def extra_field_message(path, csv_options: CsvOptions | None = None) -> str | None:
     """``FILE:LINE: ...`` for the first row with more fields than the header, if there is one."""
     from pandas.io.common import get_handle
 
+    dialect = csv_options or csvoptions.current()
     try:
-        with get_handle(path, "r", compression="infer", encoding="utf-8", errors="replace") as handles:
-            reader = csv.reader(handles.handle, delimiter=csv_separator(path), skipinitialspace=True)
+        with get_handle(path, "r", compression="infer", encoding=dialect.encoding, errors="replace") as handles:
+            reader = csv.reader(handles.handle, delimiter=dialect.separator(path), skipinitialspace=True,
+                                quotechar=dialect.quotechar)
             header = next(reader, [])
             for row in reader:
                 if header and len(row) > len(header):

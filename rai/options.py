@@ -17,3 +17,26 @@ workspace_option = click.option(
 )
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object for machines.")
+
+
+def csv_dialect_options(command):
+    """``--sep``, ``--encoding``, ``--decimal``, ``--quotechar``: how the command's CSV files are written.
+
+    Validated once (:class:`governance.csvoptions.CsvOptions`); every CSV file the command reads
+    through :mod:`governance.io` is then read with them.
+    """
+    import functools
+
+    @click.option("--sep", help="Field separator of CSV files, one character (e.g. ';', or '\\t' for a tab).")
+    @click.option("--encoding", help="Text encoding of CSV files (default utf-8), e.g. latin-1, cp1252.")
+    @click.option("--decimal", help="Decimal mark of numbers in CSV files (default '.'), e.g. ','.")
+    @click.option("--quotechar", help="Quote character of CSV files (default '\"').")
+    @functools.wraps(command)
+    def wrapper(*args, sep=None, encoding=None, decimal=None, quotechar=None, **kwargs):
+        from governance.csvoptions import csv_options, using
+
+        dialect = csv_options("--", sep=sep, encoding=encoding, decimal=decimal, quotechar=quotechar)
+        with using(dialect):
+            return command(*args, **kwargs)
+
+    return wrapper

@@ -21,6 +21,7 @@ from governance.findings import jsonable
 from governance.io import file_sha256, read_table
 from governance.metrics.drift import DriftReport, drift_report, prediction_drift
 from governance.textsafe import markup
+from rai.cioutput import ci_output
 from rai.commands.audit_common import (
     exit_blocked,
     format_value,
@@ -29,7 +30,7 @@ from rai.commands.audit_common import (
     record_audit,
 )
 from rai.commands.audit_scale import engine_options, run_scaled_drift
-from rai.options import json_option, workspace_option
+from rai.options import csv_dialect_options, json_option, workspace_option
 
 if TYPE_CHECKING:  # rich is imported when a table is printed: --json output does not pay for it
     from rich.console import Console
@@ -52,6 +53,8 @@ AUDIT_FAMILIES = ("drift.",)
 @json_option
 @click.option("--record", is_flag=True, help="Append an audit.completed event to the trail.")
 @workspace_option
+@csv_dialect_options
+@ci_output
 def drift(reference, current, columns, stattest, threshold, drift_share, prediction, policy_path, as_json,
           record, workspace) -> None:
     """Per-column data drift of CURRENT against REFERENCE and the dataset drift share.

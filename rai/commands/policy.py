@@ -1,4 +1,4 @@
-"""``rai policy``: lint policy files and print the JSON Schema of the policy format."""
+"""``rai policy``: lint, test and start policy files; print the JSON Schema of the policy format."""
 
 from __future__ import annotations
 
@@ -11,24 +11,30 @@ from governance.errors import LocatedError
 from governance.policy.jsonschema import policy_json_schema
 from governance.policy.loader import read_policy
 from governance.textsafe import printable
+from rai.cioutput import ci_format_option, emit
 from rai.options import json_option
 
 
 @click.group("policy")
 def policy() -> None:
-    """Lint policy files and print the policy JSON Schema."""
+    """Lint, test and start policy files; print the policy JSON Schema."""
 
 
 @policy.command("lint")
 @click.argument("files", nargs=-1, required=True)
 @json_option
-def lint(files: tuple[str, ...], as_json: bool) -> None:
-    """Check policy FILES strictly; print one line per problem.
+@ci_format_option
+def lint(files: tuple[str, ...], as_json: bool, ci_format: str | None) -> None:
+    """Check policy FILES (or shipped packs, rai:NAME) strictly; print one line per problem.
 
     Exits 0 when every file is valid and 2 otherwise.
     """
     results = [_lint_one(file) for file in files]
-    if as_json:
+    if ci_format:
+        from governance.report.ci import from_lint
+
+        emit(ci_format, from_lint(results), 0 if all(r["valid"] for r in results) else 2)
+    elif as_json:
         valid = all(r["valid"] for r in results)
         click.echo(json.dumps({"valid": valid, "files": results}, indent=2))
     else:
@@ -68,3 +74,14 @@ def _error_dict(error: LocatedError) -> dict:
 def schema() -> None:
     """Print the JSON Schema of policy files (every check's params included) for editors."""
     click.echo(json.dumps(policy_json_schema(), indent=2))
+
+
+def _add_subcommands() -> None:
+    from rai.commands.policy_init import init
+    from rai.commands.policy_test import test
+
+    policy.add_command(test)
+    policy.add_command(init)
+
+
+_add_subcommands()

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import click
 
+from rai.cioutput import ci_format_option
 from rai.options import json_option, workspace_option
 
 # Repeated from lifecycle.pipeline.STAGES so that `rai run --help` imports nothing heavy.
@@ -35,9 +36,10 @@ STOPPING_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 @click.option("--resume", "resume", metavar="RUN_ID", help="Continue a run awaiting approval (after `rai approve`).")
 @click.option("--mlflow", "mlflow", metavar="URI", help="Mirror the run into this MLflow tracking server (see docs/mlflow.md).")
 @json_option
+@ci_format_option
 @click.option("--verbose", is_flag=True, help="Show TensorFlow's own log output.")
 def run(pipeline: Path | None, policy: Path | None, workspace: Path, until: str | None, resume: str | None,
-        mlflow: str | None, as_json: bool, verbose: bool) -> None:
+        mlflow: str | None, as_json: bool, ci_format: str | None, verbose: bool) -> None:
     """Run PIPELINE (a pipeline YAML): ingest → train → evaluate → optimize → deploy.
 
     A governance gate evaluates the policy after every stage; a blocking finding stops the run
@@ -47,8 +49,11 @@ def run(pipeline: Path | None, policy: Path | None, workspace: Path, until: str 
         raise click.UsageError("give a PIPELINE file or --resume RUN_ID (not both)")
     if resume is not None and (policy or until):
         raise click.UsageError("--resume continues a run with its own policy and stages; drop --policy/--until")
+    if ci_format and as_json:
+        raise click.UsageError("--format and --json both choose the output: give one")
     if mlflow is not None:
         _check_mlflow(mlflow)
+    as_json = as_json or bool(ci_format)  # progress on stderr, stdout for the one document
     from lifecycle import tfcompat
     from lifecycle.pipeline import resume_run, run_pipeline
     from rai.commands.run_view import RichReporter, print_summary
@@ -65,7 +70,9 @@ def run(pipeline: Path | None, policy: Path | None, workspace: Path, until: str 
                                       reporter=reporter)
     except KeyboardInterrupt as err:
         _report_stop(err)
-    if as_json:
+    if ci_format and result.error is None:
+        _emit_ci(ci_format, result, policy or _spec_policy(pipeline))
+    elif as_json:
         click.echo(json.dumps(result.summary, indent=2, sort_keys=False))
     elif result.error is None:
         print_summary(console, result.summary)
@@ -74,6 +81,29 @@ def run(pipeline: Path | None, policy: Path | None, workspace: Path, until: str 
         raise result.error  # one line on stderr, exit 2 (the trail already records the failed run)
     if result.exit_code:
         raise click.exceptions.Exit(result.exit_code)
+
+
+def _spec_policy(pipeline: Path | None) -> Path | None:
+    """The policy file the spec names (to locate rules), or None (a resumed run, a spec that failed)."""
+    if pipeline is None:
+        return None
+    from governance.errors import UserError
+    from lifecycle.specload import load_spec
+
+    try:
+        return Path(load_spec(pipeline).spec.policy)
+    except UserError:
+        return None
+
+
+def _emit_ci(ci_format: str, result, policy_path: Path | None) -> None:
+    """Every finding of every gate of the run, for CI, located in the policy file."""
+    from governance.report.ci import from_findings
+    from rai.cioutput import emit, policy_of
+
+    findings = [f for stage in result.summary.get("stages") or [] for f in stage.get("findings") or []]
+    emit(ci_format, from_findings(findings, policy_of(str(policy_path) if policy_path else None)),
+         result.exit_code or 0)
 
 
 @contextmanager

@@ -64,3 +64,23 @@ def test_a_user_error_and_the_spec_stage_never_import_tensorflow(project):
     done = subprocess.run([sys.executable, "-c", code], cwd=project, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_run_results_for_ci_are_located_in_the_policy(project, rai):
+    """`rai run --format sarif`: every finding of the run, the pack's rules at the `extends` line."""
+    import jsonschema
+
+    schema = json.loads((HERE.parent / "ci" / "fixtures" / "sarif-schema-2.1.0.json").read_text())
+    (project / "policy.yaml").write_text("policy: p\nversion: 1\nowner: o\nextends: rai:default\nrules:\n"
+                                         "  - {id: balanced, check: data.label_balance, stage: ingest, severity: high,\n"
+                                         "     params: {min_minority_share: 0.45}}\n")
+    code, out, err = rai("run", "pipeline.yaml", "--until", "ingest", "--workspace", "ws", "--format", "sarif")
+    assert code == 1, err
+    log = json.loads(out)
+    jsonschema.Draft4Validator(schema).validate(log)
+    results = {r["ruleId"]: r for r in log["runs"][0]["results"]}
+    assert results["balanced"]["level"] == "error"
+    assert results["balanced"]["locations"][0]["physicalLocation"]["region"] == {"startLine": 6, "startColumn": 5}
+    assert results["data-group-size"]["locations"][0]["physicalLocation"]["region"] == {"startLine": 4, "startColumn": 10}
+    # The pack's group-size rule names no features: it compared the spec's, sex and race together.
+    assert "sex" in results["data-group-size"]["message"]["text"] and "race" in results["data-group-size"]["message"]["text"]
