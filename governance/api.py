@@ -183,6 +183,36 @@ def drift_report(reference: Any, current: Any, *, columns: list[str] | None = No
                    columns=columns, stattest=stattest, stattest_threshold=threshold, drift_share=drift_share)
 
 
+def read_table(path: str | Path, columns: list[str] | None = None, *, sep: str | None = None,
+               encoding: str | None = None, decimal: str | None = None, quotechar: str | None = None) -> Any:
+    """Read a CSV or Parquet file as rai's audits do (same missing values, same refusals).
+
+    Parameters
+    ----------
+    path : a ``.csv`` (optionally compressed), ``.tsv`` or Parquet file
+    columns : the columns to read, in this order (default: all)
+    sep, encoding, decimal, quotechar : how a CSV file is written (default: ``,``, UTF-8, ``.``,
+        ``"``), e.g. ``sep=";", decimal=","`` for many European exports
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Raises
+    ------
+    UserError
+        A malformed option (``sep: must be one character ...``), a missing file or column, a row
+        with more fields than the header: one line naming the file, line or column.
+    """
+    from governance.csvoptions import csv_options
+    from governance.io import read_table as _read
+
+    dialect = csv_options(sep=sep, encoding=encoding, decimal=decimal, quotechar=quotechar)
+    if columns is not None and (isinstance(columns, str) or not all(isinstance(c, str) for c in columns)):
+        raise UserError("columns: expected a list of column names")
+    return _read(path, columns, csv_options=dialect)
+
+
 def open_trail(workspace: str | Path = ".rai", *, create: bool = False) -> Any:
     """Open a workspace's audit trail for reading (``create=True`` starts a new one).
 

@@ -113,7 +113,8 @@ def _read(path: Path, spec: DataSpec) -> pd.DataFrame:
             frame = pd.read_parquet(path)
         else:
             # Adult and many exports put a space after each comma; skipinitialspace drops it.
-            frame = pd.read_csv(path, skipinitialspace=True, na_values=spec.na_values, low_memory=False)
+            frame = pd.read_csv(path, skipinitialspace=True, na_values=spec.na_values, low_memory=False,
+                                **spec.csv.pandas(path))
     except pd.errors.EmptyDataError:
         raise UserError(f"{path}: data file is empty") from None
     except Exception as err:  # any parser or codec failure is the file's problem, not ours

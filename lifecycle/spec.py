@@ -19,6 +19,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from governance.csvoptions import CsvOptions
 from lifecycle.mlflow_config import TrackingSpec
 
 OptimizeMode = Literal["dynamic_range", "int8", "float16"]
@@ -63,6 +64,8 @@ class DataSpec(_Strict):
     drop_columns: list[str] = Field(default_factory=list)
     use_sensitive_as_features: bool = Field(True, description="Feed sensitive columns to the model too.")
     na_values: list[str] = Field(default_factory=lambda: ["?", ""])
+    csv: CsvOptions = Field(default_factory=CsvOptions, description="How CSV files are written: {sep, encoding, "
+                            "decimal, quotechar}, e.g. {sep: \";\", decimal: \",\"}.")
     label_strip: str = Field("", description="Characters stripped from labels, e.g. '.' for Adult's test file.")
     seed: int = Field(42, ge=0, le=MAX_SEED)
 

@@ -25,6 +25,7 @@ _EXPORTS: dict[str, str] = {
     "audit": "governance.api",
     "fairness_report": "governance.api",
     "drift_report": "governance.api",
+    "read_table": "governance.api",
     # evidence
     "Predictions": "governance.evidence",
     "Evidence": "governance.evidence",
