@@ -24,7 +24,9 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "policy": ("rai.commands.policy", "policy", "Lint policy files and print the policy JSON Schema."),
     "checks": ("rai.commands.checks", "checks", "List every registered check with its stages and parameters."),
     "trail": ("rai.commands.trail", "trail", "Verify, checkpoint, prove, show and export the audit trail."),
-    "approve": ("rai.commands.approve", "approve", "Record an approval (or rejection) of a run in the trail."),
+    "approve": ("rai.commands.approve", "approve", "Record a decision on a run (approve, reject, withdraw a rejection) in the trail."),
+    "keys": ("rai.commands.keys", "keys", "Create and list approvers' signing keys."),
+    "revoke": ("rai.commands.revoke", "revoke", "Revoke a registered model version; servers stop serving it."),
     "report": ("rai.commands.report", "report", "Generate or verify a compliance report of a run."),
     "model-card": ("rai.commands.report", "model_card", "Generate the model card of a run."),
     "serve": ("rai.commands.serve", "serve", "Serve a registered model over HTTP."),
@@ -76,8 +78,12 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(130)
+    except click.UsageError as err:  # one line, like every other mistake; --help shows the usage
+        where = f"{err.ctx.command_path}: " if err.ctx is not None else ""
+        click.echo(f"error: {printable(where + err.format_message())} (see --help)", err=True)
+        sys.exit(2)
     except click.ClickException as err:
-        err.show()
+        click.echo(f"error: {printable(err.format_message())}", err=True)
         sys.exit(2 if err.exit_code in (1, 2) else err.exit_code)
     except click.exceptions.Exit as err:
         sys.exit(err.exit_code)

@@ -200,7 +200,11 @@ def export(fmt: str, output: Path | None, run_id: str | None, kinds: tuple[str, 
     with _open(workspace) as t:
         events = t.iter_events(run_id, list(kinds) or None, since)
         if output is None:
-            write_events(events, fmt, sys.stdout)
+            try:
+                write_events(events, fmt, sys.stdout)
+                sys.stdout.flush()
+            except BrokenPipeError:  # `rai trail export | head`: the reader left, which is no error
+                _reader_left()
         else:  # the file appears only once complete: a failed export leaves nothing half-written
             n = write_output(output, lambda f: write_events(events, fmt, f))
             click.echo(f"{n} events written to {printable(output)}", err=True)
@@ -220,3 +224,18 @@ def rotate_key(workspace: Path, as_json: bool) -> None:
         return
     click.echo(f"signing key rotated: {old} -> {new}")
     click.echo(f"  checkpoint of {cp.tree_size} entries signed with the new key: {printable(cp.source)}")
+
+
+def _reader_left() -> None:
+    """Exit as a shell reports a writer whose reader closed the pipe (128 + SIGPIPE), quietly.
+
+    click turns a broken pipe into exit 1, which in rai means tampering; stdout is pointed at
+    /dev/null first so that the interpreter's final flush does not fail again.
+    """
+    import os
+
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    sys.exit(141)
