@@ -141,23 +141,30 @@ def policy_summary(policy: Any, findings: list[Finding]) -> dict[str, Any]:
 
 
 def fairness_report(y_true: Any, y_pred: Any, sensitive: Any, *, pos_label: Any = None,
-                    min_group_size: int = DEFAULT_MIN_GROUP_SIZE) -> Any:
-    """Per-group selection rate, accuracy, TPR and FPR and the disparity metrics.
+                    min_group_size: int = DEFAULT_MIN_GROUP_SIZE, task: str = "binary",
+                    favorable_label: Any = None, classes: Any = None, value_labels: Any = None,
+                    bins: Any = None) -> Any:
+    """Per-group rates (or errors) and the disparity metrics of one model's predictions.
 
     The same numbers and JSON (``.to_dict()``) as ``rai audit fairness --json``; equal to
-    fairlearn's ``MetricFrame`` on the same rows. Inputs are as for :class:`rai.Predictions`.
+    fairlearn's ``MetricFrame`` on the same rows. Inputs are as for :class:`rai.Predictions`:
+    ``task`` is ``binary`` (selection rate, accuracy, TPR, FPR), ``multiclass`` (accuracy and
+    one-vs-rest rates per class; disparities of the worst class) or ``regression`` (MAE, RMSE,
+    mean prediction and mean target; MAE and mean-prediction gaps); ``favorable_label`` decides
+    what "selection" means; ``value_labels`` and ``bins`` make the groups readable.
 
     Returns
     -------
-    FairnessReport
+    FairnessReport, MulticlassFairnessReport or RegressionFairnessReport
         ``.groups`` (a DataFrame), ``.metrics``, ``.overall``, ``.excluded``, ``.to_dict()``.
     """
-    from governance.metrics.fairness import fairness_report as _report
+    from governance.metrics.fairness_tasks import report_for
 
     _check_group_size(min_group_size)
-    predictions = Predictions(y_true, y_pred, sensitive, pos_label=pos_label)
+    predictions = Predictions(y_true, y_pred, sensitive, pos_label=pos_label, task=task,
+                              favorable_label=favorable_label, classes=classes, value_labels=value_labels, bins=bins)
     try:
-        return _report(predictions.y_true, predictions.y_pred, predictions.sensitive, min_group_size)
+        return report_for(predictions, list(predictions.sensitive.columns), min_group_size)
     except ValueError as err:
         raise UserError(f"sensitive: {err}") from None
 

@@ -16,7 +16,17 @@ Conventions, chosen to equal ``fairlearn.metrics`` (``MetricFrame``, ``method="b
 * differences are ``max - min`` and ratios ``min / max`` over the groups that are not excluded;
   the demographic parity ratio is ``NaN`` when no group has a positive prediction (``0 / 0``);
 * missing values in a sensitive column are an error (fairlearn refuses them too), never a
-  silent group of their own.
+  silent group of their own;
+* with a favourable label that is not the positive one (``favorable=0``: in credit, "no
+  default"), every number of the table is fairlearn's with ``pos_label`` set to the favourable
+  label: the selection rate is the share predicted favourable, ``tpr`` the share of truly
+  favourable rows predicted favourable, and ``tp, fp, tn, fn`` count the favourable label as
+  positive. Accuracy and the equalized-odds difference do not change.
+
+Multiclass and regression predictions have their own reports
+(:mod:`governance.metrics.fairness_multiclass`, :mod:`governance.metrics.fairness_regression`);
+:func:`governance.metrics.fairness_tasks.report_for` picks the one that fits a
+:class:`~governance.evidence.Predictions`.
 """
 
 from __future__ import annotations
@@ -30,6 +40,7 @@ import pandas as pd
 from governance.errors import UserError
 from governance.findings import jsonable
 from governance.metrics.performance import binary_labels
+from governance.vocabulary import DEFAULT_MIN_GROUP_SIZE
 
 SCHEMA_VERSION = 1
 RATES = ("selection_rate", "accuracy", "tpr", "fpr")
@@ -60,6 +71,7 @@ class FairnessReport:
         fewer than one group remains)
     overall : ``count`` and the four rates over all rows, excluded groups included
     min_group_size : groups with fewer rows are excluded from ``metrics``
+    favorable : ``"positive"``, or ``"negative"`` when the favourable outcome is the other label
     """
 
     sensitive_features: list[str]
@@ -67,6 +79,8 @@ class FairnessReport:
     metrics: dict[str, float]
     overall: dict[str, float]
     min_group_size: int
+    favorable: str = "positive"
+    task: str = "binary"
 
     @property
     def excluded(self) -> list[dict[str, Any]]:
@@ -89,10 +103,18 @@ class FairnessReport:
             rows.append(row)
         return jsonable(rows)
 
+    def spread(self, rate: str, metric: str | None = None) -> str:
+        """``selection_rate 0.109 (sex=Female) to 0.305 (sex=Male)`` over the included groups."""
+        table = self.included
+        keys = table[self.sensitive_features].to_dict("records")
+        return extremes(rate, table[rate].to_numpy(), keys)
+
     def to_dict(self) -> dict[str, Any]:
         """The fairness JSON object (``schema_version`` 1, documented in ``docs/audit.md``)."""
         return jsonable({
             "schema_version": SCHEMA_VERSION,
+            "task": self.task,
+            "favorable": self.favorable,
             "sensitive_features": list(self.sensitive_features),
             "min_group_size": self.min_group_size,
             "overall": self.overall,
@@ -101,13 +123,21 @@ class FairnessReport:
         })
 
 
+def extremes(rate: str, values: np.ndarray, keys: list[dict[str, Any]]) -> str:
+    """``tpr 0.4 (sex=F) to 0.6 (sex=M)``: the lowest and highest value and their groups."""
+    low, high = int(np.argmin(values)), int(np.argmax(values))
+    return (f"{rate} {values[low]:.4g} ({describe_group(keys[low])}) to "
+            f"{values[high]:.4g} ({describe_group(keys[high])})")
+
+
 def describe_group(group: dict[str, Any]) -> str:
     """``sex=Male, race=White``: a group key for messages."""
     return ", ".join(f"{name}={value}" for name, value in group.items())
 
 
 def fairness_report(
-    y_true: Any, y_pred: Any, sensitive: pd.DataFrame | pd.Series, min_group_size: int = 1
+    y_true: Any, y_pred: Any, sensitive: pd.DataFrame | pd.Series,
+    min_group_size: int = DEFAULT_MIN_GROUP_SIZE, *, favorable: int = 1,
 ) -> FairnessReport:
     """Per-group rates and disparity metrics; numbers equal fairlearn's on the same rows.
 
@@ -117,6 +147,7 @@ def fairness_report(
     sensitive : one column per sensitive feature; several columns form intersectional groups
     min_group_size : groups with fewer rows are listed with ``excluded=True`` and left out of
         the metrics (never silently dropped)
+    favorable : the coded label that counts as selected: 1 (the positive label, default) or 0
 
     Raises
     ------
@@ -128,9 +159,13 @@ def fairness_report(
     if isinstance(sensitive, pd.Series):
         sensitive = sensitive.to_frame()
     names = [str(c) for c in sensitive.columns]
-    _validate_frame(names, min_group_size)
+    validate_frame(names, min_group_size)
     truth = _binary(y_true, "y_true", len(sensitive))
     pred = _binary(y_pred, "y_pred", len(sensitive))
+    if favorable not in (0, 1):
+        raise ValueError(f"favorable must be 1 (the positive label) or 0 (the other), got {favorable!r}")
+    if favorable == 0:  # fairlearn with pos_label = the favourable label: count it as the positive one
+        truth, pred = 1 - truth, 1 - pred
 
     group_id, table = encode_groups(sensitive)
     n_groups = len(next(iter(table.values())))
@@ -150,6 +185,7 @@ def fairness_report(
         metrics=_disparities(rates, ~excluded),
         overall=overall,
         min_group_size=int(min_group_size),
+        favorable="positive" if favorable == 1 else "negative",
     )
 
 
@@ -178,12 +214,13 @@ def encode_groups(sensitive: pd.DataFrame) -> tuple[np.ndarray, dict[str, np.nda
     return group_id, keys
 
 
-def _validate_frame(names: list[str], min_group_size: int) -> None:
+def validate_frame(names: list[str], min_group_size: int, columns: tuple[str, ...] = ()) -> None:
+    """Refuse no features, repeated ones, a feature named like a table column, a size below 1."""
     if not names:
         raise ValueError("at least one sensitive feature is required")
     if len(set(names)) != len(names):
         raise ValueError(f"sensitive features repeat a column: {names}")
-    clash = sorted(set(names) & set(_TABLE_COLUMNS))
+    clash = sorted(set(names) & set(columns or _TABLE_COLUMNS))
     if clash:
         raise UserError(f"sensitive column '{clash[0]}' has the name of a group-table column; rename it")
     if int(min_group_size) < 1:

@@ -251,8 +251,9 @@ def _inputs(spec: MetricSpec, predictions: Any) -> tuple[np.ndarray, np.ndarray]
     """``(truth, output)``: labels and predictions (count), labels and scores, or targets and predictions."""
     if isinstance(predictions, RegressionPredictions):
         task, found = "regression", "regression predictions"
-    elif isinstance(predictions, Predictions):
-        task, found = "binary", "binary classification predictions"
+    elif isinstance(predictions, Predictions):  # Predictions(task=...) says what it holds
+        task = predictions.task
+        found = "regression predictions" if task == "regression" else f"{task} classification predictions"
     else:
         raise ValueError(f"predictions: expected Predictions or RegressionPredictions, got {type(predictions).__name__}")
     if spec.task != task:

@@ -1,9 +1,10 @@
 """``rai audit``: audit a predictions or data file without training anything.
 
 ``rai audit fairness`` prints the per-group table and disparity metrics of a CSV or Parquet file
-of labels and predictions and, with ``--policy``, runs the policy's ``fairness.*`` and
-``performance.*`` rules as a gate (exit 0 pass, 1 blocked). Other audits live in their own
-modules (``audit_<name>.py``) and are added to this group when present.
+of labels and predictions (binary, multiclass or regression: ``--task``) and, with ``--policy``,
+runs the policy's ``fairness.*`` and ``performance.*`` rules as a gate (exit 0 pass, 1 blocked).
+Other audits live in their own modules (``audit_<name>.py``) and are added to this group when
+present.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import json
-from typing import TYPE_CHECKING
 
 import click
 import numpy as np
@@ -19,6 +19,8 @@ import numpy as np
 from governance.api import policy_summary, run_rules
 from governance.errors import UserError
 from governance.evidence import Evidence, Predictions
+from governance.evidence_input import canonical, show
+from governance.groups import apply_groups, parse_bins, parse_labels
 from governance.io import (
     encode_binary,
     file_sha256,
@@ -27,9 +29,9 @@ from governance.io import (
     require_columns,
     require_no_missing,
 )
-from governance.metrics.fairness import RATES, FairnessReport, fairness_report
-from governance.textsafe import markup
-from governance.vocabulary import DEFAULT_MIN_GROUP_SIZE
+from governance.metrics.fairness_tasks import report_for
+from governance.metrics.performance import SCORE_METRICS
+from governance.vocabulary import DEFAULT_MIN_GROUP_SIZE, TASKS
 from rai.cioutput import ci_output
 from rai.commands.audit_common import (
     exit_blocked,
@@ -40,9 +42,6 @@ from rai.commands.audit_common import (
 )
 from rai.commands.audit_scale import engine_options, run_scaled_fairness
 from rai.options import csv_dialect_options, json_option, workspace_option
-
-if TYPE_CHECKING:  # rich is imported when a table is printed: --json output does not pay for it
-    from rich.console import Console
 
 AUDIT_FAMILIES = ("fairness.", "performance.")
 
@@ -75,11 +74,20 @@ def audit() -> None:
 @audit.command("fairness")
 @engine_options(run_scaled_fairness)
 @click.option("--data", required=True, help="CSV (optionally .gz) or Parquet file of labels and predictions.")
-@click.option("--y-true", "y_true", required=True, help="Column of true labels.")
-@click.option("--y-pred", "y_pred", required=True, help="Column of predicted labels.")
+@click.option("--y-true", "y_true", required=True, help="Column of true labels (regression: targets).")
+@click.option("--y-pred", "y_pred", required=True, help="Column of predicted labels (regression: predictions).")
 @click.option("--sensitive", required=True, help="Sensitive column(s), comma-separated; several form intersectional groups.")
-@click.option("--y-score", "y_score", help="Column of positive-class scores (for roc_auc rules).")
-@click.option("--pos-label", "pos_label", help="Label value that means positive (needed for text labels such as '>50K').")
+@click.option("--task", type=click.Choice(TASKS), default="binary", show_default=True,
+              help="What the model predicts: two classes, one of several classes, or a number.")
+@click.option("--y-score", "y_score", help="Column of positive-class scores (binary; for roc_auc and log_loss rules).")
+@click.option("--pos-label", "pos_label", help="Label value that means positive (binary; needed for text labels such as '>50K').")
+@click.option("--favorable-label", "favorable_label",
+              help="The outcome people want (binary: the positive label by default; multiclass: one class); "
+                   "selection rates count it.")
+@click.option("--labels", "labels", multiple=True, metavar="COL=VALUE:LABEL[,VALUE:LABEL...]",
+              help="Readable names of a sensitive column's values, e.g. sex=1:male,2:female (repeatable).")
+@click.option("--bins", "bins", multiple=True, metavar="COL=EDGE,EDGE[,EDGE...]",
+              help="Cut a numeric sensitive column into bands, e.g. age=0,25,40,60,120 (repeatable).")
 @click.option("--min-group-size", "min_group_size", type=click.IntRange(min=1), default=DEFAULT_MIN_GROUP_SIZE, show_default=True,
               help="Groups with fewer rows are listed but left out of the metrics.")
 @click.option("--policy", "policy_path", help="Policy file whose fairness.* and performance.* rules gate the audit.")
@@ -88,20 +96,26 @@ def audit() -> None:
 @workspace_option
 @csv_dialect_options
 @ci_output
-def fairness(data, y_true, y_pred, sensitive, y_score, pos_label, min_group_size, policy_path, as_json,
-             record, workspace) -> None:
-    """Per-group selection rate, accuracy, TPR and FPR, and the fairness disparities of a file.
+def fairness(data, y_true, y_pred, sensitive, task, y_score, pos_label, favorable_label, labels, bins,
+             min_group_size, policy_path, as_json, record, workspace) -> None:
+    """Per-group rates (or errors) and the fairness disparities of a predictions file.
+
+    Binary: selection rate, accuracy, TPR and FPR per group. Multiclass: accuracy per group and
+    one-vs-rest rates per class; disparities of the worst class. Regression: MAE, RMSE, mean
+    prediction and mean target per group; MAE and mean-prediction gaps.
 
     Exits 0 when no policy is given or the policy passes, 1 when it blocks, 2 on a usage error.
     """
     features = _split_columns(sensitive)
+    _refuse_task_options(task, pos_label, favorable_label, y_score)
+    groups = {"value_labels": parse_labels(labels), "bins": parse_bins(bins)}
     policy, rules = load_rules(policy_path, AUDIT_FAMILIES) if policy_path else (None, [])
-    rule_features = _rule_features(rules, data, policy_path, y_score)
+    rule_features = _rule_features(rules, data, policy_path, y_score, task)
     predictions = read_predictions(data, y_true, y_pred, y_score, pos_label,
-                                   list(dict.fromkeys(features + rule_features)))
+                                   list(dict.fromkeys(features + rule_features)), task=task,
+                                   favorable_label=favorable_label, **groups)
     try:
-        report = fairness_report(predictions.y_true, predictions.y_pred, predictions.sensitive[features],
-                                 min_group_size)
+        report = report_for(predictions, features, min_group_size)
     except UserError as err:
         raise UserError(f"{data}: {err}") from None
     result = report.to_dict()
@@ -115,6 +129,8 @@ def fairness(data, y_true, y_pred, sensitive, y_score, pos_label, min_group_size
     else:
         from rich.console import Console
 
+        from rai.commands.fairness_output import print_report
+
         console = Console()
         print_report(console, report)
         if policy is not None:
@@ -126,56 +142,71 @@ def fairness(data, y_true, y_pred, sensitive, y_score, pos_label, min_group_size
 
 
 def read_predictions(data: str, y_true: str, y_pred: str, y_score: str | None, pos_label: str | None,
-                     features: list[str]) -> Predictions:
-    """The labels (coded 0/1), scores and sensitive columns of a file; one-line errors."""
+                     features: list[str], *, task: str = "binary", favorable_label: str | None = None,
+                     value_labels: dict | None = None, bins: dict | None = None) -> Predictions:
+    """The labels (binary: coded 0/1), scores and sensitive columns of a file; one-line errors."""
     label_columns = [y_true, y_pred] + ([y_score] if y_score else [])
     frame = read_table(data, label_columns + features, categorical=features)
     if frame.empty:
         raise UserError(f"{data}: no rows")
     require_no_missing(frame, label_columns + features, data)
+    try:
+        sensitive = apply_groups(frame[features], value_labels, bins, names=("--labels", "--bins"))
+    except UserError as err:
+        raise UserError(f"{data}: {err}") from None
+    if task != "binary":
+        try:
+            return Predictions(frame[y_true], frame[y_pred], sensitive, task=task, favorable_label=favorable_label)
+        except UserError as err:
+            raise UserError(f"{data}: {_name_columns(str(err), y_true, y_pred)}") from None
     return Predictions(
-        y_true=encode_binary(frame[y_true], y_true, pos_label, data),
-        y_pred=encode_binary(frame[y_pred], y_pred, pos_label, data),
-        sensitive=frame[features],
+        y_true=_binary(frame[y_true], y_true, pos_label, data),
+        y_pred=_binary(frame[y_pred], y_pred, pos_label, data),
+        sensitive=sensitive,
         y_score=_scores(frame, y_score, data) if y_score else None,
+        favorable_label=_favorable(frame, (y_true, y_pred), pos_label, favorable_label, data),
     )
 
 
-def print_report(console: Console, report: FairnessReport) -> None:
-    """The per-group table, then the disparity metrics and the excluded groups."""
-    from rich.table import Table
-
-    # Column names and group values come from the file: shown literally, never as markup or escapes.
-    table = Table(title=f"Groups by {markup(', '.join(report.sensitive_features))}", title_justify="left")
-    for name in report.sensitive_features:
-        table.add_column(markup(name), overflow="fold")
-    for name in ("count", *RATES, "excluded"):
-        table.add_column(name, justify="right", no_wrap=True, min_width=len(name))
-    for row in report.group_dicts():
-        rates = [_number(row[name]) for name in RATES]
-        table.add_row(*map(markup, row["group"].values()), str(row["count"]), *rates,
-                      "[yellow]yes[/]" if row["excluded"] else "")
-    overall = report.overall
-    table.add_section()
-    table.add_row(*(["[bold]overall[/]"] + [""] * (len(report.sensitive_features) - 1)),
-                  str(overall["count"]), *(_number(overall[name]) for name in RATES), "")
-    console.print(table)
-
-    metrics = Table(title="Fairness metrics (excluded groups left out)", title_justify="left")
-    metrics.add_column("metric")
-    metrics.add_column("value", justify="right")
-    for name, value in report.metrics.items():
-        metrics.add_row(name, _number(value))
-    console.print(metrics)
-    if report.excluded:
-        console.print(f"[yellow]{len(report.excluded)} group(s) under {report.min_group_size} rows "
-                      "excluded from the metrics[/]")
-    if len(report.included) < 2:
-        console.print("[bold yellow]fewer than 2 groups remain: the metrics compare nothing[/]")
+def _refuse_task_options(task: str, pos_label, favorable_label, y_score) -> None:
+    for option, value, tasks in (("--pos-label", pos_label, ("binary",)), ("--y-score", y_score, ("binary",)),
+                                 ("--favorable-label", favorable_label, ("binary", "multiclass"))):
+        if value is not None and task not in tasks:
+            raise UserError(f"{option} does not apply to --task {task} (only to {' and '.join(tasks)})")
 
 
-def _number(value) -> str:
-    return "n/a" if value is None or value != value else f"{value:.4f}"
+def _binary(values, column: str, pos_label: str | None, data: str) -> np.ndarray:
+    try:
+        return encode_binary(values, column, pos_label, data)
+    except UserError as err:
+        if str(err).endswith("a binary audit needs two"):
+            raise UserError(f"{err}; other targets need --task multiclass or --task regression") from None
+        raise
+
+
+def _favorable(frame, columns: tuple[str, str], pos_label: str | None, favorable: str | None, data: str) -> int:
+    """1 when ``--favorable-label`` is the positive label (or absent), 0 when it is the other one."""
+    if favorable is None:
+        return 1
+    if canonical(favorable) == canonical(1 if pos_label is None else pos_label):
+        return 1
+    if pos_label is None:
+        if canonical(favorable) in ("0", "false"):
+            return 0
+        raise UserError(f"{data}: --favorable-label {favorable!r} is not a label of column '{columns[0]}' (labels: 0, 1)")
+    present = list(dict.fromkeys(v for c in columns for v in frame[c].unique().tolist()))
+    if any(canonical(v) == canonical(favorable) for v in present if canonical(v) != canonical(pos_label)):
+        return 0
+    raise UserError(f"{data}: --favorable-label {favorable!r} is neither --pos-label {pos_label!r} nor the other "
+                    f"label of columns '{columns[0]}' and '{columns[1]}' (labels: {show(present)})")
+
+
+def _name_columns(message: str, y_true: str, y_pred: str) -> str:
+    """``y_true: ...`` from :class:`Predictions` becomes ``column 'Y': ...``."""
+    for field, column in (("y_true", y_true), ("y_pred", y_pred)):
+        if message.startswith(f"{field}:"):
+            return f"column '{column}'" + message[len(field):]
+    return message
 
 
 def _split_columns(text: str) -> list[str]:
@@ -187,14 +218,18 @@ def _split_columns(text: str) -> list[str]:
     return names
 
 
-def _rule_features(rules, data: str, policy_path: str | None, y_score: str | None) -> list[str]:
+def _rule_features(rules, data: str, policy_path: str | None, y_score: str | None, task: str = "binary") -> list[str]:
     """Sensitive columns the policy's rules ask for; each must be in the data file."""
     if not rules:
         return []
     available = read_columns(data)
     features: list[str] = []
     for rule in rules:
-        if rule_param(rule, "metric") == "roc_auc" and rule.check.startswith("performance.") and not y_score:
+        scored = rule_param(rule, "metric") in SCORE_METRICS and rule.check.startswith("performance.")
+        if scored and task == "multiclass":
+            raise UserError(f"rule '{rule.id}' of {policy_path} needs class probabilities, which rai audit does not "
+                            "read from files; gate it with rai.audit and rai.Predictions(y_score=...)")
+        if scored and not y_score:
             raise UserError(f"rule '{rule.id}' of {policy_path} needs prediction scores: pass --y-score COL")
         wanted = list(rule_param(rule, "sensitive_features", None) or [])
         try:

@@ -289,6 +289,33 @@ CASES["performance.metric"] = [
 ]
 
 
+def _regression_pair(women_error: float) -> Callable[[], Evidence]:
+    """Regression parent off by 1 on every row; its variant off by ``women_error`` for women."""
+    def make() -> Evidence:
+        target = np.tile(np.arange(10.0), 20)
+        sex = np.where(np.arange(200) % 2 == 0, "Female", "Male")
+        parent = Predictions(target, target + 1.0, pd.DataFrame({"sex": sex}), task="regression")
+        return Evidence(parent_predictions=parent,
+                        predictions=parent.with_outputs(target + np.where(sex == "Female", women_error, 1.0)))
+    return make
+
+
+CASES["performance.error"] = [
+    ("mae-within-max", _regression_pair(1.0), {"metric": "mae", "max": 1.5}, True),
+    ("rmse-above-max", _regression_pair(3.0), {"metric": "rmse", "max": 1.5}, False),  # sqrt(5)
+    ("log-loss-within-max", _confusion(_MALE | {("Female",): (28, 10, 52, 10)}, scores=True),
+     {"metric": "log_loss", "max": 0.6}, True),  # 0.8 * -log(0.9) + 0.2 * -log(0.1) = 0.545
+]
+CASES["optimize.error_increase"] = [
+    ("same-error", _regression_pair(1.0), {"metric": "mae", "max": 0.1}, True),
+    ("women-error-triples", _regression_pair(3.0), {"metric": "mae", "max": 0.5}, False),  # 1 -> 2
+    ("mae-gap-unchanged", _regression_pair(1.0), {"metric": "mae_difference", "sensitive_features": ["sex"],
+                                                  "max": 0.1}, True),
+    ("mae-gap-widens", _regression_pair(3.0), {"metric": "mae_difference", "sensitive_features": ["sex"],
+                                               "max": 0.5}, False),  # 0 -> 2
+]
+
+
 # --- group metric (any metric of the table, aggregated; intervals; baselines) ---------------
 
 

@@ -167,12 +167,12 @@ def test_empty_groups_are_not_listed():
 
 
 def test_single_group_and_no_positives_follow_fairlearn():
-    single = fairness_report([0, 1, 1, 0], [1, 1, 0, 0], pd.DataFrame({"g": list("aaaa")}))
+    single = fairness_report([0, 1, 1, 0], [1, 1, 0, 0], pd.DataFrame({"g": list("aaaa")}), 1)
     assert single.metrics["demographic_parity_difference"] == 0.0
     assert single.metrics["demographic_parity_ratio"] == 1.0
-    none = fairness_report([0, 1, 1, 0], [0, 0, 0, 0], pd.DataFrame({"g": list("aabb")}))
+    none = fairness_report([0, 1, 1, 0], [0, 0, 0, 0], pd.DataFrame({"g": list("aabb")}), 1)
     assert np.isnan(none.metrics["demographic_parity_ratio"])  # 0 / 0, as fairlearn
-    no_pos = fairness_report([0, 0, 1, 0], [1, 0, 1, 0], pd.DataFrame({"g": list("aabb")}))
+    no_pos = fairness_report([0, 0, 1, 0], [1, 0, 1, 0], pd.DataFrame({"g": list("aabb")}), 1)
     assert no_pos.groups.loc[0, "tpr"] == 0.0  # no positives: fairlearn reports 0, not NaN
 
 
@@ -210,8 +210,10 @@ def test_bad_inputs(y_true, y_pred, sensitive, message):
 def test_json_object(adult):
     report = fairness_report(adult["y_true"], adult["y_pred"], adult[["sex", "race"]], min_group_size=100)
     data = json.loads(json.dumps(report.to_dict(), allow_nan=False))
-    assert set(data) == {"schema_version", "sensitive_features", "min_group_size", "overall", "groups", "metrics"}
+    assert set(data) == {"schema_version", "task", "favorable", "sensitive_features", "min_group_size", "overall",
+                         "groups", "metrics"}
     assert data["schema_version"] == 1 and data["sensitive_features"] == ["sex", "race"]
+    assert (data["task"], data["favorable"]) == ("binary", "positive")
     assert set(data["metrics"]) == set(METRICS)
     assert set(data["overall"]) == {"count", *RATES}
     row = data["groups"][0]

@@ -160,7 +160,8 @@ def test_single_class_roc_auc_is_an_error():
 @pytest.mark.parametrize("params, message", [
     ({"metric": "accuracy"}, "give at least one of min and max"),
     ({"metric": "accuracy", "min": 0.9, "max": 0.8}, r"min \(0.9\) must not exceed max \(0.8\)"),
-    ({"metric": "auc", "min": 0.5}, "'accuracy', 'balanced_accuracy', 'precision', 'recall', 'f1' or 'roc_auc'"),
+    ({"metric": "auc", "min": 0.5},
+     "'accuracy', 'balanced_accuracy', 'precision', 'recall', 'f1', 'roc_auc', 'macro_f1' or 'r2'"),
     ({"metric": "f1", "min": 0.5, "threshold": 0.5}, "Extra inputs are not permitted"),
 ])
 def test_bad_params(params, message):

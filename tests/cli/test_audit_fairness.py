@@ -97,8 +97,10 @@ def test_json_schema_keys(files, rai):
     code, out, _ = rai(*BASE, "--sensitive", "race", "--min-group-size", "200", "--json")
     result = json.loads(out)
     assert code == 0
-    assert set(result) == {"schema_version", "sensitive_features", "min_group_size", "overall", "groups", "metrics"}
+    assert set(result) == {"schema_version", "task", "favorable", "sensitive_features", "min_group_size", "overall",
+                           "groups", "metrics"}
     assert result["schema_version"] == 1 and result["sensitive_features"] == ["race"]
+    assert (result["task"], result["favorable"], result["min_group_size"]) == ("binary", "positive", 200)
     assert set(result["groups"][0]) == {"group", "count", "selection_rate", "accuracy", "tpr", "fpr", "excluded",
                                         "tp", "fp", "tn", "fn"}
     excluded = {g["group"]["race"] for g in result["groups"] if g["excluded"]}
