@@ -56,7 +56,8 @@ def pack_path(ref: str) -> Path:
     known = pack_names()
     if ref in known:
         return pack_dir() / f"{name}.yaml"
-    close = difflib.get_close_matches(ref, known, n=1, cutoff=0.6)
+    # A name cut short (rai:eu) means the pack it starts; else the closest spelling.
+    close = [k for k in known if k.startswith(ref)][:1] or difflib.get_close_matches(ref, known, n=1, cutoff=0.6)
     hint = f"; did you mean '{close[0]}'?" if close else ""
     shown = ref if len(ref) <= 80 else ref[:77] + "..."
     raise UnknownPack(f"unknown pack {shown!r}{hint} (packs: {', '.join(known) or 'none installed'})")

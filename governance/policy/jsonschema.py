@@ -42,6 +42,9 @@ def policy_json_schema() -> dict[str, Any]:
         )
     if clauses:
         rule["allOf"] = clauses
+    # `version: 1` is accepted (and read as "1"); a float such as 1.10 is not.
+    schema["properties"]["version"] = {"title": "Version", "anyOf": [{"type": "string", "minLength": 1},
+                                                                     {"type": "integer"}]}
     schema["$schema"] = SCHEMA_DIALECT
     schema["title"] = "rai policy"
     return schema

@@ -108,3 +108,15 @@ def test_new_keys_leave_the_hash_of_a_policy_that_does_not_use_them_unchanged(tm
     assert "plugins" not in data and "sensitive_features" not in data
     named = load_policy(write(tmp_path / "p.yaml", "policy: p\nversion: 1\nowner: o\nsensitive_features: [sex]\n"))
     assert json.loads(canonical_json(named))["sensitive_features"] == ["sex"]
+
+
+def test_the_editor_schema_accepts_an_integer_version_and_not_a_float(tmp_path):
+    import jsonschema
+
+    from governance.policy.jsonschema import policy_json_schema
+
+    validator = jsonschema.Draft202012Validator(policy_json_schema())
+    assert validator.is_valid({"policy": "p", "version": 1, "owner": "o"})
+    assert not validator.is_valid({"policy": "p", "version": 1.1, "owner": "o"})
+    assert validator.is_valid({"policy": "p", "version": "1.1", "owner": "o", "extends": "rai:default",
+                               "sensitive_features": ["sex"], "plugins": ["checks.py"]})
