@@ -99,6 +99,8 @@ def ks(s: CountedSample) -> float | Approximate:
     from scipy import stats
 
     if not s.exact:
+        if max(s.n_ref, s.n_cur) <= KS_EXACT_ROWS:  # scipy's exact p-value needs the rows
+            raise ValueError(f"an estimated KS p-value needs more than {KS_EXACT_ROWS:,} rows on one side")
         bounds = sketch.ks_statistic(*_sketch_counts(s))
         low, high = (_ks_asymptotic(d, s.n_ref, s.n_cur) for d in (bounds.high, bounds.low))
         return Approximate(_ks_asymptotic(bounds.value, s.n_ref, s.n_cur), low, high, _sketch_note(s))

@@ -120,10 +120,9 @@ class ScaledFairness:
                  y_score=None, pos_label=None, min_group_size=30, as_json=False, record=False, workspace=None,
                  **_memory_only) -> None:
         from governance.stream import open_dataset
+        from rai.commands.audit import _split_columns
 
-        features = [name.strip() for name in sensitive.split(",")]
-        if not all(features) or len(set(features)) != len(features):
-            raise UserError(f"--sensitive: give distinct column names COL[,COL...], got {sensitive!r}")
+        features = _split_columns(sensitive)
         dataset = open_dataset(data)
         if engine == "spark":
             from governance.engines import spark, spark_audit
@@ -135,8 +134,14 @@ class ScaledFairness:
         else:
             from governance.engines.local import stream_fairness
 
-            report = stream_fairness(dataset, y_true, y_pred, features, y_score=y_score, pos_label=pos_label,
-                                     min_group_size=min_group_size, batch_rows=batch_rows, progress=progress_enabled())
+            try:
+                report = stream_fairness(dataset, y_true, y_pred, features, y_score=y_score, pos_label=pos_label,
+                                         min_group_size=min_group_size, batch_rows=batch_rows,
+                                         progress=progress_enabled())
+            except UserError as err:
+                if "task" in _memory_only and str(err).endswith("a binary audit needs two"):  # as in memory
+                    raise UserError(f"{err}; other targets need --task multiclass or --task regression") from None
+                raise
         result = report.to_dict()
         emit(result, as_json, fairness_printer(report))
         if record:
@@ -187,6 +192,9 @@ class ScaledDrift:
         options = DriftOptions(wanted, stattest, threshold, None, drift_share)
         datasets = [open_dataset(reference), open_dataset(current)]
         names = (datasets[0].name, datasets[1].name)
+        if wanted is not None:  # as the in-memory command reads them: the reference first
+            for dataset in datasets:
+                dataset.require(list(dict.fromkeys(wanted + ([prediction] if prediction else []))))
         if engine == "spark":
             from governance.engines import spark, spark_audit
             from governance.engines.columns import pandas_dtypes
