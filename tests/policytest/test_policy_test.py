@@ -40,9 +40,10 @@ def case(file="preds.csv", decision="blocked", findings="equal-opportunity: fail
 def test_the_shipped_packs_pass_their_tests(rai):
     code, out, err = rai("policy", "test", str(SHIPPED))
     assert code == 0, out + err
-    assert out.splitlines()[-1] == "20 case(s): 20 passed, 0 failed"
-    covered = {p.parent.name for p in SHIPPED.rglob("policy-test.yaml")}
-    assert covered == {p.stem for p in (ROOT / "policies").glob("*.yaml")}  # every pack has its tests
+    total = int(out.splitlines()[-1].split()[0])
+    assert total >= 20 and out.splitlines()[-1] == f"{total} case(s): {total} passed, 0 failed"
+    packs = {p.stem for p in (ROOT / "policies").glob("*.yaml")}
+    assert all((SHIPPED / pack / "policy-test.yaml").is_file() for pack in packs)  # every pack has its tests
 
 
 def test_a_case_that_holds(tmp_path, rai):
