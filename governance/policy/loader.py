@@ -18,7 +18,6 @@ from __future__ import annotations
 import difflib
 import errno
 import hashlib
-import json
 import os
 import re
 from dataclasses import replace
@@ -34,6 +33,7 @@ from governance.policy.binding import (
 )
 from governance.policy.schema import Policy, Rule, Waiver, valid_extends
 from governance.smallfile import UnreadableFile, read_file_bytes
+from governance.trail.canonical import canonical_json
 from governance.yamlsafe import Document, load_document
 from governance.yamlvalidate import try_validate, unknown_key_message
 
@@ -71,12 +71,13 @@ def read_policy(path: str | Path) -> tuple[Policy | None, list[LocatedError]]:
     return _resolve(Path(path), str(path), ())
 
 
-def canonical_json(policy: Policy) -> str:
-    """The resolved policy as canonical JSON (sorted keys, no spaces); ``sha256`` hashes this."""
+def policy_json(policy: Policy) -> str:
+    """The resolved policy as canonical JSON (:func:`~governance.trail.canonical.canonical_json`,
+    the form policy hashes have always used); ``sha256`` hashes this."""
     data = policy.model_dump(mode="json", exclude={"extends"})
     if policy.plugin_files:  # the code that runs, by content: not where this machine keeps it
         data["plugins"] = [{"file": p["file"], "sha256": p["sha256"]} for p in policy.plugin_files]
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return canonical_json(data, "policy")
 
 
 def _resolve(path: Path, shown: str, chain: _Chain) -> tuple[Policy | None, list[LocatedError]]:
@@ -119,7 +120,7 @@ def _resolve_document(
     errors = bind_policy_features(doc, merged)
     if errors:
         return None, errors
-    merged.sha256 = hashlib.sha256(canonical_json(merged).encode()).hexdigest()
+    merged.sha256 = hashlib.sha256(policy_json(merged).encode()).hexdigest()
     return merged, []
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from governance.errors import LocatedError
 from governance.packs import UnknownPack, pack_names, pack_path
-from governance.policy.loader import canonical_json, load_policy
+from governance.policy.loader import load_policy, policy_json
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -104,10 +104,10 @@ def test_an_integer_version_is_its_text(tmp_path):
 
 def test_new_keys_leave_the_hash_of_a_policy_that_does_not_use_them_unchanged(tmp_path):
     policy = load_policy(ROOT / "policies" / "examples" / "fairness.yaml")
-    data = json.loads(canonical_json(policy))
+    data = json.loads(policy_json(policy))
     assert "plugins" not in data and "sensitive_features" not in data
     named = load_policy(write(tmp_path / "p.yaml", "policy: p\nversion: 1\nowner: o\nsensitive_features: [sex]\n"))
-    assert json.loads(canonical_json(named))["sensitive_features"] == ["sex"]
+    assert json.loads(policy_json(named))["sensitive_features"] == ["sex"]
 
 
 def test_the_editor_schema_accepts_an_integer_version_and_not_a_float(tmp_path):

@@ -14,7 +14,7 @@ import rai as rai_api
 from governance.checks.base import load_all, origin_of
 from governance.checktest import check_cases
 from governance.errors import LocatedError
-from governance.policy.loader import canonical_json, lint_policy, load_policy
+from governance.policy.loader import lint_policy, load_policy, policy_json
 
 CHECKS = '''\
 from pydantic import Field
@@ -81,8 +81,8 @@ def test_params_of_a_plugin_check_get_located_lint_errors(tmp_path):
 def test_the_plugin_files_bytes_are_part_of_the_policy_hash(tmp_path):
     digest = hashlib.sha256(write(tmp_path, "checks.py", CHECKS).read_bytes()).hexdigest()
     policy = load_policy(write(tmp_path, "policy.yaml", POLICY % 150))
-    assert json.loads(canonical_json(policy))["plugins"] == [{"file": "./checks.py", "sha256": digest}]
-    assert policy.sha256 == hashlib.sha256(canonical_json(policy).encode()).hexdigest()
+    assert json.loads(policy_json(policy))["plugins"] == [{"file": "./checks.py", "sha256": digest}]
+    assert policy.sha256 == hashlib.sha256(policy_json(policy).encode()).hexdigest()
 
 
 def test_a_plugin_file_changed_since_it_was_loaded_is_refused(tmp_path):

@@ -9,7 +9,7 @@ import pytest
 
 from governance.errors import LocatedError
 from governance.findings import Severity
-from governance.policy.loader import canonical_json, lint_policy, load_policy
+from governance.policy.loader import lint_policy, load_policy, policy_json
 
 HEAD = "policy: credit\nversion: '1.0'\nowner: risk@example.org\n"
 FAIR = (
@@ -48,7 +48,7 @@ def test_the_hash_covers_content_not_formatting(tmp_path):
     stricter = load_policy(write(tmp_path, "c.yaml", HEAD + "rules:\n" + fair(extra=", max: 0.05")))
     assert plain.sha256 == commented.sha256 != stricter.sha256
     assert len(plain.sha256) == 64
-    assert '"validated"' not in canonical_json(plain) and '"source"' not in canonical_json(plain)
+    assert '"validated"' not in policy_json(plain) and '"source"' not in policy_json(plain)
 
 
 def test_waiver_dates_are_parsed(tmp_path):
