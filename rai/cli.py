@@ -21,7 +21,7 @@ from governance.textsafe import printable
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "run": ("rai.commands.run", "run", "Run a policy-checked pipeline (ingest → train → evaluate → optimize → deploy)."),
     "audit": ("rai.commands.audit", "audit", "Audit a predictions or data file: fairness, drift (no training)."),
-    "policy": ("rai.commands.policy", "policy", "Lint policy files and print the policy JSON Schema."),
+    "policy": ("rai.commands.policy", "policy", "Lint, test and start policy files; print the policy JSON Schema."),
     "checks": ("rai.commands.checks", "checks", "List every registered check with its stages and parameters."),
     "trail": ("rai.commands.trail", "trail", "Verify, checkpoint, prove, show and export the audit trail."),
     "approve": ("rai.commands.approve", "approve", "Record a decision on a run (approve, reject, withdraw a rejection) in the trail."),
