@@ -10,13 +10,13 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, PrivateAttr
 
 from governance.checks.base import Check, CheckParams, Outcome, register
 from governance.evidence import Evidence
+from governance.trail.accountability import APPROVED, Requirement, assess
 
 SHA256_HEX = re.compile(r"[0-9a-fA-F]{64}")
-DECISIONS = ("approve", "reject")
 
 
 def _is_blank(value: Any) -> bool:
@@ -55,54 +55,58 @@ class MetadataPresent(Check):
 
 @register("accountability.approvals")
 class Approvals(Check):
-    """Each required role approved with enough distinct people, and none of them rejected."""
+    """Each required role approved by enough distinct members, none rejected, duties separated.
+
+    With the policy's ``roles``, only members of a role count for it; the separation of duties
+    (one role per person in a run, no approval by the person who started it) holds unless the
+    rule turns it off. What counts is :mod:`governance.trail.accountability`'s, the same rules
+    ``rai approve`` refuses decisions by.
+    """
 
     stages = ("deploy",)
 
     class Params(CheckParams):
         roles: list[str] = Field(min_length=1)
         min_approvals: int = Field(1, ge=1)
+        one_role_per_person: bool = Field(
+            True, description="Separation of duties: a person decides for one role per run.")
+        starter_may_approve: bool = Field(
+            False, description="Whether the person who started the run may approve it.")
+        # The policy's roles ({role: {members, min_approvals, keys}}), bound by the loader.
+        _policy_roles: dict[str, Any] | None = PrivateAttr(None)
+
+        def with_policy_roles(self, roles: dict[str, Any] | None) -> Approvals.Params:
+            """A copy of these parameters knowing the policy's roles (``None``: it defines none)."""
+            bound = self.model_copy()
+            bound._policy_roles = roles
+            return bound
+
+        @property
+        def policy_roles(self) -> dict[str, Any] | None:
+            return self._policy_roles
 
     def evaluate(self, evidence: Evidence, params: Params) -> Outcome:
         approvals = evidence.require("approvals")
-        approvers, rejecters = _decisions_by_role(approvals, params.roles)
-        problems = []
+        req = Requirement.for_rule(params.policy_roles, params.roles, params.min_approvals,
+                                   params.one_role_per_person, params.starter_may_approve)
         for role in params.roles:
-            if rejecters[role]:
-                problems.append(f"{role} rejected by {', '.join(sorted(rejecters[role]))}")
-            elif len(approvers[role]) < params.min_approvals:
-                problems.append(f"{role} has {len(approvers[role])} of {params.min_approvals} approvals")
-        table = {
-            role: {"approved_by": sorted(approvers[role]), "rejected_by": sorted(rejecters[role])}
-            for role in params.roles
-        }
+            if req.roles is not None and role not in req.roles:
+                raise ValueError(f"role {role!r} is not defined in the policy's roles")
+            if req.roles is not None and not req.roles[role]["members"]:
+                raise ValueError(f"role {role!r} has no members: name them in the policy's roles.{role}.members")
+        result = assess(req, list(approvals))
+        if result.invalid:
+            bad = result.invalid[0]
+            raise ValueError(f"{bad['actor']}'s {bad['decision']} as {bad['role']} (trail entry #{bad['seq']}): "
+                             f"{bad['why']}; run `rai trail verify`")
+        problems = result.missing()
+        counts = {role: len(s["approved_by"]) for role, s in result.roles.items()}
         message = "; ".join(problems) if problems else (
-            f"approved by {', '.join(f'{r} ({len(approvers[r])})' for r in params.roles)}"
-        )
-        observed = {role: len(approvers[role]) for role in params.roles}
-        return Outcome(not problems, message, observed=observed, threshold=params.min_approvals,
-                       evidence={"roles": table})
-
-
-def _decisions_by_role(approvals: list[dict[str, Any]], roles: list[str]):
-    """Distinct actors who approved and who rejected, per required role.
-
-    A rejection stands even if the same person approves later: reversing it takes a new run or
-    a waiver, both of which leave their own record.
-    """
-    approvers: dict[str, set[str]] = {role: set() for role in roles}
-    rejecters: dict[str, set[str]] = {role: set() for role in roles}
-    for i, entry in enumerate(approvals):
-        decision, actor = entry.get("decision"), str(entry.get("actor") or "").strip()
-        if decision not in DECISIONS or not actor:
-            raise ValueError(
-                f"approvals[{i}]: needs an actor and a decision in {'|'.join(DECISIONS)}, "
-                f"got actor={entry.get('actor')!r}, decision={decision!r}"
-            )
-        role = entry.get("role")
-        if role in approvers:
-            (approvers if decision == "approve" else rejecters)[role].add(actor)
-    return approvers, rejecters
+            "approved by " + ", ".join(f"{role} ({n})" for role, n in counts.items()))
+        if result.ignored:
+            message += "; not counted: " + "; ".join(f"{i['actor']} as {i['role']}: {i['why']}" for i in result.ignored)
+        return Outcome(result.state == APPROVED, message, observed=counts, threshold=params.min_approvals,
+                       evidence=result.to_dict())
 
 
 @register("accountability.lineage_recorded")

@@ -26,6 +26,7 @@ from typing import Any
 
 from governance.errors import LocatedError
 from governance.packs import UnknownPack, is_pack_ref, pack_path
+from governance.policy.accountability import bind_accountability
 from governance.policy.binding import (
     bind_policy_features,
     bind_rules,
@@ -117,7 +118,7 @@ def _resolve_document(
     merged = _merge(base, policy, doc)
     merged.source = shown
     merged.plugin_files = _unique((base.plugin_files if base else []) + [p.record() for p in own_plugins])
-    errors = bind_policy_features(doc, merged)
+    errors = bind_policy_features(doc, merged) + bind_accountability(doc, merged, base, policy)
     if errors:
         return None, errors
     merged.sha256 = hashlib.sha256(policy_json(merged).encode()).hexdigest()

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_serializer
 
 from governance.findings import Severity
+from governance.policy.roles import Role
 from governance.yamlvalidate import describe_value
 
 Stage = Literal["ingest", "train", "evaluate", "optimize", "deploy", "monitor"]
@@ -130,6 +131,14 @@ class Policy(_Strict):
     )
     rules: list[Rule] = Field(default_factory=list)
     waivers: list[Waiver] = Field(default_factory=list)
+    roles: dict[str, Role] = Field(
+        default_factory=dict,
+        description="Who may decide: {role: {members: [name | {name, key}], min_approvals}} (docs/accountability.md).",
+    )
+    waiver_approvers: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Roles whose members may approve waivers of rules of each severity, e.g. {critical: [ciso]}.",
+    )
 
     # Set by the loader: where the policy came from and the SHA-256 of its canonical form.
     source: str | None = Field(default=None, exclude=True)
@@ -142,7 +151,7 @@ class Policy(_Strict):
         """Keys added to the format later are left out while unused: older policies keep their hash."""
         data = handler(self)
         if isinstance(data, dict):
-            for key in ("sensitive_features", "plugins"):
+            for key in ("sensitive_features", "plugins", "roles", "waiver_approvers"):
                 if key in data and not data[key]:
                     del data[key]
         return data

@@ -65,7 +65,9 @@ def test_rejection_fails_and_names_who_even_with_enough_approvals():
                        {"roles": ["owner", "risk-officer"], "min_approvals": 2})
     assert finding.status is Status.FAILED
     assert finding.message == "owner has 1 of 2 approvals; risk-officer rejected by cy"
-    assert finding.evidence["roles"]["risk-officer"] == {"approved_by": ["ana", "bo"], "rejected_by": ["cy"]}
+    assert finding.evidence["roles"]["risk-officer"] == {"needed": 2, "members": None, "approved_by": ["ana", "bo"],
+                                                         "signed_by": [], "rejected_by": ["cy"]}
+    assert finding.evidence["state"] == "rejected" and finding.evidence["roles_defined"] is False
 
 
 def test_rejection_in_a_role_not_required_does_not_count():
