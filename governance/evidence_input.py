@@ -126,7 +126,7 @@ def binary_favorable(y_true: Any, y_pred: Any, pos_label: Any, favorable_label: 
     if canonical(favorable_label) == canonical(positive):
         return 1
     if pos_label is None:
-        if canonical(favorable_label) in ("0", "false"):
+        if canonical(favorable_label) == "0":
             return 0
         raise UserError(f"favorable_label: {favorable_label!r} is not a label (labels: 0, 1)")
     labels = _distinct(np.concatenate([as_array(y_true, "y_true").astype(object),
@@ -209,9 +209,12 @@ def as_score_matrix(values: Any, field: str, n_classes: int) -> np.ndarray:
 
 
 def canonical(value: Any) -> str:
-    """One text per value, so that ``1``, ``1.0``, ``"1"`` and ``np.int64(1)`` name the same label."""
+    """One text per value, so that ``1``, ``1.0``, ``"1"``, ``np.int64(1)`` and ``True`` name the same label.
+
+    Booleans (and the texts ``true``/``false``) are 1 and 0, as binary labels code them.
+    """
     if isinstance(value, (bool, np.bool_)):
-        return "true" if value else "false"
+        return "1" if value else "0"
     if isinstance(value, (int, np.integer)):
         return str(int(value))
     if isinstance(value, (float, np.floating)):
@@ -223,7 +226,7 @@ def canonical(value: Any) -> str:
     try:
         number = float(text)
     except ValueError:
-        return text.lower() if text.lower() in ("true", "false") else text
+        return {"true": "1", "false": "0"}.get(text.lower(), text)
     return canonical(number) if np.isfinite(number) else text
 
 

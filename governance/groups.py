@@ -36,11 +36,11 @@ BOTH = "{labels} and {bins} both name column '{column}'; give one of them"
 NOT_NUMBERS = "{what} for '{column}': edges must be numbers, got {got}"
 TOO_FEW = "{what} for '{column}': give at least two edges, got {n}"
 NOT_INCREASING = "{what} for '{column}': edges must increase, got {edges}"
-NOT_COVERED = ("{what} for '{column}' ({edges}) do not cover {n} value(s) of the column: {values}; "
+NOT_COVERED = ("{what} for '{column}' ({edges}) leave {n} row(s) outside every band, with values {values}; "
                "widen the first or last edge")
 NOT_NUMERIC = "{what} for '{column}': the column holds values that are not numbers: {values}"
 NO_LABEL = "{what} for '{column}': {n} value(s) of the column have no label: {values}"
-ABSENT = "{what} for '{column}': {values} do(es) not occur in the column (values: {present})"
+ABSENT = "{what} for '{column}': {values} {verb} not occur in the column (values: {present})"
 SAME_VALUE = "{what} for '{column}': {a!r} and {b!r} name the same value"
 LABEL_TWICE = "{what} for '{column}': label {label!r} is given to {a!r} and {b!r}"
 BAD_LABEL = "{what} for '{column}': the label of {value!r} must be non-empty text, got {got!r}"
@@ -88,12 +88,9 @@ def check_bins(bins: Any, what: str = "bins") -> dict[str, list[float]]:
 
 
 def band_labels(edges: list[float]) -> list[str]:
-    """``["0-25", "25-40", ...]``; ``"-10 to 0"`` when an edge is negative."""
-    out = []
-    for low, high in zip(edges, edges[1:], strict=False):
-        sep = " to " if low < 0 or high < 0 else "-"
-        out.append(f"{_edge(low)}{sep}{_edge(high)}")
-    return out
+    """``["0-25", "25-40", ...]``; ``["-10 to 0", "0 to 10"]`` when an edge is negative."""
+    sep = " to " if edges[0] < 0 else "-"
+    return [f"{_edge(low)}{sep}{_edge(high)}" for low, high in zip(edges, edges[1:], strict=False)]
 
 
 def apply_groups(sensitive: pd.DataFrame, value_labels: Any = None, bins: Any = None,
@@ -208,7 +205,8 @@ def _labelled(column: pd.Series, mapping: dict[Any, str], name: str, what: str) 
         raise UserError(NO_LABEL.format(what=what, column=name, n=len(unlabelled), values=show(_ordered(unlabelled))))
     absent = [keys[c] for c in keys if c not in set(canon)]
     if absent:
-        raise UserError(ABSENT.format(what=what, column=name, values=show(absent), present=show(_ordered(occurring))))
+        raise UserError(ABSENT.format(what=what, column=name, values=show(absent), verb="does" if len(absent) == 1 else "do",
+                                      present=show(_ordered(occurring))))
     order = _ordered(list(range(len(occurring))), key=lambda i: occurring[i])
     categories = [mapping[keys[canon[i]]] for i in order]
     position = np.full(len(uniques), -1, dtype=np.int64)

@@ -191,7 +191,7 @@ def _favorable(frame, columns: tuple[str, str], pos_label: str | None, favorable
     if canonical(favorable) == canonical(1 if pos_label is None else pos_label):
         return 1
     if pos_label is None:
-        if canonical(favorable) in ("0", "false"):
+        if canonical(favorable) == "0":
             return 0
         raise UserError(f"{data}: --favorable-label {favorable!r} is not a label of column '{columns[0]}' (labels: 0, 1)")
     present = list(dict.fromkeys(v for c in columns for v in frame[c].unique().tolist()))

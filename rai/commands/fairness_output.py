@@ -32,12 +32,13 @@ def _groups(console: Console, report: Any, columns: tuple[str, ...], overall_key
     title = f"Groups by {markup(', '.join(report.sensitive_features))}"
     if report.task == "binary" and report.favorable == "negative":
         title += " (selection: the favourable label, the negative one)"
-    table = Table(title=title, title_justify="left")
-    for name in report.sensitive_features:
-        table.add_column(markup(name), overflow="fold")
+    # Regression has six numbers per group: without edge padding they fit 80 columns.
+    table = Table(title=title, title_justify="left", pad_edge=report.task != "regression")
+    rows = report.group_dicts()
+    _feature_columns(table, report.sensitive_features, rows, first_width=len("overall"))
     for name in ("count", *columns, "excluded"):
         table.add_column(name, justify="right", no_wrap=True, min_width=len(name))
-    for row in report.group_dicts():
+    for row in rows:
         table.add_row(*map(markup, map(str, row["group"].values())), str(row["count"]),
                       *(_number(row[name]) for name in columns), "[yellow]yes[/]" if row["excluded"] else "")
     overall = report.overall
@@ -48,27 +49,41 @@ def _groups(console: Console, report: Any, columns: tuple[str, ...], overall_key
 
 
 def _classes(console: Console, report: Any) -> None:
-    """Multiclass: selection rate, TPR and FPR of each class, one row per group."""
+    """Multiclass: selection rate, TPR and FPR of each class (one vs rest), one row per group and class."""
     from rich.table import Table
 
-    table = Table(title="One-vs-rest rates by class: selection rate / TPR / FPR", title_justify="left")
-    for name in report.sensitive_features:
-        table.add_column(markup(name), overflow="fold")
-    for label in report.classes:
-        mark = " (favourable)" if report.favorable_class is not None and label == report.favorable_class else ""
-        table.add_column(markup(f"{label}{mark}"), justify="right", no_wrap=True)
-    for row in report.group_dicts():
-        cells = [" / ".join(_number(c[r], 3) for r in ("selection_rate", "tpr", "fpr")) for c in row["classes"]]
-        table.add_row(*map(markup, map(str, row["group"].values())), *cells)
+    table = Table(title="One-vs-rest rates by class", title_justify="left")
+    rows = report.group_dicts()
+    _feature_columns(table, report.sensitive_features, rows)
+    labels = [str(c) for c in report.classes]
+    table.add_column("class", overflow="fold", min_width=min(max(map(len, labels)), _WIDE))
+    for name in ("selection_rate", "tpr", "fpr"):
+        table.add_column(name, justify="right", no_wrap=True, min_width=len(name))
+    for row in rows:
+        for i, cell in enumerate(row["classes"]):
+            chosen = report.favorable_class is not None and cell["class"] == report.favorable_class
+            key = list(map(str, row["group"].values())) if i == 0 else [""] * len(row["group"])
+            table.add_row(*map(markup, key), markup(str(cell["class"])) + (" (favourable)" if chosen else ""),
+                          *(_number(cell[r]) for r in ("selection_rate", "tpr", "fpr")))
+        table.add_section()
     console.print(table)
+
+
+_WIDE = 24  # group values longer than this fold rather than push the numbers off the screen
+
+
+def _feature_columns(table: Any, features: list[str], rows: list[dict[str, Any]], first_width: int = 0) -> None:
+    for j, name in enumerate(features):
+        longest = max([len(str(row["group"][name])) for row in rows] + [len(name), first_width if j == 0 else 0])
+        table.add_column(markup(name), overflow="fold", min_width=min(longest, _WIDE))
 
 
 def _metrics(console: Console, report: Any) -> None:
     from rich.table import Table
 
     worst = getattr(report, "worst_class", None)
-    metrics = Table(title=f"Fairness metrics (groups under {report.min_group_size} rows left out)",
-                    title_justify="left")
+    metrics = Table(title="Fairness metrics", title_justify="left", caption_justify="left",
+                    caption=f"groups under {report.min_group_size} rows left out")
     metrics.add_column("metric")
     metrics.add_column("value", justify="right")
     if worst is not None:

@@ -319,3 +319,164 @@ def test_record_appends_an_audit_event(files, rai):
 def test_audit_group_lists_fairness(rai):
     code, out, _ = rai("audit", "--help")
     assert code == 0 and "fairness" in out
+
+
+# --- every task, favourable labels, readable groups --------------------------------------------
+
+TASKS = ("audit", "fairness", "--data", "tasks.csv")
+
+
+@pytest.fixture
+def task_files(tmp_path, monkeypatch):
+    from tasks.support import adult_tasks
+
+    monkeypatch.chdir(tmp_path)
+    adult_tasks().to_csv("tasks.csv", index=False)
+    return adult_tasks()
+
+
+@pytest.mark.parametrize("args, kwargs", [
+    (["--y-true", "rel_true", "--y-pred", "rel_pred", "--sensitive", "sex,race", "--task", "multiclass",
+      "--min-group-size", "60"], {"task": "multiclass", "min_group_size": 60}),
+    (["--y-true", "rel_true", "--y-pred", "rel_pred", "--sensitive", "sex", "--task", "multiclass",
+      "--favorable-label", "Husband"], {"task": "multiclass", "favorable_label": "Husband"}),
+    (["--y-true", "hours_true", "--y-pred", "hours_pred", "--sensitive", "sex,age", "--task", "regression",
+      "--bins", "age=0,25,40,60,120"], {"task": "regression", "bins": {"age": [0, 25, 40, 60, 120]}}),
+    (["--y-true", "bin_true", "--y-pred", "bin_pred", "--sensitive", "sex", "--pos-label", "1",
+      "--favorable-label", "0", "--labels", "sex=Female:women,Male:men"],
+     {"favorable_label": 0, "value_labels": {"sex": {"Female": "women", "Male": "men"}}}),
+])
+def test_task_json_equals_the_api(task_files, rai, args, kwargs):
+    """The API's numbers equal fairlearn's (tests/tasks); the command prints the same object."""
+    code, out, err = rai(*TASKS, *args, "--json")
+    assert code == 0, err
+    features = args[args.index("--sensitive") + 1].split(",")
+    columns = [args[args.index("--y-true") + 1], args[args.index("--y-pred") + 1]]
+    expected = rai_api().fairness_report(task_files[columns[0]], task_files[columns[1]], task_files[features],
+                                         **kwargs).to_dict()
+    assert_same(json.loads(out), json.loads(json.dumps(expected)))
+
+
+def rai_api():
+    import rai as api
+
+    return api
+
+
+def assert_same(got, expected, where="result"):
+    """Equal JSON, floats to 1e-12 (a CSV round trip may move a float's last digit)."""
+    if isinstance(expected, dict):
+        assert isinstance(got, dict) and list(got) == list(expected), where
+        for key in expected:
+            assert_same(got[key], expected[key], f"{where}.{key}")
+    elif isinstance(expected, list):
+        assert isinstance(got, list) and len(got) == len(expected), where
+        for i, (a, b) in enumerate(zip(got, expected, strict=True)):
+            assert_same(a, b, f"{where}[{i}]")
+    elif isinstance(expected, float):
+        assert got == pytest.approx(expected, rel=1e-12, abs=1e-15), where
+    else:
+        assert got == expected and type(got) is type(expected), where
+
+
+def test_credit_example_favourable_is_the_negative_label(task_files, rai):
+    """Positive = default = unfavourable: selection counts the rows predicted to repay."""
+    code, out, _ = rai(*TASKS, "--y-true", "bin_true", "--y-pred", "bin_pred", "--sensitive", "sex",
+                       "--pos-label", "1", "--favorable-label", "0", "--json")
+    result = json.loads(out)
+    assert code == 0 and result["favorable"] == "negative"
+    for row in result["groups"]:
+        rows = task_files[task_files["sex"] == row["group"]["sex"]]
+        assert row["selection_rate"] == pytest.approx((rows["bin_pred"] == 0).mean(), rel=1e-12)
+
+
+def test_labels_and_bins_name_groups_in_value_order(task_files, rai):
+    code, out, _ = rai(*TASKS, "--y-true", "bin_true", "--y-pred", "bin_pred", "--sensitive", "sex,age",
+                       "--labels", "sex=Male:men,Female:women", "--bins", "age=0,25,40,60,120", "--json")
+    groups = [tuple(g["group"].values()) for g in json.loads(out)["groups"]]
+    assert code == 0
+    assert groups[:4] == [("women", "0-25"), ("women", "25-40"), ("women", "40-60"), ("women", "60-120")]
+    assert groups[4][0] == "men"
+
+
+@pytest.mark.parametrize("args, shown", [
+    (["--y-true", "rel_true", "--y-pred", "rel_pred", "--sensitive", "sex", "--task", "multiclass"],
+     ["One-vs-rest rates by class", "worst class", "Husband"]),
+    (["--y-true", "hours_true", "--y-pred", "hours_pred", "--sensitive", "age", "--task", "regression",
+      "--bins", "age=0,25,40,60,120", "--min-group-size", "1500"],
+     ["mean_prediction", "60-120", "mae_difference", "1 group(s) under 1500 rows excluded from the metrics"]),
+    (["--y-true", "bin_true", "--y-pred", "bin_pred", "--sensitive", "sex", "--favorable-label", "0"],
+     ["(selection: the favourable label, the negative one)"]),
+])
+def test_tables_of_every_task_show_the_minimum_group_size(task_files, rai, args, shown):
+    code, out, err = rai(*TASKS, *args)
+    assert code == 0, err
+    size = args[args.index("--min-group-size") + 1] if "--min-group-size" in args else "30"
+    assert f"groups under {size} rows left out" in out
+    for text in shown:
+        assert text in out
+
+
+TASK_ERRORS = [
+    (["--y-true", "hours_true", "--y-pred", "hours_pred", "--task", "regression", "--pos-label", "1"],
+     "--pos-label does not apply to --task regression (only to binary)"),
+    (["--y-true", "rel_true", "--y-pred", "rel_pred", "--task", "multiclass", "--y-score", "bin_score"],
+     "--y-score does not apply to --task multiclass (only to binary)"),
+    (["--y-true", "hours_true", "--y-pred", "hours_pred", "--task", "regression", "--favorable-label", "1"],
+     "--favorable-label does not apply to --task regression (only to binary and multiclass)"),
+    (["--y-true", "rel_true", "--y-pred", "rel_pred", "--task", "regression"],
+     "tasks.csv: column 'rel_true': regression values must be numbers, got 'Own-child', 'Husband', "
+     "'Not-in-family', 'Unmarried', 'Wife' ... (object); class labels need task binary or multiclass"),
+    (["--y-true", "hours_true", "--y-pred", "hours_pred", "--task", "multiclass"],
+     "tasks.csv: column 'hours_pred': multiclass labels must be classes, got numbers with a fraction"),
+    (["--y-true", "rel_true", "--y-pred", "rel_pred", "--task", "multiclass", "--favorable-label", "husband"],
+     "tasks.csv: favorable_label: 'husband' is not a class (classes: 'Husband', 'Not-in-family', "
+     "'Other-relative', 'Own-child', 'Unmarried' ...)"),
+    (["--y-true", "bin_true", "--y-pred", "bin_pred", "--favorable-label", "yes"],
+     "tasks.csv: --favorable-label 'yes' is not a label of column 'bin_true' (labels: 0, 1)"),
+    (["--y-true", "Y", "--y-pred", "Y", "--pos-label", ">50K.", "--favorable-label", "<=50K"],
+     "tasks.csv: --favorable-label '<=50K' is neither --pos-label '>50K.' nor the other label of columns 'Y' and "
+     "'Y' (labels: '<=50K.', '>50K.')"),
+    (["--y-true", "bin_true", "--y-pred", "bin_pred", "--bins", "age=18,65"],
+     "tasks.csv: --bins for 'age' (18, 65) leave 845 row(s) outside every band, with values 17, 66, 67, 68, 69 ...; "
+     "widen the first or last edge"),
+    (["--y-true", "bin_true", "--y-pred", "bin_pred", "--labels", "sex=Female:women"],
+     "tasks.csv: --labels for 'sex': 1 value(s) of the column have no label: 'Male'"),
+    (["--y-true", "bin_true", "--y-pred", "bin_pred", "--labels", "sex=Female:women,Male:men,Other:other"],
+     "tasks.csv: --labels for 'sex': 'Other' does not occur in the column (values: 'Female', 'Male')"),
+    (["--y-true", "bin_true", "--y-pred", "bin_pred", "--labels", "race=1:white"],
+     "tasks.csv: --labels: 'race' is not a sensitive column; did you mean 'age'? (sensitive: sex, age)"),
+    (["--y-true", "bin_true", "--y-pred", "bin_pred", "--bins", "sex=0,1"],
+     "tasks.csv: --bins for 'sex': the column holds values that are not numbers: 'Female', 'Male'"),
+    (["--y-true", "bin_true", "--y-pred", "bin_pred", "--labels", "sex:Female=women"],
+     "--labels: expected COL=VALUE:LABEL[,VALUE:LABEL...], got 'sex:Female=women'"),
+    (["--y-true", "bin_true", "--y-pred", "bin_pred", "--bins", "age=0;120"], "--bins: edge '0;120' of 'age' is not a number"),
+    (["--y-true", "bin_true", "--y-pred", "bin_pred", "--task", "regresion"], "Invalid value for '--task'"),
+]
+
+
+@pytest.mark.parametrize("extra, message", TASK_ERRORS, ids=[m[:50] for _, m in TASK_ERRORS])
+def test_task_mistakes_are_one_line(task_files, rai, extra, message):
+    code, out, err = rai(*TASKS, "--sensitive", "sex,age", *extra)
+    assert code == 2 and out == "", err
+    assert message in err and err.count("\n") == 1
+
+
+def test_policy_on_regression_predictions(task_files, rai):
+    path = policy(rule("mae", "performance.error", "{metric: mae, max: 8}"),
+                  rule("dp", "fairness.demographic_parity_difference", "{sensitive_features: [sex]}"),
+                  rule("gap", "fairness.group_metric", "{sensitive_features: [sex], metric: mae, aggregate: difference, max: 2}"))
+    code, out, _ = rai(*TASKS, "--y-true", "hours_true", "--y-pred", "hours_pred", "--sensitive", "sex",
+                       "--task", "regression", "--policy", path, "--json")
+    result = json.loads(out)
+    assert code == 1
+    assert [f["status"] for f in result["findings"]] == ["passed", "error", "passed"]
+    assert "which regression predictions do not have" in result["findings"][1]["message"]
+
+
+def test_multiclass_log_loss_rule_needs_the_api(task_files, rai):
+    path = policy(rule("ll", "performance.error", "{metric: log_loss, max: 1}"))
+    code, _, err = rai(*TASKS, "--y-true", "rel_true", "--y-pred", "rel_pred", "--sensitive", "sex",
+                       "--task", "multiclass", "--policy", path)
+    assert code == 2 and err == ("error: rule 'll' of policy.yaml needs class probabilities, which rai audit does "
+                                 "not read from files; gate it with rai.audit and rai.Predictions(y_score=...)\n")

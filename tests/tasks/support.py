@@ -91,3 +91,15 @@ def rows_of_included_groups(report, sensitive: pd.DataFrame) -> np.ndarray:
 def group_key(row: dict, features: list[str]):
     """The index of a ``MetricFrame.by_group`` row for one of our groups."""
     return tuple(row[f] for f in features) if len(features) > 1 else row[features[0]]
+
+
+def run_rule(check: str, evidence, params: dict | None = None, stage: str | None = None):
+    """The finding of a one-rule policy binding ``check`` at ``stage`` (default: its first stage)."""
+    from governance.checks.base import get_check
+    from governance.engine import evaluate
+    from governance.policy.schema import Policy, Rule
+
+    stage = stage or get_check(check).stages[0]
+    rule = Rule(id="rule-under-test", check=check, stage=stage, severity="high", params=params or {})
+    (finding,) = evaluate(Policy(policy="test", version="1", owner="tests", rules=[rule]), stage, evidence).findings
+    return finding
