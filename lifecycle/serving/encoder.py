@@ -18,6 +18,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from array import array
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -91,6 +92,31 @@ class Encoder:
             hot += [row * width + offset + get(MISSING_TOKEN if v is None else v, 0) for row, v in enumerate(values)]
         flat[np.asarray(hot, dtype=np.intp)] = 1.0
         return out
+
+    def encode_one(self, values: list[float], categories: list[str | None]) -> np.ndarray:
+        """Encode one row (``(1, width)``) without a NumPy operation per feature.
+
+        Each float32 step of the model's normalization is computed in float64 and rounded to
+        float32 once (``array("f")``): for subtraction and division of float32 operands that
+        is exactly the float32 result, since float64 carries more than 2 x 24 + 2 bits.
+        """
+        row = [0.0] * self.width
+        if self.numeric:
+            inputs = array("f", values)  # the input layer's float32 cast
+            centred = array("f", [x - m for x, m in zip(inputs, self._mean, strict=True)])
+            scaled = array("f", [x / s for x, s in zip(centred, self._std, strict=True)])
+            row[: len(scaled)] = [0.0 if x != x else x for x in scaled]  # NaN (missing) is the mean: 0
+        for (offset, slots), value in zip(self._placed, categories, strict=True):
+            row[offset + slots.get(MISSING_TOKEN if value is None else value, 0)] = 1.0
+        return np.array(row, dtype=np.float32).reshape(1, -1)
+
+    @cached_property
+    def _mean(self) -> list[float]:
+        return self.mean.tolist()
+
+    @cached_property
+    def _std(self) -> list[float]:
+        return self.std.tolist()
 
     @cached_property
     def _placed(self) -> list[tuple[int, dict[str, int]]]:

@@ -18,7 +18,7 @@ EntryCheck = Callable[[RegistryEntry], "str | None"]
 
 def entry_checks(ws: Workspace) -> list[EntryCheck]:
     """The checks of a served entry, in order; the first failing one refuses it."""
-    return [manifest_unchanged(ws)]
+    return [manifest_unchanged(ws), not_revoked(ws)]
 
 
 def manifest_unchanged(ws: Workspace) -> EntryCheck:
@@ -32,6 +32,19 @@ def manifest_unchanged(ws: Workspace) -> EntryCheck:
         if result.body != entry.body:
             return "manifest.json: a different signed manifest replaced the one being served"
         return None
+
+    return check
+
+
+def not_revoked(ws: Workspace) -> EntryCheck:
+    """The entry has not been revoked (``rai revoke``, or a rejection of the run that registered it):
+    neither its ``revoked.json`` mark nor a ``model.revoked`` event of the trail names it."""
+    from governance.trail.revocations import RevocationWatch
+
+    watch = RevocationWatch(ws)
+
+    def check(entry: RegistryEntry) -> str | None:
+        return watch.reason(entry.dir)
 
     return check
 

@@ -3,71 +3,78 @@
 ``rai_http_requests_total`` and ``rai_http_request_duration_seconds`` (histogram) by endpoint,
 status, model and version; ``rai_decisions_total`` by label; ``rai_input_flags_total`` by
 column and kind; ``rai_http_rejected_total`` for connections closed before a request reached
-the app (malformed HTTP, headers too slow or too large); ``rai_model_verified`` (1 while the
-entry verifies); ``rai_prediction_log_records_total``.
+the app (malformed HTTP, headers or body too slow, headers too large); ``rai_model_verified``
+(1 while the entry verifies); ``rai_prediction_log_records_total``.
 
-With several worker processes the values are shared through files in
-``PROMETHEUS_MULTIPROC_DIR`` (set by the server before the workers start), so any worker
-answers for all of them.
+Per-request counts are plain integers under one lock, turned into metric families when scraped:
+a prometheus-client counter or histogram costs several times more per update, on every request.
+With several worker processes the values must be shared through files in
+``PROMETHEUS_MULTIPROC_DIR`` (set by the server before the workers start), so there every
+update goes to prometheus-client's multi-process values and any worker answers for all.
 """
 
 from __future__ import annotations
 
+import bisect
 import os
+import threading
 from typing import Any
 
 BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+PER_REQUEST = ("endpoint", "status", "model", "version")
 
 
 class Metrics:
     """The server's metrics for one model (``name``, ``version``)."""
 
     def __init__(self, name: str, version: int):
-        from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics
+        from prometheus_client import CollectorRegistry, Counter, Gauge, disable_created_metrics
 
         disable_created_metrics()  # the *_created series only repeat the start time
         self.model = (name, str(version))
+        self.shared = bool(os.environ.get(MULTIPROC_ENV))
         self.registry = CollectorRegistry(auto_describe=True)
-        per_request = ["endpoint", "status", "model", "version"]
-        self._requests = Counter("rai_http_requests_total", "HTTP requests answered by the app",
-                                 per_request, registry=self.registry)
-        self._latency = Histogram("rai_http_request_duration_seconds", "Time from request to response in the app",
-                                  per_request, buckets=BUCKETS, registry=self.registry)
-        self._decisions = Counter("rai_decisions_total", "Rows scored and logged", ["model", "version", "label"],
-                                  registry=self.registry)
         self._flags = Counter("rai_input_flags_total", "Flags raised on scored rows",
                               ["model", "version", "column", "kind"], registry=self.registry)
         self._rejected = Counter("rai_http_rejected_total", "Connections closed before reaching the app",
                                  ["reason"], registry=self.registry)
         self._verified = Gauge("rai_model_verified", "1 while the served registry entry verifies",
                                ["model", "version"], registry=self.registry, multiprocess_mode="min")
-        self._logged = Counter("rai_prediction_log_records_total", "Decisions written to the prediction log",
-                               ["model", "version"], registry=self.registry)
-        self._children: dict[tuple[str, int], Any] = {}
-        self._positive, self._negative = self._decisions.labels(*self.model, "1"), self._decisions.labels(*self.model, "0")
-        self._logged_child = self._logged.labels(*self.model)
+        self._lock = threading.Lock()
+        # (endpoint, status) -> [count, sum of seconds, observations per bucket ..., beyond the last]
+        self._requests: dict[tuple[str, int], list[float]] = {}
+        self._decided = {"0": 0, "1": 0}
+        self._logged = 0
+        self._shared_metrics = _SharedMetrics(self.registry) if self.shared else None
+        if not self.shared:
+            self.registry.register(_Tally(self))
         self.verified(True)
 
     def observe(self, endpoint: str, status: int, seconds: float) -> None:
         """Count one answered request and its latency."""
-        child = self._children.get((endpoint, status))
-        if child is None:
-            labels = (endpoint, str(status), *self.model)
-            child = self._children[(endpoint, status)] = (self._requests.labels(*labels), self._latency.labels(*labels))
-        child[0].inc()
-        child[1].observe(seconds)
+        if self._shared_metrics is not None:
+            self._shared_metrics.observe((endpoint, str(status), *self.model), seconds)
+            return
+        with self._lock:
+            tally = self._requests.get((endpoint, status))
+            if tally is None:
+                tally = self._requests[(endpoint, status)] = [0, 0.0] + [0] * (len(BUCKETS) + 1)
+            tally[0] += 1
+            tally[1] += seconds
+            tally[2 + bisect.bisect_left(BUCKETS, seconds)] += 1
 
-    def decided(self, labels: list[bool], flags: list[list[str]], logged: bool) -> None:
+    def decided(self, labels: list[int], flags: list[list[str]], logged: bool) -> None:
         """Count a request's decisions (and the flags raised on its rows)."""
         positives = sum(labels)
-        if positives:
-            self._positive.inc(positives)
-        if len(labels) - positives:
-            self._negative.inc(len(labels) - positives)
-        if logged:
-            self._logged_child.inc(len(labels))
+        if self._shared_metrics is not None:
+            self._shared_metrics.decided(self.model, len(labels) - positives, positives, logged)
+        else:
+            with self._lock:
+                self._decided["1"] += positives
+                self._decided["0"] += len(labels) - positives
+                self._logged += len(labels) if logged else 0
         for row in flags:
             for flag in row:
                 column, _, kind = flag.rpartition(":")
@@ -83,10 +90,75 @@ class Metrics:
         """The exposition text (all workers' values in multi-process mode)."""
         from prometheus_client import CollectorRegistry, generate_latest
 
-        if os.environ.get(MULTIPROC_ENV):
+        if self.shared:
             from prometheus_client import multiprocess
 
             registry = CollectorRegistry()
             multiprocess.MultiProcessCollector(registry)
             return generate_latest(registry)
         return generate_latest(self.registry)
+
+    def snapshot(self) -> tuple[dict[tuple[str, int], list[float]], dict[str, int], int]:
+        """Copies of the per-request tallies (for the collector)."""
+        with self._lock:
+            return {k: list(v) for k, v in self._requests.items()}, dict(self._decided), self._logged
+
+
+class _Tally:
+    """Collector turning :class:`Metrics`' tallies into metric families at scrape time."""
+
+    def __init__(self, metrics: Metrics):
+        self.metrics = metrics
+
+    def describe(self) -> list[Any]:
+        return []
+
+    def collect(self) -> Any:
+        from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
+
+        requests, decided, logged = self.metrics.snapshot()
+        model = list(self.metrics.model)
+        counts = CounterMetricFamily("rai_http_requests", "HTTP requests answered by the app", labels=PER_REQUEST)
+        latency = HistogramMetricFamily("rai_http_request_duration_seconds", "Time from request to response in the app",
+                                        labels=PER_REQUEST)
+        for (endpoint, status), tally in sorted(requests.items()):
+            labels = [endpoint, str(status), *model]
+            counts.add_metric(labels, tally[0])
+            cumulative, buckets = 0, []
+            for bound, observed in zip((*map(str, BUCKETS), "+Inf"), tally[2:], strict=True):
+                cumulative += observed
+                buckets.append((bound, cumulative))
+            latency.add_metric(labels, buckets, tally[1])
+        decisions = CounterMetricFamily("rai_decisions", "Rows scored and logged", labels=["model", "version", "label"])
+        for label, value in decided.items():
+            decisions.add_metric([*model, label], value)
+        records = CounterMetricFamily("rai_prediction_log_records", "Decisions written to the prediction log",
+                                      labels=["model", "version"])
+        records.add_metric(model, logged)
+        yield from (counts, latency, decisions, records)
+
+
+class _SharedMetrics:
+    """The same per-request metrics as prometheus-client objects (multi-process mode)."""
+
+    def __init__(self, registry: Any):
+        from prometheus_client import Counter, Histogram
+
+        self.requests = Counter("rai_http_requests_total", "HTTP requests answered by the app", PER_REQUEST,
+                                registry=registry)
+        self.latency = Histogram("rai_http_request_duration_seconds", "Time from request to response in the app",
+                                 PER_REQUEST, buckets=BUCKETS, registry=registry)
+        self.decisions = Counter("rai_decisions_total", "Rows scored and logged", ["model", "version", "label"],
+                                 registry=registry)
+        self.logged = Counter("rai_prediction_log_records_total", "Decisions written to the prediction log",
+                              ["model", "version"], registry=registry)
+
+    def observe(self, labels: tuple[str, ...], seconds: float) -> None:
+        self.requests.labels(*labels).inc()
+        self.latency.labels(*labels).observe(seconds)
+
+    def decided(self, model: tuple[str, str], negatives: int, positives: int, logged: bool) -> None:
+        self.decisions.labels(*model, "0").inc(negatives)
+        self.decisions.labels(*model, "1").inc(positives)
+        if logged:
+            self.logged.labels(*model).inc(negatives + positives)

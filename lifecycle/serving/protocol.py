@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import socket
 from collections.abc import Callable
 from typing import Any
@@ -60,11 +61,17 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         sock = transport.get_extra_info("socket")
-        self._socket = sock if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6) else None
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            # A socket object of our own on a duplicate descriptor: the event loop's stand-in object
+            # builds one for every option set. Options belong to the socket, so both see them.
+            self._socket = socket.socket(sock.family, sock.type, fileno=os.dup(sock.fileno()))
         self._timer = self.loop.call_later(self.timeout, self._expired)  # until the first headers
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
+        if self._socket is not None:
+            self._socket.close()  # our duplicate descriptor only
+            self._socket = None
         super().connection_lost(exc)
 
     def _disarm(self) -> None:
@@ -142,6 +149,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             try:
                 self._socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, on)
             except OSError:
+                self._socket.close()
                 self._socket = None
 
     def on_message_complete(self) -> None:

@@ -20,7 +20,8 @@ where training had none).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from json.encoder import encode_basestring_ascii
 from typing import Any
 
@@ -48,12 +49,29 @@ class HugeNumber:
 
 @dataclass
 class ValidRows:
-    """Validated rows: model inputs as arrays, each row's values as canonical JSON (for the log), flags."""
+    """Validated rows: the model's inputs, each row's values as canonical JSON (for the log), flags.
 
-    numeric: np.ndarray
+    ``values`` holds the numeric features row after row (NaN for missing), ``width`` per row;
+    ``categorical`` one list of values per categorical feature (``None`` for missing).
+    """
+
+    rows: int
+    values: list[float]
+    width: int
     categorical: list[list[str | None]]
-    inputs: list[str]
-    flags: list[list[str]]
+    inputs: list[str] = field(default_factory=list)
+    flags: list[list[str]] = field(default_factory=list)
+
+    @cached_property
+    def numeric(self) -> np.ndarray:
+        """The numeric features as a ``(rows, width)`` float64 array."""
+        return np.array(self.values, dtype=np.float64).reshape(self.rows, self.width)
+
+    @classmethod
+    def of(cls, numeric: np.ndarray, categorical: list[list[str | None]]) -> ValidRows:
+        """Rows given as arrays (no inputs, no flags)."""
+        rows, width = numeric.shape
+        return cls(rows, numeric.reshape(-1).tolist(), width, categorical)
 
 
 class RowValidator:
@@ -90,8 +108,7 @@ class RowValidator:
             canonical, row_flags = self._row(row, where, i, numeric, categorical)
             inputs.append(canonical)
             flags.append(row_flags)
-        matrix = np.array(numeric, dtype=np.float64).reshape(len(rows), len(self.numeric))
-        return ValidRows(matrix, categorical, inputs, flags)
+        return ValidRows(len(rows), numeric, len(self.numeric), categorical, inputs, flags)
 
     def _row(self, row: Any, where: str, index: int, numeric: list[float],
              categorical: list[list[str | None]]) -> tuple[str, list[str]]:
@@ -116,9 +133,14 @@ class RowValidator:
                     flags.append(f"{column}:missing")
             else:
                 raise _number_error(value, f"{_place(where, index)}.{column}")
+        markers = self.markers
         for j, (column, at, key, prof) in enumerate(self._cats):
-            value = self._category(row[column], where, index, column)
-            pieces[at] = key + ("null" if value is None else encode_basestring_ascii(value))
+            value = row[column]
+            if type(value) is str and value not in markers and value == value.strip():  # the usual case
+                pieces[at] = key + encode_basestring_ascii(value)
+            else:
+                value = self._category(value, where, index, column)
+                pieces[at] = key + ("null" if value is None else encode_basestring_ascii(value))
             if value is None:
                 if not prof.missing_seen:
                     flags.append(f"{column}:missing")

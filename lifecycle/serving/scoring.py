@@ -57,8 +57,12 @@ def build_scorer(fmt: str, files: dict[str, bytes], numeric: list[str], categori
         core = None
     if encoder is None or core is None or not _fits(core, encoder.width):
         return Scorer(None, _keras_fallback(fmt, files, numeric, categorical), "keras", numeric, categorical)
-    return Scorer(encoder, lambda rows: core(encoder.encode(rows.numeric, rows.categorical)),
-                  "litert" if fmt == "litert" else "numpy", numeric, categorical)
+    def run(rows: ValidRows) -> np.ndarray:
+        if rows.rows == 1:
+            return core(encoder.encode_one(rows.values, [values[0] for values in rows.categorical]))
+        return core(encoder.encode(rows.numeric, rows.categorical))
+
+    return Scorer(encoder, run, "litert" if fmt == "litert" else "numpy", numeric, categorical)
 
 
 def input_order(encoder: Encoder, numeric: list[str], categorical: list[str]) -> tuple[list[str], list[str]]:

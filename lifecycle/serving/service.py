@@ -12,6 +12,7 @@ import hashlib
 import json
 import math
 import os
+import random
 import secrets
 import sys
 import time
@@ -211,9 +212,12 @@ class Service:
         return lines
 
 
+_RANDOM = random.Random(secrets.randbits(128))  # uniqueness, not secrecy: no system call per request
+
+
 def new_request_id() -> str:
     """28 hex digits: milliseconds since the epoch (12), then 64 random bits; sortable by time."""
-    return f"{time.time_ns() // 1_000_000:012x}{secrets.token_hex(8)}"
+    return f"{time.time_ns() // 1_000_000:012x}{_RANDOM.getrandbits(64):016x}"
 
 
 _second: list[Any] = [None, ""]

@@ -31,8 +31,8 @@ def _rows(n: int = 400, seed: int = 3) -> pd.DataFrame:
 
 
 def _valid(frame: pd.DataFrame, numeric: list[str], categorical: list[str]) -> ValidRows:
-    return ValidRows(frame[numeric].to_numpy(dtype=np.float64),
-                     [[None if pd.isna(v) else v for v in frame[c]] for c in categorical], [], [])
+    return ValidRows.of(frame[numeric].to_numpy(dtype=np.float64),
+                        [[None if pd.isna(v) else v for v in frame[c]] for c in categorical])
 
 
 def test_numpy_encoding_equals_the_keras_preprocessing_bit_for_bit():
@@ -46,9 +46,10 @@ def test_numpy_encoding_equals_the_keras_preprocessing_bit_for_bit():
     ours = scorer.encoder.encode(valid.numeric, valid.categorical)
     theirs = encode_features(load_model(FIXTURES / "model.keras"), frame)
     np.testing.assert_array_equal(ours, theirs)
-    single = _valid(frame.iloc[[3]], scorer.numeric, scorer.categorical)
-    one = scorer.encoder.encode(single.numeric, single.categorical)  # the one-row path
-    np.testing.assert_array_equal(one, theirs[[3]])
+    for i in range(len(frame)):  # the one-row path, in Python floats rounded to float32
+        single = _valid(frame.iloc[[i]], scorer.numeric, scorer.categorical)
+        one = scorer.encoder.encode_one(single.values, [values[0] for values in single.categorical])
+        np.testing.assert_array_equal(one, theirs[[i]])
 
 
 def test_fast_litert_scores_equal_the_keras_preprocessing_then_litert():
