@@ -136,10 +136,14 @@ class Governor:
 
     @staticmethod
     def status(stage: str, result: GateResult) -> Decision:
-        """``awaiting_approval`` for a deploy gate blocked only by approvals, else blocked or passed."""
+        """``awaiting_approval`` for a deploy gate blocked only by missing approvals, else blocked or passed.
+
+        A rejected run waits for nothing: its deploy gate is ``blocked``.
+        """
         if not result.blocked:
             return Decision.PASSED
-        only_approvals = all(f.check == APPROVAL_CHECK for f in result.blocking)
+        only_approvals = all(f.check == APPROVAL_CHECK and (f.evidence or {}).get("state") != "rejected"
+                             for f in result.blocking)
         return Decision.AWAITING_APPROVAL if stage == "deploy" and only_approvals else Decision.BLOCKED
 
     def approvals(self) -> list[dict[str, Any]]:

@@ -13,6 +13,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
+from governance.trail.approval_signatures import signature_problems
 from governance.trail.blobs import BlobStore
 from governance.trail.checkpoints import Checkpoint, CheckpointFormatError
 from governance.trail.errors import TrailIntegrityError, TrailMissing, unavailable
@@ -80,7 +81,9 @@ def verify_store(store: Store, trusted: dict[str, bytes], *, checkpoint_dir: Pat
     """Verify everything about one trail; see :class:`~governance.trail.report.VerifyReport`."""
     problems = database_problems(store)
     walk, more, blob_status = _full_walk(store, trusted, checkpoint_dir, extra, blobs)
-    return _report(walk, problems + more, blob_status, store.warnings())
+    # Decisions signed by the people deciding: checked against each member's key.
+    signed, unsigned = signature_problems(store, trusted)
+    return _report(walk, problems + more + signed, blob_status, store.warnings() + unsigned)
 
 
 def database_problems(store: Store) -> list[Problem]:

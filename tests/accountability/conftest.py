@@ -103,3 +103,9 @@ def fake_entry(registry: Path, name: str = "credit", version: int = 1, run_id: s
                                                                   "model_sha256": "a" * 64}}))
     return {"name": name, "version": version, "model_sha256": "a" * 64, "manifest_path": str(entry / "manifest.json"),
             "manifest_sha256": file_sha256(entry / "manifest.json"), "registry": str(registry)}
+
+
+@pytest.fixture
+def rai_cli(request):
+    """The in-process CLI under a name that does not shadow the ``rai`` package."""
+    return request.getfixturevalue("rai")

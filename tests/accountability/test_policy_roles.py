@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from governance.policy.loader import canonical_json, lint_policy, load_policy
+from governance.policy.loader import lint_policy, load_policy, policy_json
 
 HEAD = 'policy: p\nversion: "1"\nowner: o\n'
 RULES = """\
@@ -103,7 +103,7 @@ def test_an_inherited_waiver_the_child_no_longer_allows_is_refused_at_the_child(
 def test_a_policy_without_roles_keeps_its_hash(tmp_path):
     path = tmp_path / "p.yaml"
     path.write_text(HEAD + RULES)
-    data = json.loads(canonical_json(load_policy(path)))
+    data = json.loads(policy_json(load_policy(path)))
     assert "roles" not in data and "waiver_approvers" not in data
 
 

@@ -83,7 +83,7 @@ def test_json_outputs_keep_exact_values_without_raw_controls(recorded, rai):
 
 def test_approve_and_check_proof_print_escaped(recorded, rai, tmp_path):
     ws, value = recorded
-    code, out, err = run(rai, "approve", value, "--role", value, "--decision", "approve", "--actor", value,
+    code, out, err = run(rai, "approve", value, "--role", value, "--decision", "withdraw", "--actor", value,
                          "--comment", value, "--workspace", str(ws.root))
     assert code == 0 and "approval.recorded #3" in out
     assert_no_terminal_controls(out, err)

@@ -27,7 +27,9 @@ def build_history(ws: Workspace) -> dict:
         for i in range(3, 9):
             t.append("stage.completed", run_id="r1", actor="alice", payload={"i": i})
         cp = t.checkpoint()
-        record_approval(t, "r1", "model-owner", "approve", actor="dave")
+        # Appended as it stands (a decision rai approve would now refuse on a rejected run).
+        t.append("approval.recorded", run_id="r1", actor="dave",
+                 payload={"role": "model-owner", "decision": "approve", "comment": ""})
         t.append("gate.decided", run_id="r1", actor="alice", payload={"decision": "pass"})
     return {"reject_seq": reject.seq, "checkpoint": cp}
 
