@@ -143,7 +143,7 @@ def policy_summary(policy: Any, findings: list[Finding]) -> dict[str, Any]:
 def fairness_report(y_true: Any, y_pred: Any, sensitive: Any, *, pos_label: Any = None,
                     min_group_size: int = DEFAULT_MIN_GROUP_SIZE, task: str = "binary",
                     favorable_label: Any = None, classes: Any = None, value_labels: Any = None,
-                    bins: Any = None) -> Any:
+                    bins: Any = None, data: Any = None) -> Any:
     """Per-group rates (or errors) and the disparity metrics of one model's predictions.
 
     The same numbers and JSON (``.to_dict()``) as ``rai audit fairness --json``; equal to
@@ -153,12 +153,22 @@ def fairness_report(y_true: Any, y_pred: Any, sensitive: Any, *, pos_label: Any 
     mean prediction and mean target; MAE and mean-prediction gaps); ``favorable_label`` decides
     what "selection" means; ``value_labels`` and ``bins`` make the groups readable.
 
+    With ``data`` (a pandas or Spark DataFrame), ``y_true``, ``y_pred`` and ``sensitive`` name
+    its columns: ``fairness_report("label", "prediction", ["sex"], data=df)``. A Spark DataFrame
+    is audited by Spark aggregations (binary task); no row is collected to the driver.
+
     Returns
     -------
     FairnessReport, MulticlassFairnessReport or RegressionFairnessReport
         ``.groups`` (a DataFrame), ``.metrics``, ``.overall``, ``.excluded``, ``.to_dict()``.
     """
+    from governance.engines.spark import is_spark_frame
     from governance.metrics.fairness_tasks import report_for
+
+    if data is not None:
+        if is_spark_frame(data):
+            return _spark_fairness(data, y_true, y_pred, sensitive, pos_label, min_group_size, task)
+        y_true, y_pred, sensitive = _columns_of(data, y_true, y_pred, sensitive)
 
     _check_group_size(min_group_size)
     predictions = Predictions(y_true, y_pred, sensitive, pos_label=pos_label, task=task,
@@ -173,7 +183,8 @@ def drift_report(reference: Any, current: Any, *, columns: list[str] | None = No
                  threshold: float | None = None, drift_share: float = 0.5) -> Any:
     """Per-column data drift of ``current`` against ``reference``, by evidently's methods.
 
-    The same numbers and JSON (``.to_dict()``) as ``rai audit drift --json``.
+    The same numbers and JSON (``.to_dict()``) as ``rai audit drift --json``. Two Spark
+    DataFrames are compared by Spark aggregations (no row collected to the driver).
 
     Returns
     -------
@@ -181,11 +192,14 @@ def drift_report(reference: Any, current: Any, *, columns: list[str] | None = No
         ``.columns`` (one row per column), ``.drifted_share``, ``.dataset_drift``, ``.skipped``,
         ``.to_dict()``.
     """
+    from governance.engines.spark import is_spark_frame
     from governance.evidence_input import as_frame
     from governance.metrics.drift import drift_report as _report
 
     if columns is not None and (isinstance(columns, str) or not all(isinstance(c, str) for c in columns)):
         raise UserError("columns: expected a list of column names")
+    if is_spark_frame(reference) or is_spark_frame(current):
+        return _spark_drift(reference, current, columns, stattest, threshold, drift_share)
     return _report(as_frame(reference, "reference", "value"), as_frame(current, "current", "value"),
                    columns=columns, stattest=stattest, stattest_threshold=threshold, drift_share=drift_share)
 
@@ -330,3 +344,49 @@ def _headline(kind: str, result: dict[str, Any]) -> dict[str, Any]:
     if kind == "fairness":
         return {**(result.get("metrics") or {}), "rows": (result.get("overall") or {}).get("count")}
     return {k: result.get(k) for k in ("drifted_share", "n_drifted", "dataset_drift")}
+
+
+def _column_names(y_true: Any, y_pred: Any, sensitive: Any) -> list[str]:
+    features = [sensitive] if isinstance(sensitive, str) else list(sensitive or [])
+    for field, value in (("y_true", y_true), ("y_pred", y_pred), *(("sensitive", f) for f in features)):
+        if not isinstance(value, str):
+            raise UserError(f"{field}: with data=, give column names, got {type(value).__name__}")
+    if not features:
+        raise UserError("sensitive: give at least one column name")
+    return features
+
+
+def _columns_of(data: Any, y_true: Any, y_pred: Any, sensitive: Any) -> tuple[Any, Any, Any]:
+    """The label, prediction and sensitive columns of a pandas-like ``data``."""
+    from governance.evidence_input import as_frame
+    from governance.io import require_columns
+
+    features = _column_names(y_true, y_pred, sensitive)
+    frame = as_frame(data, "data", "value")
+    require_columns(list(frame.columns), [y_true, y_pred, *features], "data")
+    return frame[y_true], frame[y_pred], frame[features]
+
+
+def _spark_fairness(frame: Any, y_true: Any, y_pred: Any, sensitive: Any, pos_label: Any, min_group_size: int,
+                    task: str) -> Any:
+    """:func:`fairness_report` of a Spark DataFrame whose columns the other arguments name."""
+    from governance.engines import spark_audit
+
+    features = _column_names(y_true, y_pred, sensitive)
+    if task != "binary":
+        raise UserError(f"task: Spark audits binary predictions; {task!r} runs on pandas or numpy data")
+    _check_group_size(min_group_size)
+    return spark_audit.fairness(frame, y_true, y_pred, features, pos_label=pos_label,
+                                min_group_size=min_group_size, where="data")
+
+
+def _spark_drift(reference: Any, current: Any, columns: Any, stattest: Any, threshold: Any, drift_share: float) -> Any:
+    """:func:`drift_report` of two Spark DataFrames."""
+    from governance.engines import spark_audit
+    from governance.engines.spark import is_spark_frame
+    from governance.metrics.drift import DriftOptions
+
+    if not (is_spark_frame(reference) and is_spark_frame(current)):
+        raise UserError("reference, current: give two Spark DataFrames, or two pandas-like tables")
+    options = DriftOptions(columns, stattest, threshold, None, drift_share)
+    return spark_audit.drift(reference, current, options)[0]

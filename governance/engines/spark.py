@@ -59,8 +59,9 @@ def session(master: str | None = None, app_name: str = "rai audit") -> Any:
     _check_reachable(master)
     builder = (SparkSession.builder.master(master).appName(app_name)
                .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false"))
-    if master.startswith("local"):
-        builder = builder.config("spark.driver.bindAddress", "127.0.0.1").config("spark.driver.host", "127.0.0.1")
+    if master.startswith("local"):  # one machine: loopback only, and few shuffle partitions for its cores
+        builder = (builder.config("spark.driver.bindAddress", "127.0.0.1").config("spark.driver.host", "127.0.0.1")
+                   .config("spark.sql.shuffle.partitions", "4"))
     try:
         spark = builder.getOrCreate()
     except Exception as err:  # noqa: BLE001  (the JVM's failures arrive as many types)
@@ -151,8 +152,9 @@ def spark_dtype(spark_type: str, has_missing: bool) -> str:
     return "object"
 
 
-def column_partial(frame: Any, name: str, dtype: str, cap: int | None = DEFAULT_CAP) -> ColumnPartial:
-    """One column's :class:`ColumnPartial`, from Spark aggregations."""
+def column_partial(frame: Any, name: str, dtype: str, cap: int | None = DEFAULT_CAP,
+                   rows: int | None = None) -> ColumnPartial:
+    """One column's :class:`ColumnPartial`, from Spark aggregations (``rows``: the frame's, if known)."""
     from pyspark.sql import functions as F
 
     col = column(name)
@@ -168,8 +170,8 @@ def column_partial(frame: Any, name: str, dtype: str, cap: int | None = DEFAULT_
     row = kept.agg(*stats).collect()[0]
     counted = kept.groupBy(col).count()
     counted = (counted.limit(cap + 1) if cap is not None else counted).collect()
-    part = from_value_counts("object", frame.count(), [r[0] for r in counted], [r[1] for r in counted], cap=cap)
-    part.dtype = dtype
+    part = from_value_counts("object", frame.count() if rows is None else rows, [r[0] for r in counted], [r[1] for r in counted], cap=cap)
+    part.dtype, part.present = dtype, int(row["n"])  # the counts above may stop at the cap
     if dtype in ("object", "string", "category") and row["n"]:
         part.first, part.last = row["low"], row["high"]  # only their type matters: Spark text is str
     if numeric and row["n"]:

@@ -89,7 +89,7 @@ def _partials(frame: Any, columns: list[str], known: dict, cap: int | None, wher
         dtype = known.get(name) or spark_dtype(kinds[name], False)
         if nulls[f"n{i}"]:
             dtype = _with_missing(dtype)
-        out[name] = column_partial(frame, name, dtype, cap)
+        out[name] = column_partial(frame, name, dtype, cap, rows=nulls["rows"])
     return out
 
 
