@@ -245,3 +245,17 @@ def test_regression_json_carries_the_errors_of_every_group():
     assert result["task"] == "regression" and result["min_group_size"] == 30
     assert set(result["groups"][0]) == {"group", "count", "mae", "rmse", "mean_prediction", "mean_target", "excluded"}
     assert set(result["metrics"]) == {"mae_difference", "mae_ratio", "rmse_difference", "mean_prediction_difference"}
+
+
+def test_random_cases_cover_intersections_rare_classes_and_excluded_groups():
+    """The fast oracle cases above do reach what they claim to: excluded groups, absent classes."""
+    excluded = absent = 0
+    for seed in range(16):
+        y_true, y_pred, sensitive, size = random_multiclass(seed)
+        features = [["a"], ["b"], ["a", "b"]][seed % 3]
+        report = rai.fairness_report(y_true, y_pred, sensitive[features], task="multiclass", min_group_size=size)
+        excluded += bool(report.excluded) and len(features) == 2
+        absent += bool(((report.by_class["tp"] + report.by_class["fn"]) == 0).any())  # a group without a class
+        t, p, s, size = random_regression(seed)
+        excluded += bool(rai.fairness_report(t, p, s[features], task="regression", min_group_size=size).excluded)
+    assert excluded >= 4 and absent >= 4
