@@ -143,22 +143,45 @@ class RunArtifacts:
 
 
 def predictions_frame(predictions: Predictions) -> pd.DataFrame:
-    """A flat table of ``y_true``, ``y_pred``, ``y_score`` and the sensitive columns."""
+    """A flat table of ``y_true``, ``y_pred``, ``y_score`` and the sensitive columns.
+
+    Binary: 0/1 labels and the positive-class score. Multiclass: class names, ``y_score`` the
+    predicted class's probability and one ``y_score[CLASS]`` column per class. Regression: the
+    target and the prediction, ``y_score`` empty (NaN).
+    """
+    from governance.evidence import task_of
+
     frame = predictions.sensitive.reset_index(drop=True).copy()
-    frame.insert(0, "y_true", np.asarray(predictions.y_true).astype("int64"))
-    frame.insert(1, "y_pred", np.asarray(predictions.y_pred).astype("int64"))
+    task = task_of(predictions)
+    if task == "multiclass":
+        names = np.asarray(predictions.classes, dtype=object)
+        truth, pred = names[predictions.y_true], names[predictions.y_pred]
+    else:
+        kind = "float64" if task == "regression" else "int64"
+        truth, pred = np.asarray(predictions.y_true).astype(kind), np.asarray(predictions.y_pred).astype(kind)
+    frame.insert(0, "y_true", truth)
+    frame.insert(1, "y_pred", pred)
     score = predictions.y_score if predictions.y_score is not None else np.full(len(frame), np.nan)
+    if task == "multiclass" and predictions.y_score is not None:
+        for i, name in enumerate(predictions.classes):
+            frame[f"y_score[{name}]"] = np.asarray(score[:, i], dtype="float64")
+        score = score[np.arange(len(frame)), predictions.y_pred]
     frame.insert(2, "y_score", np.asarray(score, dtype="float64"))
     return frame
 
 
 def read_predictions(path: Path) -> Predictions:
-    """Inverse of :func:`predictions_frame` for a stored Parquet file."""
+    """Inverse of :func:`predictions_frame` for a stored Parquet file (binary or multiclass)."""
     frame = pd.read_parquet(path)
+    classes = [c[len("y_score["):-1] for c in frame.columns if c.startswith("y_score[")]
+    sensitive = frame.drop(columns=["y_true", "y_pred", "y_score", *(f"y_score[{c}]" for c in classes)])
+    if classes:
+        return Predictions(frame["y_true"].to_numpy(), frame["y_pred"].to_numpy(), sensitive, task="multiclass",
+                           classes=classes, y_score=frame[[f"y_score[{c}]" for c in classes]].to_numpy())
     score = frame["y_score"].to_numpy()
     return Predictions(
         y_true=frame["y_true"].to_numpy(),
         y_pred=frame["y_pred"].to_numpy(),
         y_score=None if np.isnan(score).all() else score,
-        sensitive=frame.drop(columns=["y_true", "y_pred", "y_score"]),
+        sensitive=sensitive,
     )

@@ -1,10 +1,12 @@
 """Ingest: read the pipeline's data files into a labelled, typed, hashed and profiled Dataset.
 
 Frames hold only what later stages need: the model's features, the sensitive columns (kept for
-auditing even when they are not features) and the target coded 0/1 (1 = ``positive_label``),
-labels read as :mod:`lifecycle.labels` keys them; the test file may hold only labels the
-training file has (a test file whose labels differ, say ``>50K.`` for ``>50K``, would
-otherwise count every positive as negative).
+auditing even when they are not features) and the target coded for ``data.task``
+(:mod:`lifecycle.targets`: 0/1 with 1 = ``positive_label``, a class index, or a number), labels
+read as :mod:`lifecycle.labels` keys them; the test file may hold only labels the training file
+has (a test file whose labels differ, say ``>50K.`` for ``>50K``, would otherwise count every
+positive as negative). The sensitive columns as audited (``data.value_labels`` and ``data.bins``
+applied, :mod:`governance.groups`) are kept beside the frames, one per split.
 Numeric features are float64 with NaN for missing; categorical features are strings with NaN
 for missing (the model maps missing to its own reserved token). Rows without a label are dropped.
 
@@ -24,8 +26,12 @@ import numpy as np
 import pandas as pd
 
 from governance.errors import UserError
-from lifecycle.labels import label_classes, label_key, label_keys, shown_values
+from lifecycle.dataprofile import feature_profile, profile
+from lifecycle.labels import label_classes, label_keys
 from lifecycle.spec import DataSpec
+from lifecycle.targets import class_names, class_order, code_target, favorable
+
+__all__ = ["Dataset", "feature_profile", "frame_sha256", "load_dataset"]
 
 
 @dataclass
@@ -34,14 +40,19 @@ class Dataset:
 
     Attributes
     ----------
-    train, test : frames with ``features``, the sensitive columns and ``target`` (0/1 ints)
+    train, test : frames with ``features``, the sensitive columns and ``target`` (coded for ``task``)
     target : name of the label column
+    task : ``binary``, ``multiclass`` or ``regression``
+    classes : multiclass: each class's name, in class-index order (empty otherwise)
+    favorable : ``data.favorable_label`` as the target is coded (binary 1 or 0, a multiclass class
+        name), ``None`` when not given
+    groups : each split's sensitive columns as audited (value labels and bins applied)
     numeric_features, categorical_features : the model's inputs, by type
     sensitive_features : columns audited for fairness
     source_hashes : sha256 of each source file's bytes, keyed ``"train"`` / ``"test"``
     content_hashes : sha256 of the canonical processed ``train`` and ``test`` frames
-    label_classes : the training labels' keys (:func:`lifecycle.labels.label_classes`), recorded
-        in the registry so that monitoring maps labels exactly as training did
+    label_classes : the training labels' keys (:func:`lifecycle.labels.label_classes`; none for
+        regression), recorded in the registry so that monitoring maps labels exactly as training did
     profile : JSON-able summary: rows, missing values, label balance, group sizes, and the
         training features' types, ranges and categories (:func:`feature_profile`)
     """
@@ -56,6 +67,10 @@ class Dataset:
     content_hashes: dict[str, str] = field(default_factory=dict)
     profile: dict[str, Any] = field(default_factory=dict)
     label_classes: list[str] = field(default_factory=list)
+    task: str = "binary"
+    classes: list[str] = field(default_factory=list)
+    groups: dict[str, pd.DataFrame] = field(default_factory=dict)
+    favorable: Any = None
 
     @property
     def features(self) -> list[str]:
@@ -74,35 +89,49 @@ def load_dataset(spec: DataSpec, base_dir: Path) -> Dataset:
     Raises
     ------
     UserError
-        Unreadable or empty file, missing column, a target with one class or without
-        ``positive_label``, a numeric feature holding text.
+        Unreadable or empty file, missing column, a target that does not fit ``data.task`` (one
+        class, more than two for binary, text for regression, no ``positive_label``), a numeric
+        feature holding text, value labels or bins that do not fit the sensitive columns.
     """
     train_path = Path(base_dir) / spec.train
     raw_train = _read(train_path, spec)
     columns = _columns(raw_train, train_path, spec)
     train = _prepare(raw_train, train_path, spec, columns)
-    classes = label_classes(label_keys(raw_train[spec.target].dropna(), spec.label_strip))
+    labels = raw_train[spec.target].dropna()
+    keys = [] if spec.task == "regression" else label_classes(label_keys(labels, spec.label_strip))
     hashes = {"train": _file_sha256(train_path)}
     if spec.test:
         test_path = Path(base_dir) / spec.test
-        test = _prepare(_read(test_path, spec), test_path, spec, columns, known_labels=classes)
+        test = _prepare(_read(test_path, spec), test_path, spec, columns, known_labels=keys or None)
         hashes["test"] = _file_sha256(test_path)
     else:
         train, test = _split(train, train_path, spec)
     numeric, categorical = columns["numeric"], columns["categorical"]
+    classes = class_names(labels, spec, class_order(keys)) if spec.task == "multiclass" else []
+    groups = _groups(train, test, spec, train_path)
     return Dataset(
-        train=train,
-        test=test,
-        target=spec.target,
-        label_classes=classes,
-        numeric_features=numeric,
-        categorical_features=categorical,
-        sensitive_features=list(spec.sensitive_features),
-        source_hashes=hashes,
-        content_hashes={"train": frame_sha256(train), "test": frame_sha256(test)},
-        profile={**profile(train, test, spec.target, spec.sensitive_features),
+        train=train, test=test, target=spec.target, label_classes=keys, task=spec.task, classes=classes,
+        numeric_features=numeric, categorical_features=categorical, sensitive_features=list(spec.sensitive_features),
+        source_hashes=hashes, content_hashes={"train": frame_sha256(train), "test": frame_sha256(test)},
+        groups=groups, favorable=favorable(labels, train_path, spec, classes),
+        profile={**profile({"train": train, "test": test}, spec.target, groups, spec.task, classes),
                  "features": feature_profile(train, numeric, categorical)},
     )
+
+
+def _groups(train: pd.DataFrame, test: pd.DataFrame, spec: DataSpec, path: Path) -> dict[str, pd.DataFrame]:
+    """Each split's sensitive columns with ``data.value_labels`` and ``data.bins`` applied (to both splits at once)."""
+    from governance.groups import apply_groups
+
+    columns = list(spec.sensitive_features)
+    both = pd.concat([train[columns], test[columns]], ignore_index=True)
+    try:
+        grouped = apply_groups(both, spec.value_labels or None, spec.bins or None, names=("data.value_labels", "data.bins"))
+    except UserError as err:
+        where = f"{path} and {spec.test}" if spec.test else str(path)
+        raise UserError(f"{where}: {err}") from None
+    return {"train": grouped.iloc[: len(train)].reset_index(drop=True),
+            "test": grouped.iloc[len(train):].reset_index(drop=True)}
 
 
 def _read(path: Path, spec: DataSpec) -> pd.DataFrame:
@@ -193,7 +222,7 @@ def _prepare(frame: pd.DataFrame, path: Path, spec: DataSpec, columns: dict[str,
         out[column] = _numeric(out[column], path, column)
     for column in columns["categorical"]:
         out[column] = _text(out[column])
-    out[spec.target] = _code_labels(frame.loc[out.index, spec.target], path, spec, known_labels)
+    out[spec.target] = code_target(frame.loc[out.index, spec.target], path, spec, known_labels)
     return out.reset_index(drop=True)
 
 
@@ -209,38 +238,16 @@ def _text(column: pd.Series) -> pd.Series:
     return column.where(column.isna(), column.astype(str).str.strip()).astype(object)
 
 
-def _code_labels(labels: pd.Series, path: Path, spec: DataSpec, known: list[str] | None = None) -> pd.Series:
-    """1 where the label's key is ``positive_label``'s, else 0; checks both classes exist."""
-    keys = label_keys(labels, spec.label_strip)
-    classes = label_classes(keys)
-    if known is not None and set(classes) - set(known):
-        unseen = ~keys.isin(known).to_numpy()
-        raise UserError(f"{path}: target column '{spec.target}' holds labels the training file does not have: "
-                        f"{shown_values(labels[unseen])} (training labels: {', '.join(map(repr, known[:5]))}); "
-                        "code them alike or set data.label_strip")
-    if len(classes) < 2:
-        raise UserError(f"{path}: target column '{spec.target}' has a single class {classes[0]!r}; need two")
-    coded = keys == label_key(spec.positive_label, spec.label_strip)
-    if not coded.any():
-        shown = ", ".join(repr(c) for c in classes[:10])
-        raise UserError(
-            f"{path}: positive_label {spec.positive_label!r} not found in target column "
-            f"'{spec.target}'; values are: {shown}"
-        )
-    return coded.astype("int64")
-
-
 def _split(frame: pd.DataFrame, path: Path, spec: DataSpec) -> tuple[pd.DataFrame, pd.DataFrame]:
     from sklearn.model_selection import train_test_split
 
+    stratify = None if spec.task == "regression" else frame[spec.target]
     try:
-        train, test = train_test_split(
-            frame, test_size=spec.test_fraction, stratify=frame[spec.target], random_state=spec.seed
-        )
+        train, test = train_test_split(frame, test_size=spec.test_fraction, stratify=stratify, random_state=spec.seed)
     except ValueError:  # a class too small to appear on both sides
         raise UserError(
             f"{path}: {len(frame)} rows are too few to split off a test_fraction of {spec.test_fraction} "
-            "with both classes on each side; give data.test or more rows"
+            f"with {'both classes' if spec.task == 'binary' else 'every class'} on each side; give data.test or more rows"
         ) from None
     return train.reset_index(drop=True), test.reset_index(drop=True)
 
@@ -257,51 +264,3 @@ def frame_sha256(frame: pd.DataFrame) -> str:
     """sha256 of a frame's canonical CSV form (columns in order, no index, '\\n' line ends)."""
     text = frame.to_csv(index=False, lineterminator="\n", float_format="%.17g")
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def profile(train: pd.DataFrame, test: pd.DataFrame, target: str, sensitive: list[str]) -> dict[str, Any]:
-    """Rows, missing values per column, label balance and sensitive group sizes, per split."""
-    out: dict[str, Any] = {"rows": {}, "missing": {}, "label_balance": {}, "groups": {}}
-    for name, frame in (("train", train), ("test", test)):
-        out["rows"][name] = int(len(frame))
-        missing = frame.isna().sum()
-        out["missing"][name] = {str(c): int(n) for c, n in missing.items() if n}
-        positives = int(frame[target].sum())
-        out["label_balance"][name] = {
-            "positive": positives,
-            "negative": int(len(frame) - positives),
-            "positive_rate": positives / len(frame) if len(frame) else None,
-        }
-    for column in sensitive:
-        out["groups"][column] = {
-            name: {str(k): int(v) for k, v in frame[column].value_counts(dropna=False).items()}
-            for name, frame in (("train", train), ("test", test))
-        }
-    return out
-
-
-#: Above this many distinct values a categorical column's categories are not listed (nor enforced).
-MAX_PROFILE_CATEGORIES = 10_000
-
-
-def feature_profile(train: pd.DataFrame, numeric: list[str], categorical: list[str]) -> dict[str, Any]:
-    """Per training feature: numeric range or categorical vocabulary, and its missing-value count.
-
-    Serving validates requests against it: ``{"numeric": {column: {"min", "max", "missing"}},
-    "categorical": {column: {"categories" (sorted, or None when over MAX_PROFILE_CATEGORIES),
-    "distinct", "missing"}}}``.
-    """
-    out: dict[str, Any] = {"numeric": {}, "categorical": {}}
-    for column in numeric:
-        values = train[column]
-        finite = values[np.isfinite(values)]
-        out["numeric"][column] = {"min": float(finite.min()) if len(finite) else None,
-                                  "max": float(finite.max()) if len(finite) else None,
-                                  "missing": int(values.isna().sum())}
-    for column in categorical:
-        values = train[column].dropna().astype(str)
-        distinct = sorted(values.unique())
-        out["categorical"][column] = {
-            "categories": distinct if len(distinct) <= MAX_PROFILE_CATEGORIES else None,
-            "distinct": len(distinct), "missing": int(train[column].isna().sum())}
-    return out

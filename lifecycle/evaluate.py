@@ -2,7 +2,8 @@
 
 Works for any scorer of raw rows: a Keras model from :mod:`lifecycle.model` or a callable such
 as a LiteRT core paired with the Keras preprocessing (see :mod:`lifecycle.optimize`), so the
-parent model and its compressed variants are judged on exactly the same rows and threshold.
+parent model and its compressed variants are judged on exactly the same rows and rule
+(:mod:`lifecycle.outputs`).
 """
 
 from __future__ import annotations
@@ -15,9 +16,7 @@ import pandas as pd
 
 from governance.evidence import Predictions
 from lifecycle.data import Dataset
-
-#: Scores at or above this are predicted positive.
-THRESHOLD = 0.5
+from lifecycle.outputs import THRESHOLD
 
 Scorer = Callable[[pd.DataFrame], np.ndarray]
 
@@ -48,20 +47,27 @@ def predict(model: Any, df: pd.DataFrame, threshold: float = THRESHOLD) -> tuple
     return y_score.astype(np.float64), (y_score >= threshold).astype(np.int64)
 
 
-def evaluate_model(model: Any, dataset: Dataset, threshold: float = THRESHOLD) -> Predictions:
-    """Predictions of ``model`` on ``dataset.test`` with its labels and sensitive columns.
+def evaluate_model(model: Any, dataset: Dataset) -> Predictions:
+    """Predictions of ``model`` on ``dataset.test`` with its labels and sensitive columns, for the data's task.
 
     The result is the ``predictions`` evidence for performance and fairness checks (and, at
-    ``optimize``, for a variant next to its parent's ``parent_predictions``).
+    ``optimize``, for a variant next to its parent's ``parent_predictions``). The sensitive
+    columns are the audited ones (value labels and bins applied); the favourable label is the
+    spec's.
     """
+    from lifecycle.model import score
+    from lifecycle.outputs import predictions_from
+
     test = dataset.test
-    y_score, y_pred = predict(model, test, threshold)
-    return Predictions(
-        y_true=test[dataset.target].to_numpy(dtype=np.int64),
-        y_pred=y_pred,
-        sensitive=test[dataset.sensitive_features].reset_index(drop=True),
-        y_score=y_score,
-    )
+    output = score(model, test) if hasattr(model, "get_layer") else np.asarray(model(test), dtype=np.float64)
+    if len(output) != len(test):
+        raise ValueError(f"model returned {len(output)} outputs for {len(test)} rows")
+    sensitive = dataset.groups.get("test")
+    if sensitive is None:
+        sensitive = test[dataset.sensitive_features].reset_index(drop=True)
+    y_true = test[dataset.target].to_numpy(dtype=np.float64 if dataset.task == "regression" else np.int64)
+    return predictions_from(output, task=dataset.task, y_true=y_true, sensitive=sensitive,
+                            classes=dataset.classes, favorable_label=dataset.favorable)
 
 
 def accuracy(predictions: Predictions) -> float:

@@ -7,22 +7,29 @@ the same :class:`~governance.evidence.Predictions` with the same metric function
 
 from __future__ import annotations
 
+import copy
 import math
 from typing import Any
 
-from governance.evidence import Predictions
+from governance.evidence import Predictions, task_of
 from governance.findings import Finding
-from governance.metrics.fairness import FairnessReport, fairness_report
-from governance.metrics.performance import PERFORMANCE_METRICS, performance_metric
+from governance.metrics.performance import PERFORMANCE_METRICS, performance_metric, task_metrics
 
-#: Disparities listed per sensitive feature as "group gaps".
-GAP_METRICS = ("demographic_parity_difference", "equalized_odds_difference")
+#: Disparities listed per sensitive feature as "group gaps", by task (multiclass: the worst class).
+GAP_METRICS = {"binary": ("demographic_parity_difference", "equalized_odds_difference"),
+               "multiclass": ("demographic_parity_difference", "equalized_odds_difference"),
+               "regression": ("mae_difference", "mean_prediction_difference")}
+MISSING = "[MISSING]"
 #: Groups smaller than this are left out of the gaps (their rates are noise), as in the checks' default.
 MIN_GROUP_SIZE = 30
 
 
 def performance(predictions: Predictions) -> dict[str, float | None]:
-    """Accuracy, balanced accuracy, precision, recall, F1 and (with scores) ROC AUC."""
+    """Binary: accuracy, balanced accuracy, precision, recall, F1 and (with scores) ROC AUC; other
+    tasks: their metrics (multiclass accuracy, balanced accuracy, macro F1, log loss; regression
+    MAE, RMSE, R2)."""
+    if task_of(predictions) != "binary":
+        return task_metrics(predictions)
     out: dict[str, float | None] = {}
     for name in PERFORMANCE_METRICS:
         if name == "roc_auc" and predictions.y_score is None:
@@ -35,7 +42,8 @@ def performance(predictions: Predictions) -> dict[str, float | None]:
 
 
 def group_gaps(predictions: Predictions, features: list[str]) -> dict[str, float | None]:
-    """``{"sex.demographic_parity_difference": 0.18, ...}`` for each sensitive feature on its own.
+    """``{"sex.demographic_parity_difference": 0.18, ...}`` for each sensitive feature on its own
+    (regression: ``sex.mae_difference`` and ``sex.mean_prediction_difference``).
 
     A gap compares groups: with fewer than two groups of at least :data:`MIN_GROUP_SIZE` rows it
     was not measured and is ``None`` (never 0, which would read as perfect parity).
@@ -43,7 +51,7 @@ def group_gaps(predictions: Predictions, features: list[str]) -> dict[str, float
     gaps: dict[str, float | None] = {}
     for feature, report in _reports(predictions, features).items():
         measured = len(report.included) >= 2
-        for metric in GAP_METRICS:
+        for metric in GAP_METRICS[task_of(predictions)]:
             value = report.metrics.get(metric)
             finite = isinstance(value, (int, float)) and math.isfinite(value)
             gaps[f"{feature}.{metric}"] = float(value) if measured and finite else None
@@ -55,13 +63,29 @@ def fairness_reports(predictions: Predictions, features: list[str]) -> dict[str,
     return {feature: report.to_dict() for feature, report in _reports(predictions, features).items()}
 
 
-def _reports(predictions: Predictions, features: list[str]) -> dict[str, FairnessReport]:
+def _reports(predictions: Predictions, features: list[str]) -> dict[str, Any]:
+    """Each feature's fairness report for the predictions' task; a missing value is a group of its own."""
+    import pandas as pd
+
+    from governance.metrics.fairness_tasks import report_for
+
     out = {}
     for feature in features:
         if feature in predictions.sensitive.columns:
-            out[feature] = fairness_report(predictions.y_true, predictions.y_pred,
-                                           predictions.sensitive[[feature]].fillna("[MISSING]"), MIN_GROUP_SIZE)
+            alone = copy.copy(predictions)
+            alone.sensitive = pd.DataFrame({feature: _with_missing(predictions.sensitive[feature])})
+            out[feature] = report_for(alone, [feature], MIN_GROUP_SIZE)
     return out
+
+
+def _with_missing(column: Any) -> Any:
+    import pandas as pd
+
+    if not column.isna().any():
+        return column
+    if isinstance(column.dtype, pd.CategoricalDtype):  # labelled or binned: keep the order, add a group
+        return column.cat.add_categories([MISSING]).fillna(MISSING)
+    return column.fillna(MISSING)
 
 
 def finding_brief(finding: Finding) -> dict[str, Any]:

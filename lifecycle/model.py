@@ -5,7 +5,12 @@ One Keras model, two named parts::
     raw columns (dict: float32 / string, one (n, 1) input per column)
       └─► "preprocess"  Normalization of the numeric columns (NaN → the training mean),
       │                 StringLookup one-hot per categorical column, concatenated
-      └─► "core"        float32 (n, D) ─► Dense layers ─► sigmoid score
+      └─► "core"        float32 (n, D) ─► Dense layers ─► the head (:class:`Head`): a sigmoid
+                        score (binary), softmax class probabilities (multiclass) or the target
+                        itself (regression)
+
+The core is the MLP of the spec, or the user's own (``model.builder``, :mod:`lifecycle.modelsource`),
+built on the same preprocessed inputs.
 
 ``build_model`` returns the whole model: it takes raw columns, so whatever loads it (evaluation,
 serving) applies exactly the transformations fitted on the training data; there is no
@@ -27,6 +32,7 @@ from __future__ import annotations
 
 import re
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +47,27 @@ MISSING_TOKEN = "[MISSING]"
 PREPROCESS = "preprocess"
 CORE = "core"
 _CHUNK = 8192  # rows per forward pass when scoring: bounds memory on large frames
+#: The regression MLP's output before it is put in the target's units (what training fits).
+STANDARDIZED = "standardized"
+
+
+@dataclass(frozen=True)
+class Head:
+    """What a model outputs for its task.
+
+    ``binary``: one sigmoid unit, the positive-class probability; ``multiclass``: one softmax unit
+    per class (``classes``, in class-index order); ``regression``: one linear unit, rescaled to the
+    target's ``mean`` and ``std`` inside the model so its output is in the target's units.
+    """
+
+    task: str = "binary"
+    classes: tuple[str, ...] = ()
+    mean: float = 0.0
+    std: float = 1.0
+
+    @property
+    def units(self) -> int:
+        return len(self.classes) if self.task == "multiclass" else 1
 
 
 def input_name(column: str) -> str:
@@ -54,29 +81,41 @@ def vocabulary(values: pd.Series) -> list[str]:
     return sorted(counts.index, key=lambda v: (-counts[v], v))
 
 
-def build_model(train_df: pd.DataFrame, numeric: list[str], categorical: list[str], spec: ModelSpec) -> Any:
-    """Build an untrained ``tf_keras.Model`` from raw columns to the positive-class probability.
+def build_model(train_df: pd.DataFrame, numeric: list[str], categorical: list[str], spec: ModelSpec,
+                head: Head = Head()) -> Any:
+    """Build an untrained ``tf_keras.Model`` from raw columns to the head's output (an MLP core).
 
     Parameters
     ----------
     train_df : training rows; fixes the normalization statistics and vocabularies
     numeric, categorical : feature columns by type (see :class:`lifecycle.data.Dataset`)
     spec : hidden sizes and dropout of the MLP
+    head : what the model outputs (default: the positive-class probability)
 
     Returns
     -------
     tf_keras.Model
-        Dict input (one ``(n, 1)`` entry per column, see :func:`model_inputs`), output ``(n, 1)``,
-        with the sub-models ``"preprocess"`` and ``"core"`` (see the module docstring).
+        Dict input (one ``(n, 1)`` entry per column, see :func:`model_inputs`), output
+        ``(n, head.units)``, with the sub-models ``"preprocess"`` and ``"core"`` (see the module
+        docstring).
     """
-    keras = tfcompat.keras()
+    preprocess = build_preprocess(train_df, numeric, categorical)
+    return assemble(preprocess, mlp_core(preprocess.output_shape[-1], spec, head), "mlp")
+
+
+def build_preprocess(train_df: pd.DataFrame, numeric: list[str], categorical: list[str]) -> Any:
+    """The "preprocess" part alone: raw columns to encoded float32 features, fitted on ``train_df``."""
     names = [input_name(c) for c in numeric + categorical]
     if len(set(names)) != len(names):
         raise ValueError(f"feature names collide once made TensorFlow-safe: {names}")
-    preprocess = _preprocess(keras, train_df, numeric, categorical)
-    core = _core(keras, preprocess.output_shape[-1], spec)
+    return _preprocess(tfcompat.keras(), train_df, numeric, categorical)
+
+
+def assemble(preprocess: Any, core: Any, name: str = "model") -> Any:
+    """The whole model: ``preprocess`` then ``core`` (named :data:`CORE`), taking raw columns."""
+    keras = tfcompat.keras()
     inputs = {name: tensor for name, tensor in zip(preprocess.input_names, preprocess.inputs, strict=True)}
-    return keras.Model(inputs, core(preprocess(inputs)), name="mlp")
+    return keras.Model(inputs, core(preprocess(inputs)), name=name)
 
 
 def _preprocess(keras: Any, train_df: pd.DataFrame, numeric: list[str], categorical: list[str]) -> Any:
@@ -113,7 +152,9 @@ def _preprocess(keras: Any, train_df: pd.DataFrame, numeric: list[str], categori
     return keras.Model(inputs=list(inputs.values()), outputs=encoded, name=PREPROCESS)
 
 
-def _core(keras: Any, width: int, spec: ModelSpec) -> Any:
+def mlp_core(width: int, spec: ModelSpec, head: Head = Head()) -> Any:
+    """The MLP core: encoded features ``(n, width)`` to the head's output."""
+    keras = tfcompat.keras()
     layers = keras.layers
     features = keras.Input(shape=(width,), name="features", dtype="float32")
     hidden = features
@@ -121,8 +162,15 @@ def _core(keras: Any, width: int, spec: ModelSpec) -> Any:
         hidden = layers.Dense(units, activation="relu", name=f"dense_{i}")(hidden)
         if spec.dropout:
             hidden = layers.Dropout(spec.dropout, name=f"dropout_{i}")(hidden)
-    score = layers.Dense(1, activation="sigmoid", name="score")(hidden)
-    return keras.Model(features, score, name=CORE)
+    if head.task == "regression":
+        # Fitted on the standardized target; the rescaling makes the output the target itself.
+        standardized = layers.Dense(1, name=STANDARDIZED)(hidden)
+        output = layers.Rescaling(scale=head.std, offset=head.mean, name="score")(standardized)
+    elif head.task == "multiclass":
+        output = layers.Dense(head.units, activation="softmax", name="score")(hidden)
+    else:
+        output = layers.Dense(1, activation="sigmoid", name="score")(hidden)
+    return keras.Model(features, output, name=CORE)
 
 
 def preprocess_model(model: Any) -> Any:
@@ -171,8 +219,10 @@ def encode_features(model: Any, df: pd.DataFrame) -> np.ndarray:
 
 
 def score(model: Any, df: pd.DataFrame) -> np.ndarray:
-    """Positive-class probabilities of a model from :func:`build_model` on raw rows, shape ``(n,)``."""
-    return _forward(model, df, model).reshape(-1)
+    """A model's outputs on raw rows: shape ``(n,)`` for one output (a probability or a number),
+    ``(n, K)`` for class probabilities."""
+    output = _forward(model, df, model)
+    return output.reshape(-1) if output.shape[-1] == 1 else output
 
 
 def _forward(network: Any, df: pd.DataFrame, model: Any) -> np.ndarray:

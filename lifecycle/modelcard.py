@@ -79,6 +79,17 @@ def manifest_body(candidate: dict[str, Any], facts: RunFacts) -> dict[str, Any]:
     }
 
 
+def architecture(model_spec: Any) -> dict[str, Any]:
+    """What a pipeline's model is: the spec's MLP, the user's builder, or a trained file."""
+    kind = "keras-file" if model_spec.path else "builder" if model_spec.builder else "mlp"
+    settings = model_spec.model_dump(mode="json", exclude_none=True)
+    if kind == "keras-file":
+        settings = {"path": model_spec.path}
+    elif kind == "builder":
+        settings = {k: v for k, v in settings.items() if k not in ("hidden_units", "dropout")}
+    return {"type": kind, **settings}
+
+
 def policy_record(policy: Any) -> dict[str, Any]:
     """The policy as a card and a manifest name it."""
     return {"name": policy.policy, "version": policy.version, "sha256": policy.sha256, "owner": policy.owner,

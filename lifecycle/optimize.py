@@ -104,9 +104,10 @@ def _calibration(rows: np.ndarray) -> Iterator[list[np.ndarray]]:
 class LiteRTModel:
     """A LiteRT flatbuffer with its interpreter: encoded features in, scores out.
 
-    Callable: ``LiteRTModel(content)(x)`` returns the positive-class scores, shape ``(n,)``, of
-    ``x`` (``(n, D)`` float32 from :func:`lifecycle.model.encode_features`). Not thread-safe:
-    one interpreter owns its tensors.
+    Callable: ``LiteRTModel(content)(x)`` returns the outputs of ``x`` (``(n, D)`` float32 from
+    :func:`lifecycle.model.encode_features`): shape ``(n,)`` for one output (a positive-class
+    score or a regression prediction), ``(n, K)`` for class probabilities. Not thread-safe: one
+    interpreter owns its tensors.
     """
 
     def __init__(self, content: bytes, num_threads: int = 1):
@@ -129,7 +130,8 @@ class LiteRTModel:
         x = np.asarray(x, dtype=np.float32)
         if not len(x):
             return np.zeros(0, dtype=np.float32)
-        return np.concatenate([self._run(x[i : i + _CHUNK]) for i in range(0, len(x), _CHUNK)])
+        out = np.concatenate([self._run(x[i : i + _CHUNK]) for i in range(0, len(x), _CHUNK)])
+        return out.reshape(-1) if out.shape[1] == 1 else out  # one score per row, or one per class
 
     def _run(self, x: np.ndarray) -> np.ndarray:
         if len(x) != self._rows:
@@ -138,7 +140,7 @@ class LiteRTModel:
             self._rows = len(x)
         self._interpreter.set_tensor(self._input["index"], _to_tensor(x, self._input))
         self._interpreter.invoke()
-        return _from_tensor(self._interpreter.get_tensor(self._output["index"]), self._output).reshape(-1)
+        return _from_tensor(self._interpreter.get_tensor(self._output["index"]), self._output).reshape(len(x), -1)
 
 
 def _to_tensor(x: np.ndarray, detail: dict[str, Any]) -> np.ndarray:

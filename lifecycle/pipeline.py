@@ -36,10 +36,11 @@ from lifecycle.artifacts import RunArtifacts
 from lifecycle.governed import Governor
 from lifecycle.measure import reasons
 from lifecycle.mlflow_sync import after_pipeline_run
-from lifecycle.modelcard import RunFacts
+from lifecycle.modelcard import RunFacts, architecture
 from lifecycle.outcome import EXIT_CODES, Interrupted, Reporter, RunResult, stop_reason
 from lifecycle.results import StageResult
 from lifecycle.resume import resumable
+from lifecycle.spec import SpecFieldError
 from lifecycle.specload import LoadedSpec, load_spec
 
 __all__ = ["EXIT_CODES", "STAGES", "Interrupted", "Reporter", "RunResult", "resume_run", "run_pipeline", "stop_reason"]
@@ -59,6 +60,7 @@ class _Run:
         self.reporter = reporter
         self.artifacts = RunArtifacts(ws, run_id)
         self.spec: Any = None
+        self.loaded: LoadedSpec | None = None  # the spec file, to locate errors about its fields
         self.current: str | None = None
         self.variants: list[dict[str, Any]] = []
 
@@ -67,9 +69,15 @@ class _Run:
     trail = property(lambda self: self.gov.trail)
     ws = property(lambda self: self.gov.ws)
 
-    def configure(self, spec: Any, policy: Any) -> None:
-        self.spec = spec
+    def configure(self, spec: Any, policy: Any, loaded: LoadedSpec | None = None) -> None:
+        self.spec, self.loaded = spec, loaded
         self.gov.configure(policy, spec.metadata.model_dump(mode="json"), spec.deploy.model_name, spec.deploy.registry)
+
+    def located(self, err: UserError) -> UserError:
+        """``err`` placed in the spec file when it is about one of its fields."""
+        if isinstance(err, SpecFieldError) and self.loaded is not None:
+            return self.loaded.error(err.loc, err.detail)
+        return err
 
 
 def run_pipeline(spec_path: str | Path, *, workspace: str | Path | None = None, policy_path: str | Path | None = None,
@@ -104,7 +112,7 @@ def _load_and_execute(run: _Run, spec_path: str | Path, policy_path: Any, until:
     except UserError as err:
         _record_started_without_spec(run, spec_path)
         return _finish(run, "failed", None, [str(err)], error=err)
-    run.configure(loaded.spec, policy)
+    run.configure(loaded.spec, policy, loaded)
     _record_started(run, loaded, policy_path, until)
     return _execute(run, STAGES[: STAGES.index(until) + 1] if until else STAGES, {}, until)
 
@@ -154,6 +162,7 @@ def _guarded(run: _Run, body: Callable[[], RunResult], spec_path: str | Path | N
     try:
         return body()
     except UserError as err:
+        err = run.located(err)
         _ensure_started(run, spec_path)
         run.gov.fail(run.current, str(err))
         return _finish(run, "failed", run.current, [str(err)], error=err)
@@ -212,7 +221,12 @@ def _train(run: _Run, done: dict[str, Any]) -> tuple[Any, GateResult]:
     def on_epoch(epoch: int, logs: dict[str, float]) -> None:
         run.reporter.epoch(epoch, spec.model.epochs, logs)
 
-    trained = stages.train(done["ingest"], spec.model, spec.privacy, spec.data.seed, run.artifacts, on_epoch)
+    builder = None
+    if spec.model.builder is not None:  # the user's code, imported from the spec's directory too
+        from lifecycle.modelsource import load_builder
+
+        builder = (spec.model.builder, load_builder(spec.model.builder, run.loaded.base_dir if run.loaded else None))
+    trained = stages.train(done["ingest"], spec.model, spec.privacy, spec.data.seed, run.artifacts, on_epoch, builder)
     return _recorded_and_gated(run, "train", trained)
 
 
@@ -249,7 +263,7 @@ def _deploy(run: _Run, done: dict[str, Any]) -> tuple[Any, GateResult]:
         return None, result
     spec = run.spec
     facts = RunFacts(run_id=run.run_id, pipeline=spec.name, run_name=None, model_name=spec.deploy.model_name,
-                     architecture={"type": "mlp", **spec.model.model_dump(mode="json")},
+                     architecture=architecture(spec.model),
                      metadata=run.gov.metadata, privacy=privacy, policy=run.gov.policy,
                      decisions=run.gov.decision_counts(exclude=("deploy",)))
     deployed = registration.deploy(candidate, facts, run.gov.registry, run.trail, run.ws)

@@ -53,10 +53,12 @@ def schema(ingested: Ingested, data_spec: Any) -> dict[str, Any]:
     """The data contract of a registered model: features, sensitive columns, target and how labels read."""
     ds = ingested.dataset
     return {"numeric": ds.numeric_features, "categorical": ds.categorical_features,
-            "sensitive": ds.sensitive_features, "target": ds.target,
-            "positive_label": data_spec.positive_label, "label_strip": data_spec.label_strip,
+            "sensitive": ds.sensitive_features, "target": ds.target, "task": ds.task,
+            "positive_label": data_spec.positive_label, "favorable_label": data_spec.favorable_label,
+            "classes": list(ds.classes), "label_strip": data_spec.label_strip,
             "labels": list(ds.label_classes), "na_values": list(data_spec.na_values),
-            "profile": ds.profile.get("features")}
+            "value_labels": {c: {str(k): v for k, v in m.items()} for c, m in data_spec.value_labels.items()},
+            "bins": dict(data_spec.bins), "profile": ds.profile.get("features")}
 
 
 def deploy_evidence(candidate: dict[str, Any], privacy: dict[str, Any]) -> Evidence:

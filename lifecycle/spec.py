@@ -20,9 +20,14 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from governance.csvoptions import CsvOptions
+from governance.errors import UserError
+from governance.yamlsafe import format_path
+from lifecycle.distribute import DistributeSpec
 from lifecycle.mlflow_config import TrackingSpec
 
 OptimizeMode = Literal["dynamic_range", "int8", "float16"]
+Task = Literal["binary", "multiclass", "regression"]
+Label = str | int | bool
 
 #: Pipeline and model names: a file name, never a path (no separators, no ``..``).
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
@@ -36,6 +41,20 @@ MIN_NOISE_MULTIPLIER = 0.3
 MAX_NOISE_MULTIPLIER = 1000.0  # as far as noise calibration searches
 MAX_TARGET_EPSILON = 100.0
 MIN_DELTA = 1e-12  # smaller deltas make the PLD accountant's epsilon infinite
+#: ``model.builder``: an importable module path and a function name.
+BUILDER_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*$"
+
+
+class SpecFieldError(UserError):
+    """A mistake found while running, about one field of the spec (``loc``, e.g. ``("model", "builder")``).
+
+    The pipeline locates it in the spec file (``pipeline.yaml:12:12: model.builder: ...``) when it
+    has the file; otherwise it reads ``model.builder: ...``.
+    """
+
+    def __init__(self, loc: tuple[str | int, ...], detail: str):
+        self.loc, self.detail = tuple(loc), detail
+        super().__init__(f"{format_path(self.loc)}: {detail}")
 
 
 def name_problem(name: object) -> str | None:
@@ -57,8 +76,17 @@ class DataSpec(_Strict):
     test: str | None = Field(None, description="Held-out file; if absent, `test_fraction` of train is split off.")
     test_fraction: float = Field(0.2, gt=0, lt=1)
     target: str = Field(min_length=1, description="Label column.")
-    positive_label: str | int | bool = Field(description="Value of `target` that is the positive class.")
+    task: Task = Field("binary", description="binary (two classes), multiclass (softmax over the classes) or "
+                       "regression (a number).")
+    positive_label: Label | None = Field(None, description="Value of `target` that is the positive class (binary).")
+    favorable_label: Label | None = Field(
+        None, description="The outcome that is good for the person (default: positive_label); selection-rate "
+        "parity counts it.")
     sensitive_features: list[str] = Field(min_length=1)
+    value_labels: dict[str, dict[Label | float, str]] = Field(
+        default_factory=dict, description="Readable names of a sensitive column's values: {SEX: {1: male, 2: female}}.")
+    bins: dict[str, list[float]] = Field(
+        default_factory=dict, description="Bands of a numeric sensitive column: {age: [0, 25, 40, 60, 120]}.")
     numeric_features: list[str] | None = Field(None, description="Default: inferred from dtypes.")
     categorical_features: list[str] | None = Field(None, description="Default: inferred from dtypes.")
     drop_columns: list[str] = Field(default_factory=list)
@@ -71,8 +99,15 @@ class DataSpec(_Strict):
 
 
 class ModelSpec(_Strict):
-    """A Keras MLP with its preprocessing (normalization, string lookup / one-hot) inside."""
+    """A Keras model with its preprocessing (normalization, string lookup / one-hot) inside.
 
+    By default an MLP of ``hidden_units``; ``builder`` names the user's function that builds the
+    model on the preprocessed inputs, and ``path`` an already trained model (training skipped).
+    """
+
+    builder: str | None = Field(None, description=(
+        "'package.module:function' building the model on the preprocessed inputs (runs your code)."))
+    path: str | None = Field(None, min_length=1, description="An already trained .keras model (relative to this file).")
     hidden_units: list[Annotated[int, Field(ge=1, le=MAX_HIDDEN_UNITS)]] = Field(
         default_factory=lambda: [64, 32], min_length=1, max_length=MAX_HIDDEN_LAYERS)
     dropout: float = Field(0.0, ge=0, lt=1)
@@ -80,6 +115,16 @@ class ModelSpec(_Strict):
     batch_size: int = Field(256, ge=1, le=MAX_BATCH_SIZE)
     learning_rate: float = Field(1e-3, gt=0, le=1)
     optimizer: Literal["adam", "sgd"] = "adam"
+    distribute: DistributeSpec | None = Field(None, description=(
+        "tf.distribute: {strategy: mirrored} (this machine's devices) or {strategy: multi_worker, workers: N}."))
+
+    @field_validator("builder")
+    @classmethod
+    def _module_and_function(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(BUILDER_PATTERN, value):
+            raise ValueError(f"must be 'package.module:function' (a module on the Python path or next to the spec, "
+                             f"and a function in it), got {value!r}")
+        return value
 
 
 class PrivacySpec(_Strict):

@@ -5,7 +5,7 @@ keys are errors with a did-you-mean) and validated by :class:`lifecycle.spec.Pip
 Every problem is one line, ``FILE:LINE:COL: path: message``, raised as a
 :class:`~governance.errors.LocatedError` (exit code 2).
 
-Relative paths in the spec (``data.train``, ``data.test``, ``policy``, ``deploy.registry``)
+Relative paths in the spec (``data.train``, ``data.test``, ``model.path``, ``policy``, ``deploy.registry``)
 are resolved against the directory of the spec file, so a pipeline runs the same from any
 working directory. Referenced input files must exist; a missing one is reported at the line
 that names it.
@@ -26,7 +26,8 @@ from lifecycle.spec import PipelineSpec
 from lifecycle.speccheck import check_spec
 
 # Spec locations holding paths, resolved against the spec file's directory.
-_PATH_FIELDS: tuple[tuple[str, ...], ...] = (("data", "train"), ("data", "test"), ("policy",), ("deploy", "registry"))
+_PATH_FIELDS: tuple[tuple[str, ...], ...] = (("data", "train"), ("data", "test"), ("model", "path"), ("policy",),
+                                              ("deploy", "registry"))
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,7 @@ def resolve_paths(spec: PipelineSpec, base_dir: Path) -> PipelineSpec:
     return spec.model_copy(
         update={
             "data": spec.data.model_copy(update=updates.get("data", {})),
+            "model": spec.model.model_copy(update=updates.get("model", {})),
             "deploy": spec.deploy.model_copy(update=updates.get("deploy", {})),
             **({"policy": updates["policy"]["policy"]} if "policy" in updates else {}),
         }
@@ -144,7 +146,7 @@ def _get(spec: PipelineSpec, loc: tuple[str, ...]) -> Any:
 
 
 def _check_files_exist(document: Document, spec: PipelineSpec, check_policy: bool) -> None:
-    wanted = [("data", "train"), ("data", "test")] + ([("policy",)] if check_policy else [])
+    wanted = [("data", "train"), ("data", "test"), ("model", "path")] + ([("policy",)] if check_policy else [])
     for loc in wanted:
         value = _get(spec, loc)
         problem = None if value is None else _file_problem(Path(value))

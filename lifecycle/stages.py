@@ -33,11 +33,8 @@ def ingest(data_spec: Any, artifacts: Any) -> Ingested:
     stored = {name: artifacts.put_frame("dataset", name, f"data/{name}.parquet", frame).to_dict()
               for name, frame in (("train", ds.train), ("test", ds.test))}
     lineage = {"datasets": dict(ds.source_hashes), "model": None}
-    metrics = {
-        "train_rows": len(ds.train), "test_rows": len(ds.test), "features": len(ds.features),
-        "train_positive_rate": ds.profile["label_balance"]["train"]["positive_rate"],
-        "missing_cells": int(ds.train.isna().sum().sum()),
-    }
+    metrics = {"train_rows": len(ds.train), "test_rows": len(ds.test), "features": len(ds.features),
+               **_target_numbers(ds), "missing_cells": int(ds.train.isna().sum().sum())}
     datasets = {
         name: {"rows": len(frame), "columns": list(frame.columns), "source_sha256": ds.source_hashes.get(name),
                "content_sha256": ds.content_hashes.get(name)}
@@ -46,11 +43,23 @@ def ingest(data_spec: Any, artifacts: Any) -> Ingested:
     blob = {"datasets": datasets, "profile": ds.profile, "lineage": lineage,
             "drift": descriptive_drift(ds.train[ds.features], ds.test[ds.features]),
             "features": {"numeric": ds.numeric_features, "categorical": ds.categorical_features,
-                         "sensitive": ds.sensitive_features, "target": ds.target}}
-    evidence = Evidence(dataset=ds.train, target=ds.target, reference=ds.train[ds.features],
+                         "sensitive": ds.sensitive_features, "target": ds.target, "task": ds.task,
+                         "classes": ds.classes}}
+    # The data checks see the sensitive columns as audited (value labels and bins applied).
+    audited = ds.train.assign(**{c: ds.groups["train"][c].to_numpy() for c in ds.sensitive_features})
+    evidence = Evidence(dataset=audited, target=ds.target, reference=ds.train[ds.features],
                         current=ds.test[ds.features], lineage=dict(lineage),
                         sensitive_features=list(ds.sensitive_features))
     return Ingested(dataset=ds, lineage=lineage, evidence=evidence, metrics=metrics, artifacts=stored, blob=blob)
+
+
+def _target_numbers(ds: Any) -> dict[str, Any]:
+    balance = ds.profile["label_balance"]["train"]
+    if ds.task == "regression":
+        return {"target_mean": balance["mean"]}
+    if ds.task == "multiclass":
+        return {"classes": len(ds.classes)}
+    return {"train_positive_rate": balance["positive_rate"]}
 
 
 def descriptive_drift(reference: Any, current: Any) -> dict[str, Any] | None:
@@ -65,12 +74,18 @@ def descriptive_drift(reference: Any, current: Any) -> dict[str, Any] | None:
 
 
 def train(ingested: Ingested, model_spec: Any, privacy_spec: Any, seed: int, artifacts: Any,
-          on_epoch: EpochCallback | None = None) -> Trained:
-    """Fit the model (DP-SGD when ``privacy_spec`` asks), save it, and describe how it was trained."""
+          on_epoch: EpochCallback | None = None, builder: tuple[str, Callable[..., Any]] | None = None) -> Trained:
+    """Fit the model (DP-SGD when ``privacy_spec`` asks), save it, and describe how it was trained.
+
+    ``builder`` is ``model.builder``'s ``(reference, function)``, loaded by the caller; with
+    ``model_spec.path`` nothing is trained (:func:`trained_file`).
+    """
     from lifecycle.model import save_model
     from lifecycle.train import train as fit
 
-    result = fit(ingested.dataset, model_spec, privacy_spec, seed=seed, on_epoch=on_epoch)
+    if model_spec.path is not None:
+        return trained_file(ingested, Path(model_spec.path), artifacts)
+    result = fit(ingested.dataset, model_spec, privacy_spec, seed=seed, on_epoch=on_epoch, builder=builder)
     path = save_model(result.model, artifacts.path_for("model/model.keras"))
     model_artifact = artifacts.adopt("model", "model", path).to_dict()
     lineage = {**ingested.lineage, "model": model_artifact["sha256"]}
@@ -78,13 +93,38 @@ def train(ingested: Ingested, model_spec: Any, privacy_spec: Any, seed: int, art
     history = result.history
     metrics = {
         "epochs": model_spec.epochs, "loss": _last(history.get("loss")), "train_accuracy": _last(history.get("accuracy")),
+        **({"train_mae": _last(history.get("mae"))} if "mae" in history else {}),
         "wall_time_s": round(result.wall_time_s, 3), "parameters": int(result.model.count_params()),
         "dp": bool(privacy.get("dp")), "epsilon": privacy.get("epsilon"),
     }
+    origin = {"type": "builder", "builder": builder[0], "compiled_by": result.compiled_by} if builder else {"type": "mlp"}
     blob = {"privacy": privacy, "history": history, "model": {"sha256": model_artifact["sha256"],
-            "parameters": metrics["parameters"], "spec": model_spec.model_dump(mode="json")},
+            "parameters": metrics["parameters"], "spec": model_spec.model_dump(mode="json"), "origin": origin},
             "wall_time_s": result.wall_time_s, "lineage": lineage}
-    return Trained(model=result.model, model_artifact=model_artifact, privacy=privacy, lineage=lineage,
+    return Trained(model=result.model, model_artifact=model_artifact, privacy=privacy, lineage=lineage, origin=origin,
+                   evidence=Evidence(privacy=privacy, lineage=dict(lineage)), metrics=metrics,
+                   artifacts={"model": model_artifact}, blob=blob, payload={"privacy": privacy})
+
+
+def trained_file(ingested: Ingested, path: Path, artifacts: Any) -> Trained:
+    """An already trained model (``model.path``): checked against the data, stored byte for byte, not trained.
+
+    The lineage's model hash is the file's own SHA-256 (the stored copy has the same bytes).
+    """
+    from lifecycle.modelsource import load_trained
+    from lifecycle.train import head_of
+
+    ds = ingested.dataset
+    content = path.read_bytes()  # one read: the model checked is the model stored and hashed
+    model = load_trained(content, path, ds.numeric_features, ds.categorical_features, head_of(ds))
+    model_artifact = artifacts.put_bytes("model", "model", "model/model.keras", content).to_dict()
+    lineage = {**ingested.lineage, "model": model_artifact["sha256"]}
+    privacy = {"dp": False}
+    origin = {"type": "keras-file", "path": str(path), "sha256": model_artifact["sha256"]}
+    metrics = {"trained": False, "parameters": int(model.count_params()), "dp": False, "epsilon": None}
+    blob = {"privacy": privacy, "model": {"sha256": model_artifact["sha256"], "parameters": metrics["parameters"],
+            "origin": origin}, "lineage": lineage}
+    return Trained(model=model, model_artifact=model_artifact, privacy=privacy, lineage=lineage, origin=origin,
                    evidence=Evidence(privacy=privacy, lineage=dict(lineage)), metrics=metrics,
                    artifacts={"model": model_artifact}, blob=blob, payload={"privacy": privacy})
 

@@ -1,4 +1,9 @@
-"""Train the MLP of :mod:`lifecycle.model`, optionally with DP-SGD, deterministically on CPU.
+"""Train a model of :mod:`lifecycle.model` for its task, optionally with DP-SGD, deterministically on CPU.
+
+The core is the spec's MLP or the user's own (``builder``, see :mod:`lifecycle.modelsource`);
+the loss follows the task: binary cross-entropy on the sigmoid score, sparse categorical
+cross-entropy on the softmax (multiclass), mean squared error for regression (the MLP fits the
+standardized target; its output layer puts predictions back in the target's units).
 
 The preprocessing layers have no trainable weights, so the rows are encoded once with the
 model's own "preprocess" part and the "core" is fitted on the encoded floats; the returned
@@ -22,9 +27,17 @@ import numpy as np
 
 from lifecycle import tfcompat
 from lifecycle.data import Dataset
-from lifecycle.model import build_model, core_model, encode_features
+from lifecycle.model import (
+    STANDARDIZED,
+    Head,
+    assemble,
+    build_preprocess,
+    core_model,
+    encode_features,
+    mlp_core,
+)
 from lifecycle.privacy import dp_model, plan_privacy
-from lifecycle.spec import ModelSpec, PrivacySpec
+from lifecycle.spec import ModelSpec, PrivacySpec, SpecFieldError
 
 EpochCallback = Callable[[int, dict[str, float]], None]
 
@@ -35,8 +48,8 @@ class TrainResult:
 
     Attributes
     ----------
-    model : ``tf_keras.Model`` from raw columns to the positive-class probability
-    history : per-epoch ``loss`` and ``accuracy`` on the training data
+    model : ``tf_keras.Model`` from raw columns to the task's output (see :class:`lifecycle.model.Head`)
+    history : per-epoch ``loss`` and ``accuracy`` (``mae`` for regression) on the training data
     wall_time_s : seconds spent planning the privacy budget, encoding and fitting
     privacy : the DP-SGD record (see :func:`lifecycle.privacy.plan_privacy`); ``{"dp": False}``
         without DP
@@ -46,6 +59,7 @@ class TrainResult:
     history: dict[str, list[float]] = field(default_factory=dict)
     wall_time_s: float = 0.0
     privacy: dict[str, Any] = field(default_factory=lambda: {"dp": False})
+    compiled_by: str = "spec"
 
 
 def train(
@@ -54,22 +68,29 @@ def train(
     privacy_spec: PrivacySpec | None = None,
     seed: int = 42,
     on_epoch: EpochCallback | None = None,
+    builder: tuple[str, Callable[..., Any]] | None = None,
 ) -> TrainResult:
-    """Fit a model on ``dataset.train``; with ``privacy_spec.dp``, by DP-SGD.
+    """Fit a model on ``dataset.train`` for its task; with ``privacy_spec.dp``, by DP-SGD.
 
     Parameters
     ----------
-    dataset : ingested data (features, 0/1 target)
+    dataset : ingested data (features, target coded for ``dataset.task``)
     model_spec : architecture and optimization settings
     privacy_spec : DP-SGD settings; ``None`` or ``dp: false`` trains without DP
     seed : fixes weight initialization, shuffling and DP noise: same seed, same model
     on_epoch : called after each epoch with ``(epoch, logs)``, epoch counted from 1
+    builder : ``(reference, function)`` of ``model.builder``, building the core instead of the MLP
 
     Raises
     ------
     UserError
-        DP settings that cannot be met (see :func:`lifecycle.privacy.plan_privacy`).
+        DP settings that cannot be met (see :func:`lifecycle.privacy.plan_privacy`), or a
+        builder that fails (:class:`~lifecycle.spec.SpecFieldError`).
     """
+    if model_spec.distribute is not None:  # tf.distribute strategies: lifecycle/distribute.py
+        from lifecycle.distribute import train_distributed
+
+        return train_distributed(dataset, model_spec, privacy_spec, seed, on_epoch, builder)
     started = time.perf_counter()
     # Accounting first: an unreachable budget fails before any TensorFlow work.
     record = plan_privacy(
@@ -77,26 +98,75 @@ def train(
     )
     keras = tfcompat.keras()
     tfcompat.seed_everything(seed)
-    model = build_model(dataset.train, dataset.numeric_features, dataset.categorical_features, model_spec)
+    head = head_of(dataset)
+    model, compiled = _model(dataset, model_spec, head, builder)
     features = encode_features(model, dataset.train)
-    labels = dataset.train[dataset.target].to_numpy(dtype=np.float32).reshape(-1, 1)
     # The trainer shares the core's layers but is a model of its own, so the core (and the saved
     # model) carries no optimizer state and, with DP-SGD, no tensorflow-privacy class.
     core = core_model(model)
-    trainer = (
-        dp_model(core, record) if record["dp"] else keras.Model(core.inputs, core.outputs, name="trainer")
-    )
-    trainer.compile(
-        optimizer=_optimizer(keras, model_spec),
-        loss=keras.losses.BinaryCrossentropy(),
-        metrics=[keras.metrics.BinaryAccuracy(name="accuracy")],
-    )
+    fitted = core
+    if builder is None and head.task == "regression":  # the MLP fits the standardized target
+        fitted = keras.Model(core.inputs, core.get_layer(STANDARDIZED).output, name="standardized_core")
+    trainer = dp_model(fitted, record) if record["dp"] else keras.Model(fitted.inputs, fitted.outputs, name="trainer")
+    trainer.compile(optimizer=compiled["optimizer"] if compiled else _optimizer(keras, model_spec),
+                    loss=compiled["loss"] if compiled else _loss(keras, head), metrics=[_metric(keras, head)])
+    labels = _labels(dataset, head, standardize=fitted is not core)
     batches = _batches(features, labels, model_spec.batch_size, seed, drop_remainder=record["dp"])
     fit = trainer.fit(batches, epochs=model_spec.epochs, verbose=0, callbacks=_callbacks(keras, on_epoch))
     history = {k: [float(v) for v in values] for k, values in fit.history.items()}
-    return TrainResult(
-        model=model, history=history, wall_time_s=time.perf_counter() - started, privacy=record
-    )
+    return TrainResult(model=model, history=history, wall_time_s=time.perf_counter() - started, privacy=record,
+                       compiled_by="builder" if compiled else "spec")
+
+
+def head_of(dataset: Dataset) -> Head:
+    """The output a model of ``dataset`` needs: its task, classes, and the target's scale for regression."""
+    if dataset.task != "regression":
+        return Head(dataset.task, tuple(dataset.classes))
+    target = dataset.train[dataset.target].to_numpy(dtype=np.float64)
+    return Head("regression", (), float(target.mean()), float(target.std()) or 1.0)
+
+
+def _model(dataset: Dataset, spec: ModelSpec, head: Head,
+           builder: tuple[str, Callable[..., Any]] | None) -> tuple[Any, dict[str, Any] | None]:
+    from lifecycle.modelsource import builder_core
+
+    preprocess = build_preprocess(dataset.train, dataset.numeric_features, dataset.categorical_features)
+    width = preprocess.output_shape[-1]
+    if builder is None:
+        return assemble(preprocess, mlp_core(width, spec, head), "mlp"), None
+    reference, function = builder
+    features = {"numeric": list(dataset.numeric_features), "categorical": list(dataset.categorical_features),
+                "width": width, "task": head.task, "classes": list(head.classes), "outputs": head.units}
+    core, compiled = builder_core(function, reference, width, head, features)
+    given = sorted({"optimizer", "learning_rate"} & spec.model_fields_set)
+    if compiled is not None and given:
+        raise SpecFieldError(("model", given[0]), f"{reference} compiled its model (optimizer and loss); setting "
+                             f"model.{given[0]} too would be ignored: remove one of them")
+    return assemble(preprocess, core), compiled
+
+
+def _loss(keras: Any, head: Head) -> Any:
+    if head.task == "multiclass":
+        return keras.losses.SparseCategoricalCrossentropy()
+    if head.task == "regression":
+        return keras.losses.MeanSquaredError()
+    return keras.losses.BinaryCrossentropy()
+
+
+def _metric(keras: Any, head: Head) -> Any:
+    if head.task == "multiclass":
+        return keras.metrics.SparseCategoricalAccuracy(name="accuracy")
+    if head.task == "regression":
+        return keras.metrics.MeanAbsoluteError(name="mae")
+    return keras.metrics.BinaryAccuracy(name="accuracy")
+
+
+def _labels(dataset: Dataset, head: Head, standardize: bool) -> np.ndarray:
+    target = dataset.train[dataset.target]
+    if head.task == "multiclass":
+        return target.to_numpy(dtype=np.int32)
+    values = target.to_numpy(dtype=np.float32).reshape(-1, 1)
+    return (values - head.mean) / head.std if standardize else values
 
 
 def _optimizer(keras: Any, spec: ModelSpec) -> Any:

@@ -21,8 +21,9 @@ from governance.textsafe import markup
 from lifecycle.pipeline import Reporter
 
 _STATUS_STYLE = {"passed": "green", "blocked": "bold red", "failed": "bold red", "awaiting_approval": "yellow"}
-_HEADLINE = ("train_rows", "test_rows", "epsilon", "train_accuracy", "accuracy", "roc_auc", "deploy", "size_bytes",
-             "version", "variant")
+# Headline numbers of a stage line, for every task (binary, multiclass, regression).
+_HEADLINE = ("train_rows", "test_rows", "epsilon", "train_accuracy", "train_mae", "accuracy", "roc_auc", "macro_f1",
+             "mae", "r2", "deploy", "size_bytes", "version", "variant")
 
 
 class RichReporter(Reporter):
