@@ -71,7 +71,7 @@ def monitor_batch(batch: str | Path, *, name: str, version: int | None = None, r
     ws = Workspace.at(workspace)
     registry, trusted = Path(registry) if registry else ws.registry, KeyRing(ws.keys).trusted()
     entry = verified_entry(registry, name, version, trusted)  # no TensorFlow yet: bad input fails fast
-    policy = _policy(entry, policy_path)
+    policy = monitor_policy(entry, policy_path)
     frame, labels = read_batch(Path(batch), entry.body.get("schema"))
     served = load_served(registry, name, entry.version, trusted)
     if served.entry.body != entry.body:
@@ -81,7 +81,7 @@ def monitor_batch(batch: str | Path, *, name: str, version: int | None = None, r
         row = int((~np.isfinite(scores)).argmax())
         raise UserError(f"{batch}: the model gives no finite score for data row {row + 1} (a value far outside "
                         "the training data's range?); nothing was recorded")
-    evidence, numbers = _evidence(served, frame, labels, scores)
+    evidence, numbers = batch_evidence(served, frame, labels, scores)
     trail = open_trail(ws.ensure())
     try:
         recorder = RunRecorder(trail, "monitor-" + new_run_id())
@@ -104,7 +104,8 @@ def monitor_batch(batch: str | Path, *, name: str, version: int | None = None, r
     return MonitorResult(recorder.run_id, decision, jsonable(summary))
 
 
-def _policy(entry: RegistryEntry, policy_path: str | Path | None) -> Policy:
+def monitor_policy(entry: RegistryEntry, policy_path: str | Path | None) -> Policy:
+    """The policy given, else the one the entry was registered under (which must not have changed)."""
     if policy_path is not None:
         return load_policy(policy_path)
     recorded = entry.body.get("policy") or {}
@@ -176,8 +177,9 @@ def _file_problem(path: Path) -> str | None:
         return f"cannot read batch: {getattr(err, 'strerror', None) or err}"
 
 
-def _evidence(served: ServedModel, frame: pd.DataFrame, labels: np.ndarray | None,
-              scores: np.ndarray) -> tuple[Evidence, dict[str, Any]]:
+def batch_evidence(served: ServedModel, frame: pd.DataFrame, labels: np.ndarray | None,
+                   scores: np.ndarray) -> tuple[Evidence, dict[str, Any]]:
+    """The monitor gate's evidence for rows of live data and their scores, and the headline numbers."""
     schema, body = served.schema, served.entry.body
     features = schema["numeric"] + schema["categorical"]
     reference = pd.read_parquet(served.entry.file("reference"))

@@ -11,7 +11,16 @@ from rai.options import json_option, workspace_option
 
 
 @click.command("monitor")
-@click.argument("batch", type=click.Path(path_type=Path))
+@click.argument("batch", type=click.Path(path_type=Path), required=False)
+@click.option("--log", "from_log", is_flag=True,
+              help="Audit the prediction log of `rai serve` instead of a batch file, window by window.")
+@click.option("--window", default="1h", show_default=True,
+              help="With --log: a duration (30m, 1h, 1d) or a number of decisions (1000) per window.")
+@click.option("--labels", "labels", type=click.Path(path_type=Path),
+              help="With --log: outcomes (CSV or Parquet) joined to the logged decisions.")
+@click.option("--join", "join", type=click.Choice(["request_id", "client_request_id"]), default="request_id",
+              show_default=True, help="With --labels: the id column that matches a decision (plus 'row' for batches).")
+@click.option("--since", help="With --log: only decisions at or after this time (ISO 8601, UTC if no zone).")
 @click.option("--model", "name", required=True, help="Registered model name.")
 @click.option("--version", "version", type=click.IntRange(min=1), help="Registry version (default: the latest).")
 @click.option("--registry", type=click.Path(file_okay=False, path_type=Path),
@@ -21,14 +30,34 @@ from rai.options import json_option, workspace_option
 @workspace_option
 @json_option
 @click.option("--verbose", is_flag=True, help="Show TensorFlow's own log output.")
-def monitor(batch: Path, name: str, version: int | None, registry: Path | None, policy: Path | None,
+def monitor(batch: Path | None, from_log: bool, window: str, labels: Path | None, join: str, since: str | None,
+            name: str, version: int | None, registry: Path | None, policy: Path | None,
             workspace: Path, as_json: bool, verbose: bool) -> None:
     """Check BATCH (CSV or Parquet of live rows) for data drift, prediction drift and, when it
-    has labels, performance and fairness, with the policy's `monitor` rules.
+    has labels, performance and fairness, with the policy's `monitor` rules. With --log, check
+    the served model's logged decisions instead, one recorded run per window.
 
-    Exit 0 when the monitor gate passes, 1 when it blocks, 2 on bad input.
+    Exit 0 when the monitor gate passes (every window), 1 when it blocks, 2 on bad input.
     """
+    from governance.errors import UserError
     from lifecycle import tfcompat
+
+    if (batch is None) == (not from_log):
+        raise UserError("rai monitor: give a BATCH file, or --log to audit the prediction log (not both)")
+    if not from_log and (labels is not None or since is not None):
+        raise UserError("rai monitor: --labels and --since go with --log (a batch file carries its own labels)")
+    if from_log:
+        from lifecycle.monitor_windows import monitor_log
+
+        summary = monitor_log(name=name, window=window, version=version, registry=registry, workspace=workspace,
+                              policy_path=policy, labels_path=labels, join=join, since=since)
+        if as_json:
+            click.echo(json.dumps(summary, indent=2))
+        else:
+            _print_windows(summary)
+        if summary["decision"] != "passed":
+            raise click.exceptions.Exit(1)
+        return
     from lifecycle.monitor import monitor_batch
 
     tfcompat.set_verbose(verbose)
@@ -59,3 +88,21 @@ def _print(summary: dict) -> None:
         click.echo("  the policy has no monitor rules")
     for reason in summary["reasons"]:
         click.echo(f"  blocked by {reason}")
+
+
+def _print_windows(summary: dict) -> None:
+    model = summary["model"]
+    click.echo(f"monitor {model['name']} v{model['version']}: {summary['decisions']} logged decision(s) in "
+               f"{len(summary['windows'])} window(s): {summary['decision']}")
+    for w in summary["windows"]:
+        drift = ((w["numbers"].get("drift") or {}).get("data") or {}).get("drifted_share")
+        shown = f"drift share {drift:.2f}" if isinstance(drift, float) else "drift not measured"
+        click.echo(f"  {w['start']} .. {w['end']}  {w['rows']:>6} rows  {w['labelled']:>6} labelled  {shown}  "
+                   f"{w['decision']}  ({w['run_id']})")
+        for reason in w["reasons"]:
+            click.echo(f"      blocked by {reason}")
+    found = summary.get("labels")
+    if found:
+        click.echo(f"  labels {found['file']}: {found['matched']} of {found['rows']} matched a logged decision"
+                   + (f"; {found['unmatched']} did not (e.g. {', '.join(found['unmatched_examples'][:3])})"
+                      if found["unmatched"] else ""))

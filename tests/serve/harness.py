@@ -52,11 +52,12 @@ def register_demo(ws: Workspace, *, name: str = "demo", profile: bool = True, re
     reference = ws.root / "reference.parquet"
     train[NUMERIC + CATEGORICAL].to_parquet(reference)
     schema = {"numeric": NUMERIC, "categorical": CATEGORICAL, "sensitive": SENSITIVE, "target": "Y",
-              "positive_label": 1, "label_strip": "", "na_values": ["?"]}
+              "positive_label": 1, "label_strip": "", "labels": ["0.0", "1.0"], "na_values": ["?"]}
     if profile:
         schema["profile"] = feature_profile(train, NUMERIC, CATEGORICAL)
     files = {"model.tflite": ("model", FIXTURES / "model.tflite"), "preprocess.keras": ("preprocess", FIXTURES / "model.keras"),
-             "reference.parquet": ("reference", reference)}
+             "reference.parquet": ("reference", reference),
+             "reference_predictions.parquet": ("reference_predictions", FIXTURES / "reference_predictions.parquet")}
     body = {"run_id": "test-run", "format": "litert", "variant": "dynamic_range",
             "model_sha256": sha256_file(FIXTURES / "model.tflite"), "schema": schema, "threshold": 0.5, **extra}
     with open_trail(ws) as trail:
