@@ -40,6 +40,24 @@ def signed_in_identity() -> str | None:
     return str(st.user.get("email") or st.user.get("name") or st.user.get("sub"))
 
 
+def signed_in_actor() -> str | None:
+    """The actor name the signed-in user decides as, or ``None`` without sign-in.
+
+    The identity provider's e-mail (else name) maps through the ``[actors]`` table of the
+    secrets (``"alice@example.org" = "alice"``), so a sign-in decides as the same actor name
+    that ``rai approve --actor`` and the policy's ``roles`` use; an identity the table does not
+    list is its own actor name (policies may list members by e-mail).
+    """
+    identity = signed_in_identity()
+    if identity is None:
+        return None
+    try:
+        mapped = st.secrets.get("actors", {}).get(identity)
+    except Exception:  # no secrets file or no table: the identity is the name
+        mapped = None
+    return str(mapped) if mapped else identity
+
+
 def _logged_in() -> bool:
     # A missing flag means nobody has signed in: never let an absent key read as a login.
     return st.user.get("is_logged_in") is True

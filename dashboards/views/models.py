@@ -7,10 +7,12 @@ import streamlit as st
 
 from dashboards import data, queries
 from dashboards.state import md, trail, trail_key, workspace
+from governance.trail.revocations import describe, read_mark, revocations
 
 
-def entries(registered: pd.DataFrame, root: Path) -> pd.DataFrame:
-    """Registrations from the trail joined with entries found in the registry, each verified once."""
+def entries(registered: pd.DataFrame, root: Path, revoked: dict[str, str]) -> pd.DataFrame:
+    """Registrations from the trail joined with entries found in the registry, each verified once;
+    ``revoked`` maps manifest hashes to the revocation the trail records."""
     rows = [dict(r) for r in registered.to_dict("records")]
     known = {str(queries.entry_dir(r["manifest_path"], root)) for r in rows if r.get("manifest_path")}
     for found in queries.registry_dirs(workspace().registry):
@@ -28,7 +30,17 @@ def entries(registered: pd.DataFrame, root: Path) -> pd.DataFrame:
                     "registered": r.get("registered"), "key_id": check.get("key_id"),
                     "problems": "; ".join(problems(r, check)), "entry": str(entry) if entry else None})
         out[-1]["signature"] = "INVALID" if out[-1]["problems"] else "valid"
+        out[-1]["revoked"] = revoked_text(entry, r, revoked)
     return pd.DataFrame(out)
+
+
+def revoked_text(entry: Path | None, registration: dict, revoked: dict[str, str]) -> str:
+    """``revoked at … by …: reason`` from the trail (by manifest hash) or the entry's mark, else ``""``."""
+    recorded = revoked.get(str(registration.get("manifest_sha256")))
+    if recorded:
+        return recorded
+    mark = read_mark(entry) if entry is not None else None
+    return describe(mark) if mark is not None else ""
 
 
 def problems(registration: dict, check: dict) -> list[str]:
@@ -52,11 +64,18 @@ def deployed_now(registered: pd.DataFrame) -> pd.DataFrame:
 st.title("Models")
 with trail() as t:
     registered = data.registrations(t, trail_key(t))
-table = entries(registered, workspace().root)
+    revoked = {str(e.payload.get("manifest_sha256")): describe({**e.payload, "seq": e.seq, "time": e.time,
+                                                                 "actor": e.actor}) for e in revocations(t)}
+table = entries(registered, workspace().root, revoked)
 if table.empty:
     st.info("No model has been registered yet: a run registers its model only when every gate passes.")
     st.stop()
 
+gone = table[table["revoked"] != ""]
+if not gone.empty:
+    st.error(f"{len(gone)} registry entr{'y is' if len(gone) == 1 else 'ies are'} REVOKED: `rai serve` refuses "
+             "them. " + "; ".join(f"{md(r['name'])} v{md(r['version'])} {md(r['revoked'])}" for _, r in gone.iterrows()),
+             icon="🚫")
 bad = table[table["signature"] != "valid"]
 if bad.empty:
     st.success(f"{len(table)} registry entr{'y' if len(table) == 1 else 'ies'}: every manifest signature, file hash "

@@ -342,19 +342,22 @@ def test_reports_page_never_signs_a_checkpoint(open_page, workspace):
 def test_approvals_page_lists_pending_runs_and_records_a_named_approval(open_page, workspace):
     at = open_page("approvals", workspace)
     pending = at.dataframe[0].value
-    assert pending[["run_id", "waiting_for"]].values.tolist() == [[AWAITING_RUN, "risk-officer (0 of 1)"]]
+    assert pending[["run_id", "waiting_for"]].values.tolist() == [[AWAITING_RUN, "risk-officer has 0 of 1 approvals"]]
     assert at.selectbox[0].value == AWAITING_RUN and at.selectbox[1].value == "risk-officer"
     at.text_input[0].set_value("Dana Risk")
     at.text_area[0].set_value("Fairness evidence reviewed.")
     at.button[0].click().run()
     with open_trail(workspace, create=False) as t:
         (event,) = t.events(kind="approval.recorded", run_id=AWAITING_RUN)
-    assert (event.actor, event.payload) == ("Dana Risk", {"role": "risk-officer", "decision": "approve",
-                                                          "comment": "Fairness evidence reviewed."})
+    assert (event.actor, event.payload["role"], event.payload["decision"], event.payload["comment"]) == (
+        "Dana Risk", "risk-officer", "approve", "Fairness evidence reviewed.")
     assert f"Recorded as trail event #{event.seq}" in plain(at.success[0].value)
     assert at.dataframe[0].value["waiting_for"].tolist() == ["nothing: ready to resume"]
-    assert at.dataframe[1].value[["role", "decision", "actor"]].values.tolist() == [
-        ["risk-officer", "approve", "Dana Risk"]]
+    roles = at.dataframe[1].value
+    assert roles[["role", "members", "approvals", "approved_by", "signed_by"]].values.tolist() == [
+        ["risk-officer", "anyone (no roles defined)", "1 of 1", "Dana Risk", ""]]
+    assert at.dataframe[-1].value[["role", "decision", "actor", "signature"]].values.tolist() == [
+        ["risk-officer", "approve", "Dana Risk", "unsigned"]]
 
 
 def test_approvals_page_refuses_an_anonymous_decision(open_page, workspace):

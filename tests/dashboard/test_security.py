@@ -66,6 +66,10 @@ def test_hostile_run_is_shown_as_typed(open_page, hostile):
 
 
 def test_hostile_approval_comment_is_recorded_verbatim_and_shown_escaped(open_page, hostile):
+    from governance.trail import open_trail
+
+    with open_trail(hostile) as t:  # a blocked run takes no approval: this one waits for one
+        t.append("run.finished", run_id=HOSTILE_RUN, payload={"decision": "awaiting_approval"})
     at = open_page("approvals", hostile)
     at.selectbox[0].set_value(HOSTILE_RUN).run()
     at.text_input[0].set_value(HOSTILE_LINK)
