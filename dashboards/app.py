@@ -26,6 +26,7 @@ navigation = st.navigation([
     st.Page(VIEWS / "trail.py", title="Audit trail", icon=":material/link:"),
     st.Page(VIEWS / "policies.py", title="Policies", icon=":material/policy:"),
     st.Page(VIEWS / "models.py", title="Models", icon=":material/inventory_2:"),
+    st.Page(VIEWS / "monitoring.py", title="Monitoring", icon=":material/monitoring:"),
     st.Page(VIEWS / "reports.py", title="Reports", icon=":material/description:"),
     st.Page(VIEWS / "approvals.py", title="Approvals", icon=":material/approval:"),
 ])
