@@ -30,8 +30,17 @@ def _details(card: dict[str, Any]) -> list[Block]:
             ("Deployed variant", d.get("deployed_variant")), ("Deployed SHA-256", d.get("deployed_sha256")),
             ("Policy", f"{pol.get('name')} {pol.get('version')} (sha256 {pol.get('sha256')})"),
             ("Run", card["run_id"]), ("Governance decision", card["decision"])]
-    return [Heading(2, "Model details"), _text(d.get("description")),
-            KeyValues([(k, fmt_value(v)) for k, v in rows])]
+    blocks: list[Block] = [Heading(2, "Model details")]
+    oversight = card.get("oversight") or {}
+    for r in oversight.get("revoked") or []:
+        blocks.append(Paragraph(f"REVOKED: version {r['version']} was revoked at {r['time']} by {r['actor']}: "
+                                f"{r['reason']} (trail entry #{r['seq']}). Do not use it.", "alert"))
+    if oversight.get("approval_state"):
+        approved = "; ".join(f"{role}: {', '.join(who) or 'nobody'}" for role, who in oversight["approved_by"].items())
+        signed = oversight.get("signatures") or {}
+        rows.append(("Human approval", f"{oversight['approval_state']}" + (f" ({approved})" if approved else "")
+                     + f"; {signed.get('signed', 0)} signed, {signed.get('unsigned', 0)} unsigned"))
+    return blocks + [_text(d.get("description")), KeyValues([(k, fmt_value(v)) for k, v in rows])]
 
 
 def _intended_use(card: dict[str, Any]) -> list[Block]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from governance.report.accountability import oversight_blocks as accountability_blocks
 from governance.report.blocks import BarChart, Block, Bullets, Heading, KeyValues, Paragraph, Table
 from governance.report.readable import fmt_threshold, groups_in_order
 from governance.report.text import (
@@ -165,6 +166,8 @@ def oversight_blocks(doc: dict[str, Any]) -> list[Block]:
                            fmt_value(w["expires"]), fmt_value(w["applied_at"])] for w in doc["waivers"]], caption="Waivers applied"))
     else:
         out.append(Paragraph("No waiver was applied in this run."))
+    if doc.get("accountability"):
+        out += accountability_blocks(doc["accountability"])
     return out
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from governance import __version__
 from governance.report import sections as S
+from governance.report.accountability import accountability, with_accountability
 from governance.report.mapping import framework_mapping
 from governance.report.source import load_run
 from governance.report.trailinfo import trail_section
@@ -40,6 +41,7 @@ class ReportDocument:
     optimization: dict[str, Any] | None
     approvals: list[dict[str, Any]]
     waivers: list[dict[str, Any]]
+    accountability: dict[str, Any]
     trail: dict[str, Any]
     events: list[dict[str, Any]]
     frameworks: dict[str, Any] = field(default_factory=dict)
@@ -105,9 +107,12 @@ def build_report(
         optimization=S.optimization(rec, gate_list),
         approvals=S.approvals(rec),
         waivers=S.waivers(rec, findings),
+        accountability={},
         trail=trail_section(trail, rec, checkpoint),
         events=S.events(rec),
     )
-    doc.verdict = with_integrity(doc.verdict, doc.trail)  # an untrusted trail is said first
+    doc.accountability = accountability(rec, doc.waivers, policy["rules"])
+    doc.verdict = with_accountability(doc.verdict, doc.accountability)  # a revocation or rejection is said first
+    doc.verdict = with_integrity(doc.verdict, doc.trail)  # an untrusted trail is said before anything
     doc.frameworks = framework_mapping(doc.to_dict())
     return doc

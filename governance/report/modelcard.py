@@ -121,6 +121,14 @@ def _measured_rules(doc: dict[str, Any]) -> list[dict[str, Any]]:
             for r in doc["policy"]["rules"] if str(r.get("check") or "").startswith(families)]
 
 
+def card_oversight(acc: dict[str, Any]) -> dict[str, Any]:
+    """Who approved the model, how far that is proven, and whether it was revoked."""
+    return {"approval_state": acc.get("state"),
+            "approved_by": {role: s.get("approved_by", []) for role, s in (acc.get("roles") or {}).items()},
+            "signatures": acc.get("signatures"), "revoked": acc.get("revocations") or [],
+            "waivers_applied": (acc.get("waiver_tally") or {}).get("count", 0)}
+
+
 def build_model_card(doc: dict[str, Any], narrative: dict[str, Any]) -> dict[str, Any]:
     """The model card of a report document (``ReportDocument.to_dict()``) and its narrative."""
     run, system, cfg = doc["run"], doc["system"], doc["run"].get("configuration") or {}
@@ -131,6 +139,7 @@ def build_model_card(doc: dict[str, Any], narrative: dict[str, Any]) -> dict[str
     return {
         "schema_version": SCHEMA_VERSION, "kind": KIND, "run_id": run["run_id"],
         "generated_at": doc["generated"]["at"], "decision": doc["verdict"]["decision"],
+        "oversight": card_oversight(doc.get("accountability") or {}),
         "model_details": {
             **narrative["model_details"], "name": system.get("name"), "version": reg.get("version"),
             "pipeline": run.get("pipeline"), "date": run.get("finished_at") or run.get("started_at"),
