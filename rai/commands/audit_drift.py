@@ -10,7 +10,6 @@ tested on its own (``drift.prediction`` rules) rather than as a feature.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -19,21 +18,17 @@ from governance.errors import UserError
 from governance.evidence import Evidence
 from governance.findings import jsonable
 from governance.io import file_sha256, read_table
-from governance.metrics.drift import DriftReport, drift_report, prediction_drift
-from governance.textsafe import markup
+from governance.metrics.drift import drift_report, prediction_drift
 from rai.cioutput import ci_output
 from rai.commands.audit_common import (
     exit_blocked,
-    format_value,
     load_rules,
     print_findings,
     record_audit,
 )
 from rai.commands.audit_scale import engine_options, run_scaled_drift
+from rai.commands.drift_output import print_report, split_columns
 from rai.options import csv_dialect_options, json_option, workspace_option
-
-if TYPE_CHECKING:  # rich is imported when a table is printed: --json output does not pay for it
-    from rich.console import Console
 
 AUDIT_FAMILIES = ("drift.",)
 
@@ -61,7 +56,7 @@ def drift(reference, current, columns, stattest, threshold, drift_share, predict
 
     Exits 0 when no policy is given or the policy passes, 1 when it blocks, 2 on a usage error.
     """
-    wanted = _split_columns(columns) if columns else None
+    wanted = split_columns(columns) if columns else None
     policy, rules = load_rules(policy_path, AUDIT_FAMILIES) if policy_path else (None, [])
     needs_predictions = [rule.id for rule in rules if rule.check == "drift.prediction"]
     if prediction is None and needs_predictions:
@@ -113,48 +108,3 @@ def _read(names: tuple[str, str], wanted: list[str] | None, prediction: str | No
     if prediction not in (wanted or []):  # model outputs are not features
         frames = [frame.drop(columns=[prediction]) for frame in frames]
     return frames[0], frames[1], predictions
-
-
-def print_report(console: Console, report: DriftReport, prediction: dict[str, Any] | None,
-                 names: tuple[str, str]) -> None:
-    """The per-column table, the dataset verdict, the prediction row and the skipped columns."""
-    from rich.table import Table
-
-    table = Table(title=f"Drift of {markup(names[1])} against {markup(names[0])}", title_justify="left")
-    table.add_column("column", no_wrap=True)
-    for name in ("type", "method", "statistic", "threshold", "drifted"):
-        table.add_column(name, justify="right" if name in ("statistic", "threshold") else "left", no_wrap=True)
-    rows = report.columns + ([prediction] if prediction else [])
-    for i, row in enumerate(rows):
-        if prediction and i == len(report.columns):
-            table.add_section()
-        p_value = ("~" if row.get("approximate") else "") + ("p=" if row["statistic_kind"] == "p_value" else "")
-        table.add_row(markup(row["column"]), row["type"], row["method"],
-                      p_value + format_value(row["statistic"]), format_value(row["threshold"]),
-                      "[bold red]yes[/]" if row["drifted"] else "no")
-    console.print(table)
-    console.print("[dim]p-values drift below their threshold, distances at or above it[/]")
-    for row in rows:  # an estimate is never shown as if it were exact
-        if row.get("approximate"):
-            note = row["approximate"]
-            certain = "" if note["verdict_certain"] else "; its bounds straddle the threshold: counted as drifted"
-            console.print(f"[yellow]~ {markup(row['column'])}: estimated from a {note['bins']}-bin histogram "
-                          f"(more distinct values than counted), error at most {note['error_bound']:.2g}{certain}[/]",
-                          highlight=False)
-    verdict = "[bold red]detected[/]" if report.dataset_drift else "[green]not detected[/]"
-    compared = "compared columns" if report.skipped else "columns"
-    console.print(f"Dataset drift {verdict}: {report.n_drifted} of {len(report.columns)} {compared} drifted "
-                  f"({report.drifted_share:.1%}, threshold {report.drift_share_threshold:.1%})")
-    if report.skipped:  # never hidden: a column not compared cannot have drifted as far as this says
-        n = len(report.skipped)
-        console.print(f"[bold yellow]{n} column{'s' if n > 1 else ''} not compared:[/] "
-                      f"{markup(report.skipped_text())}", highlight=False)
-
-
-def _split_columns(text: str) -> list[str]:
-    names = [name.strip() for name in text.split(",")]
-    if not all(names):
-        raise UserError(f"--columns: empty column name in {text!r} (give COL[,COL...])")
-    if len(set(names)) != len(names):
-        raise UserError(f"--columns: column repeated in {text!r}")
-    return names

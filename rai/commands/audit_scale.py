@@ -92,11 +92,9 @@ def progress_enabled() -> bool:
 
 
 def fairness_printer(report):
-    """The in-memory command's table printer, wherever it lives."""
-    try:
-        from rai.commands.fairness_output import print_report
-    except ImportError:
-        from rai.commands.audit import print_report
+    """The in-memory command's table printer."""
+    from rai.commands.fairness_output import print_report
+
     return lambda console: print_report(console, report)
 
 
@@ -120,9 +118,9 @@ class ScaledFairness:
                  y_score=None, pos_label=None, min_group_size=30, as_json=False, record=False, workspace=None,
                  **_memory_only) -> None:
         from governance.stream import open_dataset
-        from rai.commands.audit import _split_columns
+        from rai.commands.drift_output import split_columns
 
-        features = _split_columns(sensitive)
+        features = split_columns(sensitive, "--sensitive")
         dataset = open_dataset(data)
         if engine == "spark":
             from governance.engines import spark, spark_audit
@@ -186,9 +184,9 @@ class ScaledDrift:
         from governance.findings import jsonable
         from governance.metrics.drift import DriftOptions
         from governance.stream import open_dataset
-        from rai.commands.audit_drift import _split_columns, print_report
+        from rai.commands.drift_output import print_report, split_columns
 
-        wanted = _split_columns(columns) if columns else None
+        wanted = split_columns(columns) if columns else None
         options = DriftOptions(wanted, stattest, threshold, None, drift_share)
         datasets = [open_dataset(reference), open_dataset(current)]
         names = (datasets[0].name, datasets[1].name)
