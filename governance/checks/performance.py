@@ -17,7 +17,7 @@ from pydantic import Field, model_validator
 
 from governance.checks.base import Check, CheckParams, Outcome, register
 from governance.errors import MissingEvidence
-from governance.evidence import Evidence
+from governance.evidence import Evidence, task_of
 from governance.metrics.performance import SCORE_METRICS, predictions_metric
 
 STAGES = ("evaluate", "optimize", "monitor")
@@ -82,7 +82,7 @@ def _bounded_outcome(evidence: Evidence, metric: str, low: float | None, high: f
     within = ", ".join(f"{k} {v}" for k, v in bounds.items())
     message = f"{metric} {value:.4g} " + (" and ".join(problems) if problems else f"within {within}")
     found = {"metric": metric, "value": value, "rows": int(len(predictions.y_true)),
-             "task": getattr(predictions, "task", "binary"), **bounds}
+             "task": task_of(predictions), **bounds}
     return Outcome(not problems, message, observed=value, threshold=bounds, evidence=found)
 
 

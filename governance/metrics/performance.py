@@ -142,7 +142,9 @@ def predictions_metric(name: str, predictions: Any) -> float:
         The metric does not apply to the predictions' task (naming the ones that do), or the
         metric needs scores that were not given.
     """
-    task = getattr(predictions, "task", "binary")
+    from governance.evidence import task_of
+
+    task = task_of(predictions)
     _known(name, task)
     if task == "regression":
         return regression_metric(name, predictions.y_true, predictions.y_pred)
@@ -154,8 +156,10 @@ def predictions_metric(name: str, predictions: Any) -> float:
 
 def task_metrics(predictions: Any) -> dict[str, float | None]:
     """Every metric of the predictions' task; ``None`` where undefined or where scores are missing."""
+    from governance.evidence import task_of
+
     out: dict[str, float | None] = {}
-    for name in TASK_METRICS[getattr(predictions, "task", "binary")]:
+    for name in TASK_METRICS[task_of(predictions)]:
         if name in SCORE_METRICS and predictions.y_score is None:
             continue
         try:

@@ -286,3 +286,12 @@ def test_parent_and_variant_of_different_tasks_are_an_error():
                        {"metric": "mae", "max": 1})
     assert finding.status == Status.ERROR
     assert finding.message == "check raised ValueError: parent predictions are regression but the variant's are binary"
+
+
+def test_performance_reads_regression_predictions_of_either_class():
+    predictions = regression()
+    other = RegressionPredictions(predictions.y_true, predictions.y_pred, predictions.sensitive)
+    ours, theirs = (run_rule("performance.error", Evidence(predictions=p), {"metric": "rmse", "max": 20})
+                    for p in (predictions, other))
+    assert ours.status == theirs.status == Status.PASSED and ours.observed == theirs.observed
+    assert theirs.evidence["task"] == "regression"
