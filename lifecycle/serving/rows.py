@@ -112,6 +112,7 @@ class RowValidator:
 
     def _row(self, row: Any, where: str, index: int, numeric: list[float],
              categorical: list[list[str | None]]) -> tuple[str, list[str]]:
+        # One function, checks written out: it runs for every row of every request.
         if type(row) is not dict:
             raise RowError(f"{_place(where, index)}: must be an object of column: value, got {_kind(row)}")
         if row.keys() != self.required and not (self.required <= row.keys() <= self.known):
