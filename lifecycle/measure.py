@@ -14,14 +14,15 @@ from typing import Any
 from governance.evidence import Predictions, task_of
 from governance.findings import Finding
 from governance.metrics.performance import PERFORMANCE_METRICS, performance_metric, task_metrics
+from governance.vocabulary import DEFAULT_MIN_GROUP_SIZE
 
 #: Disparities listed per sensitive feature as "group gaps", by task (multiclass: the worst class).
 GAP_METRICS = {"binary": ("demographic_parity_difference", "equalized_odds_difference"),
                "multiclass": ("demographic_parity_difference", "equalized_odds_difference"),
                "regression": ("mae_difference", "mean_prediction_difference")}
 MISSING = "[MISSING]"
-#: Groups smaller than this are left out of the gaps (their rates are noise), as in the checks' default.
-MIN_GROUP_SIZE = 30
+#: Groups smaller than this are left out of the gaps (their rates are noise): the one default.
+MIN_GROUP_SIZE = DEFAULT_MIN_GROUP_SIZE
 
 
 def performance(predictions: Predictions) -> dict[str, float | None]:
