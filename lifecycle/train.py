@@ -101,21 +101,28 @@ def train(
     head = head_of(dataset)
     model, compiled = _model(dataset, model_spec, head, builder)
     features = encode_features(model, dataset.train)
-    # The trainer shares the core's layers but is a model of its own, so the core (and the saved
-    # model) carries no optimizer state and, with DP-SGD, no tensorflow-privacy class.
-    core = core_model(model)
-    fitted = core
-    if builder is None and head.task == "regression":  # the MLP fits the standardized target
-        fitted = keras.Model(core.inputs, core.get_layer(STANDARDIZED).output, name="standardized_core")
-    trainer = dp_model(fitted, record) if record["dp"] else keras.Model(fitted.inputs, fitted.outputs, name="trainer")
+    standardized = builder is None and head.task == "regression"  # the MLP fits the standardized target
+    trainer = _trainer(keras, core_model(model), head, record, standardized)
     trainer.compile(optimizer=compiled["optimizer"] if compiled else _optimizer(keras, model_spec),
                     loss=compiled["loss"] if compiled else _loss(keras, head), metrics=[_metric(keras, head)])
-    labels = _labels(dataset, head, standardize=fitted is not core)
+    labels = _labels(dataset, head, standardize=standardized)
     batches = _batches(features, labels, model_spec.batch_size, seed, drop_remainder=record["dp"])
     fit = trainer.fit(batches, epochs=model_spec.epochs, verbose=0, callbacks=_callbacks(keras, on_epoch))
     history = {k: [float(v) for v in values] for k, values in fit.history.items()}
     return TrainResult(model=model, history=history, wall_time_s=time.perf_counter() - started, privacy=record,
                        compiled_by="builder" if compiled else "spec")
+
+
+def _trainer(keras: Any, core: Any, head: Head, record: dict[str, Any], standardized: bool) -> Any:
+    """What ``fit`` trains: the core's layers in a model of their own (DP-SGD's ``DPModel`` when asked).
+
+    It shares the core's weights but is not the core, so the core (and the saved model) carries no
+    optimizer state and, with DP-SGD, no tensorflow-privacy class.
+    """
+    fitted = core
+    if standardized:
+        fitted = keras.Model(core.inputs, core.get_layer(STANDARDIZED).output, name="standardized_core")
+    return dp_model(fitted, record) if record["dp"] else keras.Model(fitted.inputs, fitted.outputs, name="trainer")
 
 
 def head_of(dataset: Dataset) -> Head:

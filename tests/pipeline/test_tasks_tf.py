@@ -358,3 +358,20 @@ def test_a_model_file_whose_inputs_or_outputs_do_not_fit_the_data(builder, multi
         code, _, err = rai("run", "pipeline.yaml", "--workspace", "ws", "--json")
         line = err.splitlines()[-1]
         assert code == 2 and line.startswith("error: pipeline.yaml:11:9: ") and line.endswith(f": {expected}"), err
+
+
+@pytest.mark.parametrize("task", ["multiclass", "regression"])
+def test_dp_sgd_trains_every_task_within_its_recorded_budget(tmp_path, adult_rows, task):
+    target = ('  positive_label: ">50K"\n', "  task: multiclass\n") if task == "multiclass" else (
+        '  target: Y\n  positive_label: ">50K"\n  label_strip: "."\n', "  target: hours-per-week\n  task: regression\n")
+    spec = SPEC.replace(*target).replace("optimize:", "privacy: {dp: true, noise_multiplier: 1.1}\noptimize:")
+    if task == "regression":
+        spec = spec.replace("  drop_columns: [fnlwgt]", "  drop_columns: [fnlwgt, Y]")
+    policy = "policy: dp\nversion: '1'\nowner: test suite\nrules:\n" + LINEAGE.splitlines(keepends=True)[0] + \
+        LINEAGE.splitlines(keepends=True)[1]
+    project = _project(tmp_path / task, adult_rows, spec, policy)
+    summary = _run(project, until="evaluate")
+    assert summary["decision"] == "passed", summary["reasons"]
+    assert summary["privacy"]["noise_multiplier"] == 1.1 and 0 < summary["privacy"]["epsilon"] < 10
+    metrics = summary["stages"][2]["metrics"]
+    assert (metrics["accuracy"] > 0.6) if task == "multiclass" else (metrics["mae"] < 12)
