@@ -106,6 +106,7 @@ def approval_problems(trail: Any, run_id: str, require_roles: list[str] | tuple[
     """Why the run's approvals do not hold now: the policy's deploy approval rules, extra roles, rejections."""
     from governance.engine import evaluate
     from governance.evidence import Evidence
+    from governance.policy.accountability import bind_recorded_roles
     from governance.policy.schema import Policy, Rule
 
     started = next(e for e in trail.events(run_id=run_id, kind="run.started", checked=True))
@@ -122,6 +123,7 @@ def approval_problems(trail: Any, run_id: str, require_roles: list[str] | tuple[
         rules.append(Rule(id="promotion-sign-off", check=APPROVAL_CHECK, stage="deploy", severity="critical",
                           params={"roles": list(dict.fromkeys(require_roles))}))
     if rules:
+        bind_recorded_roles(policy, rules)  # the recorded policy's roles count at promotion too
         result = evaluate(policy, "deploy", Evidence(approvals=approvals), rules=rules)
         problems += [f"{f.rule_id}: {f.message}" for f in result.blocking]
     return problems

@@ -149,3 +149,15 @@ def waiver_approver_problem(policy: Policy, rule_id: str, severity: Any, approve
     return (f"{approved_by!r} may not waive rule '{rule_id}' (severity {severity.value}): waivers of "
             f"{severity.value} rules are approved by members of {', '.join(roles)}"
             f"{closest(approved_by, allowed)} (members: {', '.join(allowed) or 'none'})")
+
+
+def bind_recorded_roles(policy: Policy, rules: list[Any]) -> None:
+    """Teach approval ``rules`` built outside the loader (from a policy recorded in the trail, or
+    added at promotion) the roles of ``policy``, so the check applies them there too."""
+    from governance.checks.base import get_check
+
+    record = roles_record(policy.roles)
+    for rule in rules:
+        if rule.check == APPROVAL_CHECK:
+            params = rule.validated if rule.validated is not None else get_check(APPROVAL_CHECK).Params(**rule.params)
+            rule.validated = params.with_policy_roles(record)

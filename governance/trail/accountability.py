@@ -137,7 +137,9 @@ def why_not_counted(req: Requirement, decision: dict[str, Any], decided_for: dic
             if not members:
                 return f"{role} has no members yet: name them in the policy's roles.{role}.members"
             return f"{actor} is not a member of {role}{closest(str(actor), members)} (members: {', '.join(members)})"
-    elif req.required and role not in req.required:
+    elif req.required and role not in req.required and closest(str(role), list(req.required)):
+        # Without roles any name goes (an older policy, a role asked for at promotion); a near miss
+        # of a required role is a typo, never a new role.
         return (f"the policy requires no {role!r} approval{closest(str(role), list(req.required))} "
                 f"(required roles: {', '.join(req.required)})")
     earlier = decided_for.get(actor)
@@ -173,7 +175,8 @@ def assess(req: Requirement, decisions: list[dict[str, Any]]) -> Assessment:
             continue
         why = why_not_counted(req, {**d, "actor": actor}, out.decided_for)
         if why:
-            out.ignored.append(_brief(d, why))
+            if role in req.required or not req.required:  # a decision for another rule's role is not news here
+                out.ignored.append(_brief(d, why))
             continue
         out.decided_for.setdefault(actor, role)
         if kind == "reject":

@@ -186,7 +186,10 @@ def admission_problem(run: RunDecisions, role: str, decision: str, actor: str, c
         return (f"it was rejected by {r['actor']} ({r['role']}, trail entry #{r['seq']}); a rejection is final unless "
                 f"{r['actor']} withdraws it: rai approve {run.run_id} --role {r['role']} --decision withdraw "
                 f"--comment REASON --actor {r['actor']}")
-    if decision == "approve" and run.finished not in OPEN:
+    # A passed run may still be signed off for a role its deploy gate did not ask for (``rai promote
+    # --require-approval``); for the roles it decided on, its approvals are history.
+    later_sign_off = run.finished == "passed" and role not in run.requirement.required
+    if decision == "approve" and run.finished not in OPEN and not later_sign_off:
         return (f"it has finished ({run.finished}): only a running run or one awaiting approval can be approved")
     if decision == "reject" and run.finished in ("blocked", "failed"):
         return f"it has finished ({run.finished}) and deployed nothing: there is nothing to reject"

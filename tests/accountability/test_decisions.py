@@ -170,3 +170,44 @@ def test_the_check_does_not_count_a_decision_that_bypassed_rai_approve(start, ws
     assert finding.message == ("model-risk has 0 of 1 approvals; compliance has 0 of 1 approvals; not counted: "
                                "mallory as model-risk: mallory is not a member of model-risk (members: alice, bob); "
                                "sam as compliance: sam is not a member of compliance (members: carol, bob)")
+
+
+LEGACY = """\
+policy: legacy
+version: "1"
+owner: o
+rules:
+  - {id: sign-off, check: accountability.approvals, stage: deploy, severity: high, params: {roles: [risk-officer]}}
+"""
+
+
+@pytest.mark.parametrize("role, code, said", [
+    ("risk-oficer", 2, "the policy requires no 'risk-oficer' approval; did you mean 'risk-officer'? "
+                       "(required roles: risk-officer)"),
+    ("release", 0, "recorded approval.recorded #2: release approves run r1"),
+])
+def test_without_roles_a_near_miss_is_a_typo_and_another_role_is_recorded(role, code, said, start, approve):
+    start("r1", text=LEGACY)
+    got = approve("r1", role, "approve", "carol")
+    assert got[0] == code and said in (got[2] if code else got[1])
+
+
+def test_a_passed_run_takes_a_later_sign_off_but_not_its_deploy_roles(start, approve):
+    start("r1", finished="passed", text=LEGACY)
+    assert approve("r1", "release", "approve", "carol")[0] == 0
+    code, _, err = approve("r1", "risk-officer", "approve", "dave")
+    assert code == 2 and "it has finished (passed)" in err
+
+
+def test_promotion_counts_only_members_of_the_recorded_policys_roles(start, approve, ws):
+    from lifecycle.mlflow_promote import approval_problems
+
+    start("r1", finished="passed")
+    with open_trail(ws) as trail:  # as a script could record them: promotion applies the roles anyway
+        trail.append("approval.recorded", run_id="r1", actor="mallory", payload={"role": "model-risk",
+                                                                                  "decision": "approve"})
+        trail.append("approval.recorded", run_id="r1", actor="carol", payload={"role": "compliance",
+                                                                                "decision": "approve"})
+        problems = approval_problems(trail, "r1")
+    assert problems == ["sign-off: model-risk has 0 of 1 approvals; not counted: mallory as model-risk: mallory is not "
+                        "a member of model-risk (members: alice, bob)"]

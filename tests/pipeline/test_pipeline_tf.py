@@ -218,7 +218,8 @@ def test_awaiting_approval_then_approve_then_resume_deploys(project, rai):
     assert waiting["privacy"]["accountant"] == "rdp"
     assert not (project / "ws" / "registry").exists()
 
-    assert rai("approve", run_id, "--role", "risk-officer", "--decision", "approve", "--workspace", "ws")[0] == 0
+    assert rai("approve", run_id, "--role", "risk-officer", "--decision", "approve", "--actor", "carol",
+               "--workspace", "ws")[0] == 0
     code, out, err = rai("run", "--resume", run_id, "--workspace", "ws", "--json")
     assert code == 0, err
     resumed = json.loads(out)

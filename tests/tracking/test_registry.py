@@ -91,7 +91,7 @@ def test_promotion_waits_for_the_approvals_and_refuses_a_rejected_run(mlflow_ser
         (run_id,) = trail.runs()
     first = [e for e in trail_events(run_id) if e.kind == "mlflow.mirrored"]
     assert first[-1].payload["registered"] is None  # awaiting approval: mirrored, nothing registered
-    assert rai_cli("approve", run_id, "--role", "risk", "--decision", "approve")[0] == 0
+    assert rai_cli("approve", run_id, "--role", "risk", "--decision", "approve", "--actor", "rita")[0] == 0
     run = register(mlflow_server, "credit-b", data, resume=run_id)
     assert run.run_id == run_id and run.mirror.registered["version"] == 1
     assert run.mirror.mlflow_run_id == first[-1].payload["mlflow_run_id"]  # the same MLflow run, updated
@@ -102,10 +102,12 @@ def test_promotion_waits_for_the_approvals_and_refuses_a_rejected_run(mlflow_ser
     assert err == ("error: refusing to promote credit-b v1 to 'champion': promotion-sign-off: release has 0 of 1 "
                    "approvals\n")
     assert "model.promoted" not in [e.kind for e in trail_events(run_id)]
-    assert rai_cli("approve", run_id, "--role", "release", "--decision", "approve")[0] == 0
+    code, _, err = rai_cli("approve", run_id, "--role", "release", "--decision", "approve", "--actor", "rene")
+    assert code == 0, err
     assert rai_cli("promote", "credit-b", "1", "--require-approval", "release", *uri)[0] == 0
 
-    assert rai_cli("approve", run_id, "--role", "risk", "--decision", "reject", "--comment", "bias found")[0] == 0
+    assert rai_cli("approve", run_id, "--role", "risk", "--decision", "reject", "--comment", "bias found",
+                   "--actor", "rita")[0] == 0
     code, _, err = rai_cli("promote", "credit-b", "1", "--alias", "challenger", *uri)
     assert code == 1 and err.startswith(f"error: refusing to promote credit-b v1 to 'challenger': run {run_id} "
                                         "was rejected by risk")
