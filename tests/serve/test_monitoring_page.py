@@ -92,3 +92,29 @@ def test_the_windows_json_matches_the_trail(monitored):
         table, limits = windows(trail)
     assert len(table) == 12 and set(limits["metric"].dropna()) == {"drift_share", "accuracy"}
     assert json.loads(table.to_json(orient="records"))[0]["rows"] == 20
+
+
+@pytest.mark.browser
+def test_the_monitoring_page_in_headless_chromium(monitored, tmp_path):
+    """The real `rai dashboard` process, the real browser: every window charted, the blocked ones named."""
+    from dashboard import browser
+    from dashboard.test_browser import ARTIFACTS, in_ci, page_text
+
+    if not browser.CHROMIUM.is_file():
+        reason = f"{browser.CHROMIUM} not found; install Debian's 'chromium' package"
+        if in_ci():
+            pytest.fail(f"CI is set but {reason}", pytrace=False)
+        pytest.skip(reason)
+    with browser.dashboard(monitored.root, tmp_path / "server.log") as url, browser.chromium() as page:
+        page.send("Page.enable")
+        page.send("Page.navigate", url=f"{url}/monitoring")
+        text = page_text(page, "2 of 12 windows blocked", "Share of drifted columns",
+                         "Accuracy (windows with outcomes)")
+        assert "Monitoring" in text
+        charts = browser.wait_until(
+            lambda: page.evaluate("document.querySelectorAll('[data-testid=stVegaLiteChart]').length") >= 2,
+            60, "the two charts")
+        assert charts
+        rows = page.evaluate("document.querySelectorAll('[data-testid=stDataFrame]').length")
+        assert rows >= 1
+        page.screenshot(ARTIFACTS / "dashboard-monitoring.png")
