@@ -35,7 +35,9 @@ def bind_accountability(doc: Document, merged: Policy, base: Policy | None, own:
         merged.roles = {**base.roles, **own.roles}
         merged.waiver_approvers = {**base.waiver_approvers, **own.waiver_approvers}
     errors = _role_names(doc, own) + _role_sizes(doc, own) + _member_keys(doc, merged)
-    errors += _required_roles(doc, merged, own) + _approver_roles(doc, merged, own) + _waivers(doc, merged, own)
+    approvers = _approver_roles(doc, merged, own)
+    # Waivers are judged by the approvers once those name real roles (else that is the one problem).
+    errors += _required_roles(doc, merged, own) + approvers + ([] if approvers else _waivers(doc, merged, own))
     if not errors:
         record = roles_record(merged.roles)
         for rule in merged.rules:

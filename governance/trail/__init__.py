@@ -26,8 +26,9 @@ Extensions (same module)::
     trail.checkpoints(); trail.latest_checkpoint()
     trail.prove(seq, checkpoint=None)        # -> inclusion proof dict (see proofs.py)
     trail.rotate_key()                       # -> (old key id, new key id, Checkpoint)
-    record_approval(trail, run_id, role, decision, actor=None, comment=None)  # -> Event
-    approvals_for(trail, run_id)             # -> [{"role", "decision", "actor", "time", "comment"}]
+    record_approval(trail, run_id, role, decision, actor=None, comment=None, *, key=None)  # -> Event
+    approvals_for(trail, run_id)             # -> [{"seq", "role", "decision", "actor", "time", "comment",
+                                             #      "signature", "starter", ...}]
 
 Payload keys named ``blob``/``*_blob`` (a digest) or ``blobs``/``*_blobs`` (a list) refer to
 blobs; verify checks they exist and are intact. Reads scan the table, never an index;
@@ -47,7 +48,11 @@ Event kinds and their payloads (the contract between writers and readers):
                      trails before 0.2 wrote "pass" | "block"),
                      findings [Finding.to_dict()], policy_sha256
 ``waiver.applied``   rule, reason, approved_by, expires, stage
-``approval.recorded`` role, decision ("approve" | "reject"), comment
+``approval.recorded`` role, decision ("approve" | "reject" | "withdraw"), comment, policy_sha256,
+                     withdraws (the rejection's seq), signature (when the person has a key)
+``actor.key_registered`` actor, key_id, public_key, replaces, proof (an approver's key)
+``model.revoked``    name, version, model_sha256, manifest_sha256, registry, registered_by_run,
+                     reason, signature (the person's), workspace_signature
 ``model.registered`` name, version, model_sha256, manifest_path, manifest_sha256, variant
 ``model.deployed``   name, version, endpoint/registry path
 ``audit.completed``  kind ("fairness" | "drift"), inputs {file: sha256}, result (the --json
