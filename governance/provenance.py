@@ -1,11 +1,13 @@
-"""Where a record comes from: run ids, the acting user, tool versions, the code revision, the policy.
+"""Where and when a record comes from: run ids, the time, the acting user, tool versions, the
+code revision, the policy.
 
-One owner for these facts: the pipeline, ``rai.start_run`` runs and recorded audits all stamp
-their ``run.started`` events with the same functions.
+One owner for these facts: the trail, the pipeline, ``rai.start_run`` runs, recorded audits,
+reports and registry entries all take them from here.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import getpass
 import os
 import platform
@@ -16,6 +18,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+UTC_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # the trail's times: RFC 3339, UTC, microseconds
+
 # Distributions whose versions explain a run's numbers.
 _VERSIONED = ("rai", "tensorflow", "tf-keras", "tensorflow-privacy", "ai-edge-litert", "numpy", "pandas",
               "dp-accounting", "pydantic")
@@ -24,6 +28,19 @@ _VERSIONED = ("rai", "tensorflow", "tf-keras", "tensorflow-privacy", "ai-edge-li
 def new_run_id() -> str:
     """A sortable, unique run id: UTC time plus 6 random hex digits, e.g. ``20250131T093000Z-a1b2c3``."""
     return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + "-" + secrets.token_hex(3)
+
+
+def utc_now() -> str:
+    """The current time as RFC 3339 UTC with microseconds, e.g. ``2025-01-31T09:30:00.123456Z``.
+
+    One fixed width, so that comparing the text compares the instants (the trail's times).
+    """
+    return dt.datetime.now(dt.UTC).strftime(UTC_FORMAT)
+
+
+def utc_now_seconds() -> str:
+    """The current time as RFC 3339 UTC to the second, e.g. ``2025-01-31T09:30:00Z`` (documents)."""
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def current_actor() -> str:

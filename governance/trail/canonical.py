@@ -14,8 +14,8 @@ This module owns both encodings rai hashes or signs:
 Both refuse, naming the place (``payload.metrics.auc: nan is not allowed``), what JSON cannot
 say: NaN and infinities (``NaN != NaN`` would make a value unequal to itself after a round
 trip), keys that are not strings (``{1: "a", "1": "b"}`` would collapse to one key) and types
-other than dict, list, tuple, str, int, float, bool and None. :func:`jcs` also refuses integers
-beyond ±(2**53 - 1), which a JSON number cannot hold exactly in most languages.
+other than dict, list, tuple, str, int, float, bool and None. :func:`jcs` also refuses an
+integer beyond ±(2**53 - 1) whose digits would change as a JSON number, which is a double.
 """
 
 from __future__ import annotations
@@ -104,9 +104,10 @@ def _encode(value: Any, out: list[str]) -> None:
             raise _Refused
         out.append(format_number(value))
     elif kind is int:
-        if not -MAX_EXACT_INT <= value <= MAX_EXACT_INT:
-            raise _Refused
-        out.append(int.__repr__(value))
+        if -MAX_EXACT_INT <= value <= MAX_EXACT_INT:
+            out.append(int.__repr__(value))
+        else:
+            out.append(_large_integer(value))
     elif kind is list or kind is tuple:
         out.append("[")
         first = True
@@ -122,6 +123,23 @@ def _encode(value: Any, out: list[str]) -> None:
         out.append("true" if value else "false")
     else:
         _encode(_plain(value), out)
+
+
+def _large_integer(value: int) -> str:
+    """A large integer's text, if it is already what RFC 8785 writes for the double it denotes.
+
+    A JSON number is a double: past 2**53 doubles skip integers, and ECMAScript writes a double
+    by its shortest digits (2**60 becomes 1152921504606847000). An integer whose digits would
+    change is refused rather than silently altered; one that a double reads back as itself
+    (10000000000000000, or any integer read from a format-2 body) passes.
+    """
+    try:
+        text = format_number(float(value))
+    except OverflowError:
+        raise _Refused from None
+    if text != int.__repr__(value):
+        raise _Refused
+    return text
 
 
 def _plain(value: Any) -> Any:
@@ -211,9 +229,12 @@ def _check(value: Any, where: str, strict: bool = False) -> None:
         return
     if isinstance(value, int):
         if strict and not -MAX_EXACT_INT <= value <= MAX_EXACT_INT:
-            raise CanonicalJSONError(
-                f"{where}: integer {int(value)} is beyond ±{MAX_EXACT_INT}, which JSON numbers hold exactly "
-                "in every language; record it as a string")
+            try:
+                _large_integer(int(value))
+            except _Refused:
+                raise CanonicalJSONError(
+                    f"{where}: integer {int(value)} would change as a JSON number (a double holds every integer "
+                    f"up to ±{MAX_EXACT_INT}, larger ones only in steps); record it as a string") from None
         return
     if isinstance(value, float):
         if not math.isfinite(value):

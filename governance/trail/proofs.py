@@ -1,7 +1,8 @@
 """Inclusion proofs: show a third party that one entry is in a checkpointed trail.
 
-A proof carries the entry as stored (seq, prev_hash, body, entry_hash), the RFC 6962 audit path
-from its leaf to the root, and the checkpoint it was made against. Checking needs only the proof,
+A proof carries the entry as stored (its entry format, seq, prev_hash, body, entry_hash), the
+RFC 6962 audit path from its leaf to the root, and the checkpoint it was made against. Proofs
+made before entry formats were named carry none: theirs is format 1. Checking needs only the proof,
 the checkpoint file and its public key: recompute the entry hash from the body (so the event's
 content is proven, not just its hash), walk the path to the root, and check the checkpoint's
 signature.
@@ -12,9 +13,10 @@ from __future__ import annotations
 from typing import Any
 
 from governance.errors import UserError
-from governance.trail.chain import Event, Row, entry_hash
+from governance.trail.chain import ENTRY_TAGS, Event, Row, entry_hash
 from governance.trail.checkpoints import Checkpoint, CheckpointFormatError
 from governance.trail.errors import TrailIntegrityError
+from governance.trail.formats import trail_format
 from governance.trail.merkle import inclusion_path, leaf_hash, root_of, verify_inclusion
 from governance.trail.rowcheck import HEX64
 from governance.trail.store import MAX_SEQ, Store
@@ -40,7 +42,8 @@ def make_proof(store: Store, checkpoint: Checkpoint, seq: int) -> dict[str, Any]
         "format": PROOF_FORMAT,
         "seq": seq,
         "tree_size": checkpoint.tree_size,
-        "entry": {"seq": row.seq, "prev_hash": row.prev_hash, "body": row.body, "entry_hash": row.entry_hash},
+        "entry": {"format": trail_format(store), "seq": row.seq, "prev_hash": row.prev_hash, "body": row.body,
+                  "entry_hash": row.entry_hash},
         "event": Event.from_row(row).to_dict(),
         "audit_path": [h.hex() for h in inclusion_path(seq - 1, leaves)],
         "checkpoint": checkpoint.to_dict(),
@@ -62,13 +65,13 @@ def check_proof(proof: Any, checkpoint: Checkpoint, key_id: str | None = None) -
         failures.append("the checkpoint's signature does not verify under the public key it carries")
     if key_id is not None and checkpoint.key_id != key_id:
         failures.append(f"the checkpoint is signed by key {checkpoint.key_id}, not the expected {key_id}")
-    row, seq, size, path, embedded = _parse(proof)
+    row, version, seq, size, path, embedded = _parse(proof)
     if (embedded.tree_size, embedded.root_hash) != (checkpoint.tree_size, checkpoint.root_hash):
         failures.append(f"the proof was made against a checkpoint of size {embedded.tree_size}, "
                         f"not this one (size {checkpoint.tree_size})")
     if row.seq != seq or size != checkpoint.tree_size or not 1 <= seq <= checkpoint.tree_size:
         failures.append("the proof's seq or tree size disagree with its entry or the checkpoint")
-    if entry_hash(row.seq, row.prev_hash, row.body) != row.entry_hash:
+    if entry_hash(row.seq, row.prev_hash, row.body, version) != row.entry_hash:
         failures.append("the entry's content does not match its entry hash")
     try:
         event = Event.from_row(row._replace(seq=seq)).to_dict()
@@ -86,12 +89,15 @@ def check_proof(proof: Any, checkpoint: Checkpoint, key_id: str | None = None) -
     return failures, {"seq": seq, **{k: event[k] for k in ("time", "run_id", "actor", "kind", "subjects", "payload")}}
 
 
-def _parse(proof: dict) -> tuple[Row, int, int, list[bytes], Checkpoint]:
+def _parse(proof: dict) -> tuple[Row, int, int, int, list[bytes], Checkpoint]:
     """The proof's parts, each checked for type; a malformed proof is a :class:`UserError`."""
     try:
         entry = proof["entry"]
         seq, size, entry_seq = _integer(proof["seq"], "seq"), _integer(proof["tree_size"], "tree_size"), \
             _integer(entry["seq"], "entry.seq")
+        version = entry.get("format", 1)
+        if type(version) is not int or version not in ENTRY_TAGS:
+            raise ValueError(f"entry.format: must be one of {sorted(ENTRY_TAGS)}, got {str(version)[:40]!r}")
         for name in ("prev_hash", "entry_hash"):
             if not isinstance(entry[name], str) or not HEX64.fullmatch(entry[name]):
                 raise ValueError(f"entry.{name}: must be 64 lowercase hex characters")
@@ -109,7 +115,7 @@ def _parse(proof: dict) -> tuple[Row, int, int, list[bytes], Checkpoint]:
     except (KeyError, TypeError, ValueError, UnicodeEncodeError, CheckpointFormatError) as err:
         raise UserError(f"malformed inclusion proof: {str(err)[:200]}") from None
     row = Row(entry_seq, "", None, "", "", entry["body"], entry["prev_hash"], entry["entry_hash"])
-    return row, seq, size, path, embedded
+    return row, version, seq, size, path, embedded
 
 
 def _integer(value: Any, name: str) -> int:

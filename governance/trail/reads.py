@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 from governance.trail.chain import Event, Row
 from governance.trail.errors import TrailIntegrityError
+from governance.trail.formats import trail_format
 from governance.trail.rowcheck import content_fault, run_id_needle
 from governance.trail.store import Store
 
@@ -35,9 +36,10 @@ def checked_events(store: Store, run_id: str | None, kinds: list[str] | None, si
         raise TrailIntegrityError(f"{store.location}: the entries are not numbered 1..{count} without gaps "
                                   f"(seq {low}..{high}); run `rai trail verify`")
     needle = run_id_needle(run_id) if run_id is not None else None
+    version = trail_format(store)
     shown = 0
     for row in store.rows(after_seq=after_seq, run_id=run_id, body_needle=needle, scan=True):
-        fault = content_fault(row)
+        fault = content_fault(row, version)
         if fault:
             raise TrailIntegrityError(f"{store.location}: entry {row.seq}: {fault}; run `rai trail verify`")
         event = event_of(row)

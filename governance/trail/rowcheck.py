@@ -15,7 +15,7 @@ import json
 import re
 from json.encoder import encode_basestring
 
-from governance.trail.chain import Row, entry_hash
+from governance.trail.chain import Row, entry_hash, format_of
 
 HEX64 = re.compile(r"[0-9a-f]{64}")
 
@@ -35,12 +35,17 @@ def malformed(row: Row) -> str | None:
     return None
 
 
-def content_fault(row: Row) -> str | None:
-    """Why the row is not the entry recorded at its place (ignoring links), or ``None``."""
+def content_fault(row: Row, version: int) -> str | None:
+    """Why the row is not the entry recorded at its place (ignoring links) in a trail of entry
+    format ``version`` (see :mod:`governance.trail.formats`), or ``None``."""
     fault = malformed(row)
     if fault:
         return fault
-    if entry_hash(row.seq, row.prev_hash, row.body) != row.entry_hash:
+    if entry_hash(row.seq, row.prev_hash, row.body, version) != row.entry_hash:
+        other = format_of(row.seq, row.prev_hash, row.body, row.entry_hash)
+        if other is not None:
+            return (f"it is hashed as an entry of format {other} in a trail of format {version}: rai never "
+                    "changes a trail's format, so it was written outside rai")
         return "its content does not match its entry hash (changed after it was recorded)"
     if not columns_match(row):
         return column_fault(row)
@@ -55,7 +60,8 @@ def digest_bytes(text: object) -> bytes:
 
 
 def _str(value) -> str:
-    # The canonical encoding of one column value (ensure_ascii=False, like canonical_json).
+    # The canonical encoding of one column value: text is escaped the same way in both entry
+    # formats (only '"', '\\' and control characters).
     if value is None:
         return "null"
     if not isinstance(value, str):
@@ -67,10 +73,10 @@ def columns_match(row: Row) -> bool:
     """Whether the indexed columns (actor, kind, run_id, time) agree with the hashed body.
 
     Compares text instead of parsing the body (parsing a million bodies dominates verification
-    otherwise). This is exact because the body is canonical with keys in the order actor, kind,
-    payload, run_id, subjects, time, and because ``,"`` can only occur in JSON at a structural
-    place (inside strings ``"`` is escaped): the last ``,"subjects":{`` is the real key, since
-    subjects hold only digests (no nested objects).
+    otherwise). This is exact because the body is canonical, in both entry formats, with keys in
+    the order actor, kind, payload, run_id, subjects, time, and because ``,"`` can only occur in
+    JSON at a structural place (inside strings ``"`` is escaped): the last ``,"subjects":{`` is
+    the real key, since subjects hold only digests (no nested objects).
     """
     body = row.body
     try:

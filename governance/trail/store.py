@@ -130,6 +130,16 @@ class Store:
         (high,) = self._read(f"SELECT MAX(seq) FROM {self.scan}", (), True)[0]
         return count, low, high
 
+    def first_rows(self, limit: int) -> list[Row]:
+        """The first ``limit`` entries by seq, found through the primary key.
+
+        Only for telling a trail's entry format (:mod:`governance.trail.formats`): a key that
+        lies can only make the entries fail to verify, never hide one, since every reader that
+        judges entries scans them.
+        """
+        return [Row(*r) for r in self._read(
+            f"SELECT {COLUMNS} FROM {self.events} WHERE seq >= 1 ORDER BY seq LIMIT {int(limit)}")]
+
     def seqs_outside(self, limit: int = 100) -> list[int]:
         """Seqs of rows below 1 (never written by rai), lowest first."""
         return [r[0] for r in self._read(

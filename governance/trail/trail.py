@@ -3,19 +3,28 @@
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 import json
-import os
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from governance.errors import UserError
+from governance.provenance import current_actor, utc_now
 from governance.trail.blobs import BlobStore
-from governance.trail.chain import GENESIS_HASH, Event, Row, entry_hash, make_body, normalize_time, utc_now
+from governance.trail.chain import (
+    ENTRY_FORMAT,
+    GENESIS_HASH,
+    Event,
+    Row,
+    body_head,
+    body_tail,
+    entry_hash,
+    normalize_time,
+)
 from governance.trail.checkpoints import Checkpoint, sign_checkpoint
 from governance.trail.errors import TrailIntegrityError, TrailMissing, TrailUnavailable
+from governance.trail.formats import trail_format
 from governance.trail.reads import checked_events, event_of
 from governance.trail.report import VerifyReport
 from governance.trail.store import Store
@@ -23,11 +32,9 @@ from governance.workspace import Workspace
 
 
 def default_actor() -> str:
-    """The OS user name (``uid:N`` when the system cannot name the user)."""
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return f"uid:{os.getuid()}"
+    """The OS user name (``uid:N`` when the system cannot name the user): see
+    :func:`governance.provenance.current_actor`."""
+    return current_actor()
 
 
 class Trail:
@@ -46,6 +53,7 @@ class Trail:
         self.blobs = BlobStore(workspace.blobs)
         self._signing_key = signing_key
         self._signer = None
+        self._format: int | None = None  # the trail's entry format, once an entry fixes it
 
     @property
     def location(self) -> str:
@@ -55,16 +63,27 @@ class Trail:
     # -- writing ------------------------------------------------------------------------
     def append(self, kind: str, run_id: str | None = None, actor: str | None = None,
                payload: dict[str, Any] | None = None, subjects: dict[str, Any] | None = None) -> Event:
-        """Record one event; it is durable when this returns. Bad input raises ``EventError``."""
-        actor = actor or default_actor()
-        make_body(utc_now(), run_id, actor, kind, subjects, payload)  # fail before taking the lock
+        """Record one event; it is durable when this returns. Bad input raises ``EventError``.
+
+        The entry is written in the trail's entry format (format 2 for a new trail; see
+        :mod:`governance.trail.formats`).
+        """
+        actor = actor or current_actor()
+        version = self._format or trail_format(self.store)
+        head = body_head(run_id, actor, kind, subjects, payload, version)  # fail before taking the lock
 
         def build(seq: int, prev_hash: str) -> Row:
+            nonlocal version, head
+            fixed = self._format or (ENTRY_FORMAT if seq == 1 else trail_format(self.store))
+            if fixed != version:  # a trail begun in format 1
+                version, head = fixed, body_head(run_id, actor, kind, subjects, payload, fixed)
             time = utc_now()  # taken under the lock, so time never runs backwards along seq
-            body = make_body(time, run_id, actor, kind, subjects, payload)
-            return Row(seq, time, run_id, actor, kind, body, prev_hash, entry_hash(seq, prev_hash, body))
+            body = head + body_tail(time)
+            return Row(seq, time, run_id, actor, kind, body, prev_hash, entry_hash(seq, prev_hash, body, version))
 
-        return Event.from_row(self.store.append(build))
+        row = self.store.append(build)
+        self._format = version  # entry 1 fixes the format for good
+        return Event.from_row(row)
 
     # -- reading ------------------------------------------------------------------------
     def iter_events(self, run_id: str | None = None, kind: str | Iterable[str] | None = None,

@@ -16,7 +16,8 @@ import json
 from collections import deque
 
 from governance.trail.blobs import blob_refs
-from governance.trail.chain import GENESIS_HASH, Row, entry_hash
+from governance.trail.chain import ENTRY_FORMAT, GENESIS_HASH, Row, entry_hash
+from governance.trail.formats import trail_format
 from governance.trail.merkle import MerkleAccumulator, leaf_hash
 from governance.trail.report import Problem
 from governance.trail.rowcheck import HEX64, content_fault, digest_bytes, malformed
@@ -51,6 +52,7 @@ class ChainWalk:
         self.mismatches: list[tuple[int, int, object]] = []  # (from, to, checkpoint)
         self.expected, self.prev_hash, self.last_seq = 1, GENESIS_HASH, 0
         self.chain_broken = False
+        self.version = ENTRY_FORMAT  # the trail's entry format, read when the walk starts
         self.prev_faulty = self.prev_faulty_now = False  # the previous entry's own hash was wrong
         self.matched_upto, self.verified, self.latest = 0, 0, None
         if resume is not None:  # continue after a checkpoint: (its size, its head, its tree)
@@ -59,6 +61,7 @@ class ChainWalk:
 
     def run(self, upto: int | None = None) -> None:
         """Check all rows (up to ``upto``) and the anchors they reach."""
+        self.version = trail_format(self.store)
         try:
             for row in self.store.rows(after_seq=self.last_seq, upto=upto, scan=True):
                 self._visit(row)
@@ -97,11 +100,12 @@ class ChainWalk:
             self._diagnose(row, fault, link_ok)
         elif fault and self._original_seq(row) is None:
             self._add(Problem("edited", row.seq, fault))
-        self.prev_faulty_now = bool(fault) and entry_hash(row.seq, row.prev_hash, row.body) != row.entry_hash
+        self.prev_faulty_now = bool(fault) and (
+            entry_hash(row.seq, row.prev_hash, row.body, self.version) != row.entry_hash)
 
     def _content_fault(self, row: Row) -> str | None:
         """Why the entry's content is not what was recorded, or ``None`` if it is."""
-        fault = content_fault(row)
+        fault = content_fault(row, self.version)
         if fault is None and (row.kind == "key.rotated"
                               or (self.blob_status is not None and (self.bad_blobs or "blob" in row.body))):
             try:
@@ -173,14 +177,14 @@ class ChainWalk:
         guesses = ([pred + 1] if pred is not None else []) + [
             row.seq + d for k in range(1, SEARCH_WINDOW + 1) for d in (k, -k)]
         for j in guesses:
-            if j >= 1 and j != row.seq and entry_hash(j, row.prev_hash, row.body) == row.entry_hash:
+            if j >= 1 and j != row.seq and entry_hash(j, row.prev_hash, row.body, self.version) == row.entry_hash:
                 return j
         return None
 
     def _inserted_at(self, row: Row) -> bool:
         nxt = self.store.row_at(row.seq + 1)
         return (nxt is not None and malformed(nxt) is None and nxt.prev_hash == self.prev_hash
-                and entry_hash(row.seq, nxt.prev_hash, nxt.body) == nxt.entry_hash)
+                and entry_hash(row.seq, nxt.prev_hash, nxt.body, self.version) == nxt.entry_hash)
 
     # -- checkpoints -------------------------------------------------------------------------
     def _anchors_through(self, seq: int) -> None:

@@ -35,12 +35,16 @@ def test_append_returns_the_durable_event(trail):
 
 
 def test_entry_hash_is_domain_separated_sha256_of_seq_prev_and_canonical_event(trail):
-    ev = trail.append("model.registered", run_id="r", actor="bob", payload={"b": 1, "a": "é"})
-    body = ('{"actor":"bob","kind":"model.registered","payload":{"a":"é","b":1},"run_id":"r",'
-            f'"subjects":{{}},"time":"{ev.time}"}}')
-    expected = hashlib.sha256(b"rai.trail.entry.v1\x00" + (1).to_bytes(8, "big") + bytes(32)
+    # A new trail writes format 2: RFC 8785 bodies (numbers as ECMAScript writes them).
+    ev = trail.append("model.registered", run_id="r", actor="bob",
+                      payload={"b": 1, "a": "é", "x": [1.0, 1e16, 5e-07, -0.0, 0.25]})
+    body = ('{"actor":"bob","kind":"model.registered","payload":{"a":"é","b":1,"x":[1,10000000000000000,'
+            f'5e-7,0,0.25]}},"run_id":"r","subjects":{{}},"time":"{ev.time}"}}')
+    expected = hashlib.sha256(b"rai.trail.entry.v2\x00" + (1).to_bytes(8, "big") + bytes(32)
                               + body.encode()).hexdigest()
     assert ev.entry_hash == expected == entry_hash(1, GENESIS_HASH, body)
+    with raw_db(trail.workspace) as db:
+        assert db.execute("SELECT body FROM events").fetchone()[0] == body
 
 
 def test_filters_count_and_runs(trail):
