@@ -75,21 +75,36 @@ def partial_of(column: Any, base_dtype: str | None, cap: int | None) -> ColumnPa
     return part
 
 
-def factorize(column: Any) -> tuple[np.ndarray, list]:
-    """Integer codes (-1 where missing) and the value of each code, in first-seen order."""
+def factorize(column: Any) -> tuple[np.ndarray, list, bool]:
+    """Integer codes (-1 where missing), the value of each code in first-seen order, and whether
+    any value is missing."""
     if not is_arrow(column):
         codes, uniques = pd.factorize(column)
-        return codes.astype(np.int64, copy=False), list(uniques.tolist() if hasattr(uniques, "tolist") else uniques)
+        values = uniques.tolist() if hasattr(uniques, "tolist") else list(uniques)
+        return codes.astype(np.int64, copy=False), values, bool((codes < 0).any())
     import pyarrow as pa
     import pyarrow.compute as pc
 
     if pa.types.is_string(column.type) or pa.types.is_large_string(column.type) or pa.types.is_binary(column.type):
         column = pc.dictionary_encode(column)
     if pa.types.is_dictionary(column.type):
-        codes = column.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
-        return codes, column.dictionary.to_pylist()
+        indices = column.indices
+        if indices.null_count:
+            return indices.fill_null(-1).to_numpy().astype(np.int64), column.dictionary.to_pylist(), True
+        return indices.to_numpy(zero_copy_only=False), column.dictionary.to_pylist(), False
+    if not column.null_count and (pa.types.is_integer(column.type) or pa.types.is_boolean(column.type)):
+        values = column.to_numpy(zero_copy_only=False)
+        as_bool = values.dtype == np.bool_
+        values = values.view(np.uint8) if as_bool else values
+        high = int(values.max()) if values.size else 0
+        if values.size and int(values.min()) >= 0 and high <= _SMALL:  # labels 0/1, small categories
+            # The values are their own codes: no hashing, no copy (unused codes never form a cell).
+            return values, [bool(v) for v in range(high + 1)] if as_bool else list(range(high + 1)), False
     codes, uniques = pd.factorize(column.to_pandas())
-    return codes.astype(np.int64, copy=False), uniques.tolist()
+    return codes.astype(np.int64, copy=False), uniques.tolist(), bool((codes < 0).any())
+
+
+_SMALL = 1 << 16  # whole numbers up to this are used as codes directly
 
 
 def numbers(column: Any) -> tuple[np.ndarray, str]:

@@ -73,8 +73,9 @@ def stream_fairness(dataset: Dataset, y_true: str, y_pred: str, features: list[s
         for batch in dataset.batches(columns, batch_rows, dictionary=features, text=features):
             where = dataset.where(batch.file)
             coded = {name: factorize(_column(batch.data, name)) for name in dict.fromkeys(labels + features)}
-            for name, (codes, _) in coded.items():
-                missing.note(name, codes < 0, where, batch.offset)
+            for name, (codes, _, has_missing) in coded.items():
+                if has_missing:
+                    missing.note(name, codes < 0, where, batch.offset)
             if y_score:
                 scores.note(_column(batch.data, y_score), batch.offset, where, missing, y_score)
             _count_batch(counts, coded, labels, features)
@@ -108,13 +109,17 @@ def _count_batch(counts: FairnessCounts, coded: dict, labels: list[str], feature
     """Rows per (group, true, predicted) of one batch: one bincount over combined codes."""
     order = features + labels
     sizes = [max(len(coded[name][1]), 1) for name in order]
-    codes = [np.maximum(coded[name][0], 0) for name in order]  # missing values fail the audit later
     if float(np.prod(sizes, dtype=np.float64)) <= _DENSE_CELLS:
-        combined = np.ravel_multi_index(codes, sizes)
+        combined = np.zeros(len(coded[order[0]][0]), dtype=np.int64)
+        for name, size in zip(order, sizes, strict=True):
+            codes, _, has_missing = coded[name]
+            combined *= size
+            combined += np.maximum(codes, 0) if has_missing else codes  # missing values fail the audit later
         cells = np.bincount(combined)
         present = np.flatnonzero(cells)
         digits, found = np.unravel_index(present, sizes), cells[present]
     else:  # many groups: count the distinct rows of codes instead of a dense table
+        codes = [np.maximum(coded[name][0], 0) for name in order]
         rows, found = np.unique(np.stack(codes, axis=1), axis=0, return_counts=True)
         digits = rows.T
     values = []
@@ -122,8 +127,18 @@ def _count_batch(counts: FairnessCounts, coded: dict, labels: list[str], feature
         uniques = coded[name][1]
         values.append([uniques[i] for i in digit.tolist()] if uniques else digit.tolist())
     counts.add(list(zip(*values[: len(features)], strict=True)), values[-2], values[-1], found.tolist())
-    for name, key in zip(labels, ("y_true", "y_pred"), strict=True):
-        counts.note_labels(key, coded[name][1])
+    for name, key, seen in zip(labels, ("y_true", "y_pred"), values[-2:], strict=True):
+        counts.note_labels(key, _first_seen(coded[name], seen, counts.labels.get(key, {})))
+
+
+def _first_seen(coded, present: list, known) -> list:
+    """The labels of a batch not noted before, in the order of their first row (as pandas lists them)."""
+    codes, uniques, _ = coded
+    new = [v for v in dict.fromkeys(present) if v not in known]
+    if len(new) <= 1:
+        return new
+    index = {value: i for i, value in enumerate(uniques)}
+    return sorted(new, key=lambda v: int(np.argmax(codes == index[v])))
 
 
 @dataclass

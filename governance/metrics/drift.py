@@ -28,7 +28,7 @@ than evidently's one documented case (a chi-square test on a single value), is a
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,11 +37,17 @@ import pandas as pd
 
 from governance.errors import UserError
 from governance.findings import jsonable
-from governance.io import missing_column_message
 from governance.metrics.coltypes import KIND_WORDS, kind_of_partial
-from governance.metrics.counted import SKETCH_BINS, CountedSample, Histograms, sturges_edges
+from governance.metrics.counted import SKETCH_BINS, CountedSample, sturges_edges
+from governance.metrics.drift_options import (
+    DriftInputs,
+    DriftOptions,
+    HistogramRequest,
+    check_options,
+    wanted_columns,
+)
 from governance.metrics.partials import ColumnPartial, from_series, is_numeric_dtype
-from governance.metrics.stattests import STATTESTS, Approximate, StatTest, unknown_stattest_message
+from governance.metrics.stattests import STATTESTS, Approximate, StatTest
 
 SCHEMA_VERSION = 1
 DRIFTABLE = ("num", "cat")
@@ -132,60 +138,6 @@ def drift_report(
     return report_from_partials(inputs, wanted, options, names)
 
 
-@dataclass
-class DriftOptions:
-    """What a drift audit compares and how; checked on construction (UserError)."""
-
-    columns: Iterable[str] | None = None
-    stattest: str | None = None
-    threshold: float | None = None
-    per_column: Mapping[str, Mapping[str, Any]] | None = None
-    drift_share: float = 0.5
-
-    def __post_init__(self) -> None:
-        if self.columns is not None:
-            self.columns = list(self.columns)
-        self.per_column = dict(self.per_column or {})
-        _check_options(self.stattest, self.threshold, self.drift_share, self.per_column)
-
-
-@dataclass
-class DriftInputs:
-    """Partials of the compared columns in both datasets, and how to get a second pass.
-
-    ``second_pass(requests)`` takes ``{column: HistogramRequest}`` and returns
-    ``{column: Histograms}``; only bounded engines (``cap`` set) ever need it.
-    """
-
-    reference: dict[str, ColumnPartial]
-    current: dict[str, ColumnPartial]
-    cap: int | None = None
-    second_pass: Callable[[dict[str, HistogramRequest]], dict[str, Histograms]] | None = None
-
-
-@dataclass(frozen=True)
-class HistogramRequest:
-    """Equal-width bins over ``[low, high]`` to count in a second pass (and offsets to sum)."""
-
-    low: float
-    high: float
-    bins: tuple[int, ...]
-    offsets: bool
-
-
-def wanted_columns(ref_columns: list[str], cur_columns: list[str], options: DriftOptions,
-                   names: tuple[str, str]) -> list[str]:
-    """The columns to read: ``options.columns``, else every column of ``current``; each must be
-    in both datasets (UserError naming the dataset and the column otherwise)."""
-    explicit = options.columns is not None
-    wanted = list(options.columns) if explicit else list(cur_columns)
-    for available, name, other in ((cur_columns, names[1], ref_columns), (ref_columns, names[0], cur_columns)):
-        for column in (wanted if explicit else other):
-            if column not in available:
-                raise UserError(f"{name}: {missing_column_message(str(column), available)}")
-    return wanted
-
-
 def report_from_partials(inputs: DriftInputs, wanted: list[str], options: DriftOptions,
                          names: tuple[str, str] = ("reference", "current")) -> DriftReport:
     """The drift report from partials: the one code path of every engine."""
@@ -226,7 +178,7 @@ def prediction_from_partials(inputs: DriftInputs, column: str, stattest: str | N
                              threshold: float | None = None, *,
                              names: tuple[str, str] = ("reference", "current")) -> dict[str, Any]:
     """:func:`prediction_drift` from partials (``column`` keys both datasets' partials)."""
-    _check_options(stattest, threshold, 0.5, {})
+    check_options(stattest, threshold, 0.5, {})
     kind = kind_of_partial(inputs.reference[column], inputs.cap)
     if kind not in DRIFTABLE:
         raise UserError(f"{names[0]}: predictions '{column}' are {KIND_WORDS[kind]}; drift needs numbers or labels")
@@ -348,21 +300,3 @@ def _select_columns(inputs: DriftInputs, wanted: list[str], explicit: bool, name
         else:
             skipped.append({"column": column, "type": kind, "reason": f"{KIND_WORDS[kind]} (dtype {part.dtype})"})
     return selected, skipped
-
-
-def _check_options(stattest, threshold, drift_share, per_column) -> None:
-    tests = [stattest] + [opts.get("stattest") for opts in per_column.values()]
-    for name in tests:
-        if name is not None and name not in STATTESTS:
-            raise UserError(unknown_stattest_message(name))
-    thresholds = [threshold] + [opts.get("threshold") for opts in per_column.values()]
-    for value in thresholds:
-        if value is not None and not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
-            raise UserError(f"stattest threshold must be a positive number, got {value!r}")
-    if not (isinstance(drift_share, (int, float)) and 0 < drift_share <= 1):
-        raise UserError(f"drift_share must be a number in (0, 1], got {drift_share!r}")
-    for column, opts in per_column.items():
-        extra = set(opts) - {"stattest", "threshold"}
-        if extra:
-            raise UserError(f"per-column options of '{column}': unknown key '{sorted(extra)[0]}' "
-                            "(allowed: stattest, threshold)")

@@ -140,3 +140,23 @@ def test_in_memory_frame_read_back_equals_stream_of_its_file(tmp_path):
     path = write(frame, tmp_path / "tiny.csv")
     streamed = stream_fairness(open_dataset(path), "y_true", "y_pred", ["g"], batch_rows=3, progress=False)
     assert streamed.to_dict() == fairness_report(frame["y_true"], frame["y_pred"], frame[["g"]], 1).to_dict()
+
+
+def test_streamed_audit_is_recorded_with_every_file_hashed(tmp_path, monkeypatch, rai):
+    from governance.io import file_sha256
+    from governance.trail import open_trail
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "ds").mkdir()
+    frame = predictions(900, seed=9)
+    files = [write(frame.iloc[i:i + 300], tmp_path / "ds" / f"part-{i // 300}.parquet") for i in range(0, 900, 300)]
+    code, out, err = rai("audit", "fairness", "--data", "ds", "--y-true", "y_true", "--y-pred", "y_pred",
+                         "--sensitive", "sex", "--min-group-size", "1", "--json", "--record", "--workspace", "ws")
+    assert code == 0, err
+    trail = open_trail(tmp_path / "ws", create=False)
+    try:
+        (audit,) = [e for e in trail.events() if e.kind == "audit.completed"]
+    finally:
+        trail.close()
+    assert audit.payload["inputs"] == {str(f.relative_to(tmp_path)): file_sha256(f) for f in files}
+    assert audit.payload["result"] == json.loads(out)
