@@ -43,8 +43,11 @@ def is_arrow(column: Any) -> bool:
     return not isinstance(column, (pd.Series, np.ndarray))
 
 
-def partial_of(column: Any, base_dtype: str | None, cap: int | None) -> ColumnPartial:
-    """The :class:`ColumnPartial` of one batch's column (pyarrow array or pandas Series)."""
+def partial_of(column: Any, base_dtype: str | None, cap: int | None, counted: bool = True) -> ColumnPartial:
+    """The :class:`ColumnPartial` of one batch's column (pyarrow array or pandas Series).
+
+    ``counted=False``: the column is already past the cap; numbers are not counted again.
+    """
     if not is_arrow(column):
         return from_series(column, cap)
     import pyarrow as pa
@@ -56,7 +59,7 @@ def partial_of(column: Any, base_dtype: str | None, cap: int | None) -> ColumnPa
         values = column.to_numpy(zero_copy_only=False)
         if column.null_count and values.dtype.kind in "iu":
             values = values.astype(np.float64)
-        return from_numbers(values, dtype, len(column), cap)
+        return from_numbers(values, dtype, len(column), cap, counted)
     if dtype == "bool" and pa.types.is_boolean(kind):
         return from_numbers(column.to_numpy(zero_copy_only=False), dtype, len(column), cap)
     if (pa.types.is_string(kind) or pa.types.is_large_string(kind)) and dtype in ("object", "category"):

@@ -199,7 +199,8 @@ def _partials(dataset: Dataset, columns: list[str], batch_rows: int, cap: int | 
     with Progress(f"reading {dataset.name}", dataset.total_rows(), progress) as bar:
         for batch in dataset.batches(columns, batch_rows, dictionary=text):
             for name in columns:
-                out[name] = merge(out[name], partial_of(_column(batch.data, name), dtypes.get(name), cap), cap)
+                part = partial_of(_column(batch.data, name), dtypes.get(name), cap, counted=not out[name].overflow)
+                out[name] = merge(out[name], part, cap)
             rows += batch.rows
             bar.advance(batch.rows)
     if rows == 0:

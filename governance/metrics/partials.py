@@ -134,12 +134,16 @@ def from_series(series: pd.Series, cap: int | None = None) -> ColumnPartial:
     return _capped(part, cap)
 
 
-def from_numbers(values: np.ndarray, dtype: str, rows: int, cap: int | None = None) -> ColumnPartial:
-    """The partial of present numbers or booleans (missing ones already dropped)."""
+def from_numbers(values: np.ndarray, dtype: str, rows: int, cap: int | None = None,
+                 counted: bool = True) -> ColumnPartial:
+    """The partial of present numbers or booleans (missing ones already dropped).
+
+    ``counted=False`` skips the value counts (a column already past the cap): moments only.
+    """
     part = ColumnPartial(dtype=dtype, rows=int(rows))
     if dtype.startswith("float"):
         values = values[np.isfinite(values)]
-    return _with_numbers(part, values, cap)
+    return _with_numbers(part, values, cap, counted)
 
 
 def from_value_counts(dtype: str, rows: int, values: list, counts: list[int], *, first: Any = _NONE,
@@ -150,7 +154,7 @@ def from_value_counts(dtype: str, rows: int, values: list, counts: list[int], *,
     return _capped(part, cap)
 
 
-def _with_numbers(part: ColumnPartial, values: np.ndarray, cap: int | None) -> ColumnPartial:
+def _with_numbers(part: ColumnPartial, values: np.ndarray, cap: int | None, counted: bool = True) -> ColumnPartial:
     part.present = int(values.size)
     if values.size == 0:
         part.keys, part.counts = values[:0], np.empty(0, dtype=np.int64)
@@ -160,6 +164,9 @@ def _with_numbers(part: ColumnPartial, values: np.ndarray, cap: int | None) -> C
         part.low, part.high = float(floats.min()), float(floats.max())
         mean = float(floats.mean())
         part.moments = (int(values.size), mean, float(np.square(floats - mean).sum()))
+    if not counted:
+        part.overflow = True
+        return part
     keys, counts = _count_numbers(values)
     part.keys, part.counts = keys, counts
     return _capped(part, cap)

@@ -127,6 +127,15 @@ def test_cli_engine_spark_prints_the_streaming_json(spark, scale_files, rai):
     assert spark_run[0] == stream_run[0] == 0 and spark_run[1] == stream_run[1]
 
 
+def test_cli_drift_on_spark_prints_the_streaming_json(spark, scale_files, rai):
+    base = ("audit", "drift", "--reference", str(scale_files["reference.parquet"]), "--current",
+            str(scale_files["current.parquet"]), "--prediction", "score", "--json")
+    spark_run = rai(*base, "--engine", "spark", "--spark-master", "local[2]")
+    stream_run = rai(*base, "--engine", "stream")
+    assert spark_run[0] == stream_run[0] == 0, spark_run[2]
+    assert_close(json.loads(spark_run[1]), json.loads(stream_run[1]))
+
+
 def test_public_api_takes_spark_dataframes(spark, scale_files):
     import rai
 
