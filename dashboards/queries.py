@@ -23,28 +23,28 @@ LOG_COLUMNS = ["seq", "time", "kind", "run_id", "actor", "summary", "entry_hash"
 
 # -- one run ------------------------------------------------------------------------------
 def run_events_of_kind(trail, run_id: str, kind: str) -> list[Event]:
-    """A run's events of one kind.
+    """A run's events of one kind (a listing: see :meth:`~governance.trail.trail.Trail.listing`).
 
-    Asked by run id alone, the store walks its (run id, seq) index; asked by run id *and* kind,
-    SQLite prefers the kind index and reads every event of that kind in the trail. So filter the
-    kind here, and decode only the events that match.
+    Asked by run id alone, SQLite walks its (run id, seq) index; asked by run id *and* kind, it
+    prefers the kind index and reads every event of that kind in the trail. So filter the kind
+    here, and decode only the events that match.
     """
-    return [Event.from_row(row) for row in trail.store.rows(run_id=run_id) if row.kind == kind]
+    return [Event.from_row(row) for row in trail.listing(run_id=run_id) if row.kind == kind]
 
 
 # -- the event log --------------------------------------------------------------------------
 def matching_seqs(trail, run_id: str | None, kinds: list[str] | None, since: str | None) -> list[int]:
     """Seqs of the events matching the filters, oldest first.
 
-    Read from the store's rows without decoding their bodies: a tenth of the cost of reading
+    Read from the trail's listing without decoding the bodies: a tenth of the cost of reading
     events, which matters when a filter matches tens of thousands of them.
     """
-    return [row.seq for row in trail.store.rows(run_id=run_id, kinds=kinds or None, since=since)]
+    return [row.seq for row in trail.listing(run_id=run_id, kind=kinds or None, since=since)]
 
 
 def started_run_ids(trail) -> list[str]:
     """Ids of the runs with a ``run.started`` event, newest first (bodies are not decoded)."""
-    return [row.run_id for row in trail.store.rows(kinds=["run.started"])][::-1]
+    return [row.run_id for row in trail.listing(kind="run.started")][::-1]
 
 
 def log_page(trail, page: int, page_size: int, seqs: list[int] | None = None,

@@ -86,7 +86,7 @@ def publish(registry: Path, candidate: dict[str, Any], facts: RunFacts, files: d
     from governance.trail.signing import KeyRing
     from lifecycle.deploy import register
 
-    signer = keys.active_signer(trail)
+    signer = trail.signer()
     keys.ensure_trusted(trail, signer)
     entry = register(Path(registry), facts.model_name, files, manifest_body(candidate, facts),
                      model_card(candidate, facts), signer, KeyRing(ws.keys))

@@ -22,6 +22,8 @@ Extensions (same module)::
     verify_trail(ws, url=None, checkpoint=None, blobs=True)     # also when the db is missing, damaged or forged
     trail.iter_events(...)                   # like events(), streaming; kind may be a list of kinds
     trail.head()                             # -> (size, entry hash of the last entry)
+    trail.listing(run_id=None, kind=None, since=None)  # -> rows through the indexes: listings, never decisions
+    trail.signer(); trail.reload_signer()    # the key that signs checkpoints (see signing.py)
     trail.put_blob_file(path) -> sha256 hex  # large files, hashed in chunks
     trail.checkpoints(); trail.latest_checkpoint()
     trail.prove(seq, checkpoint=None)        # -> inclusion proof dict (see proofs.py)
@@ -74,8 +76,9 @@ from governance.trail.approvals import approvals_for, record_approval
 from governance.trail.chain import Event
 from governance.trail.checkpoints import Checkpoint
 from governance.trail.errors import EventError, TrailIntegrityError, TrailMissing
+from governance.trail.opening import open_trail, verify_trail
 from governance.trail.report import PROBLEM_KINDS, Problem, VerifyReport
-from governance.trail.trail import Trail, default_actor, open_trail, verify_trail
+from governance.trail.trail import Trail, default_actor
 
 __all__ = [
     "PROBLEM_KINDS", "Checkpoint", "Event", "EventError", "Problem", "Trail", "TrailIntegrityError",

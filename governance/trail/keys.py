@@ -15,21 +15,7 @@ import os
 from governance.errors import UserError
 from governance.trail.checkpoints import Checkpoint
 from governance.trail.files import write_atomic
-from governance.trail.signing import (
-    SIGNING_KEY_ENV,
-    KeyRing,
-    Signer,
-    load_signer,
-    resolve_signer,
-    rotation_message,
-)
-
-
-def active_signer(trail) -> Signer:
-    """The key that signs for ``trail`` (created in the workspace on first use)."""
-    if trail._signer is None:
-        trail._signer = resolve_signer(trail.workspace.keys, trail._signing_key)
-    return trail._signer
+from governance.trail.signing import SIGNING_KEY_ENV, KeyRing, Signer, rotation_message
 
 
 def ensure_trusted(trail, signer: Signer) -> dict[str, bytes]:
@@ -50,10 +36,10 @@ def ensure_trusted(trail, signer: Signer) -> dict[str, bytes]:
 
 def rotate(trail) -> tuple[str, str, Checkpoint]:
     """Generate a new workspace key, retire the old one, record the rotation, sign a checkpoint."""
-    if trail._signing_key or os.environ.get(SIGNING_KEY_ENV):
-        raise UserError(f"the signing key is given by {'path' if trail._signing_key else SIGNING_KEY_ENV}; "
+    if trail.signing_key_path or os.environ.get(SIGNING_KEY_ENV):
+        raise UserError(f"the signing key is given by {'path' if trail.signing_key_path else SIGNING_KEY_ENV}; "
                         "rotate it there (point it at a new key) instead")
-    old = active_signer(trail)
+    old = trail.signer()
     ensure_trusted(trail, old)
     keys_dir = trail.workspace.keys
     new = Signer.generate()
@@ -61,7 +47,7 @@ def rotate(trail) -> tuple[str, str, Checkpoint]:
     # Keep the old key before replacing it, so that a crash in between loses nothing.
     write_atomic(keys_dir / "retired" / f"{old.key_id}.pem", old.pem(), mode=0o600)
     write_atomic(keys_dir / "signing.pem", new.pem(), mode=0o600)
-    trail._signer = load_signer(keys_dir / "signing.pem")
+    trail.reload_signer()
     public = new.public_raw.hex()
     endorsement = old.sign(rotation_message(old.key_id, new.key_id, public)).hex()
     KeyRing(keys_dir).trust(new.public_raw)

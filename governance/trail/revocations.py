@@ -80,7 +80,7 @@ def revoke(trail: Any, target: Target, reason: str, actor: str, signer: Signer |
                "manifest_sha256": digest, "registry": str(target.entry_dir.parent.parent.resolve()),
                "registered_by_run": target.run_id, "reason": reason.strip()}
     message = decision_message(REVOKED, run_id, actor, payload)
-    workspace_key = keys.active_signer(trail)
+    workspace_key = trail.signer()
     keys.ensure_trusted(trail, workspace_key)
     if signer is not None:
         payload["signature"] = signature_block(signer, message)

@@ -8,10 +8,11 @@ Reads with ``scan=True`` read the table itself in seq order, never an index (``e
 INDEXED`` in SQLite; index scans switched off for the statement in PostgreSQL): an index is a
 second copy of the data that the hash chain does not cover, and a forged one (a partial index
 whose stored definition was restored) could hide an entry from a reader while the chain verifies
-intact. Verification, proofs and every read through :class:`~governance.trail.trail.Trail` scan;
-only the store's own ``rows()``/``count()`` default to letting the database use its indexes, for
-listings shown beside a verification (the dashboard's pages). Seq numbers start at 1; rows
-outside (seq <= 0) are never read as events (verification reports them).
+intact. Verification, proofs and every read through :class:`~governance.trail.trail.Trail` scan,
+but one: :meth:`~governance.trail.trail.Trail.listing`, for lists shown beside a verification
+(the dashboard's pages), lets the database use its indexes (``rows()``/``count()`` without
+``scan``). Seq numbers start at 1; rows outside (seq <= 0) are never read as events
+(verification reports them).
 
 A failing read raises :class:`UnreadableTrail` (a damaged database, exit 1) naming the last good
 seq, or :class:`~governance.trail.errors.TrailUnavailable` (exit 3) when the machine keeps rai

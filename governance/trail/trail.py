@@ -1,4 +1,7 @@
-"""The :class:`Trail`: append, read, blobs, checkpoints, verification and proofs on one store."""
+"""The :class:`Trail`: append, read, blobs, checkpoints, verification and proofs on one store.
+
+Opening one (and verifying one that may not open) is :mod:`governance.trail.opening`'s.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from governance.errors import UserError
 from governance.provenance import current_actor, utc_now
@@ -23,12 +26,15 @@ from governance.trail.chain import (
     normalize_time,
 )
 from governance.trail.checkpoints import Checkpoint, sign_checkpoint
-from governance.trail.errors import TrailIntegrityError, TrailMissing, TrailUnavailable
+from governance.trail.errors import TrailIntegrityError, TrailUnavailable
 from governance.trail.formats import trail_format
 from governance.trail.reads import checked_events, event_of
 from governance.trail.report import VerifyReport
 from governance.trail.store import Store
 from governance.workspace import Workspace
+
+if TYPE_CHECKING:
+    from governance.trail.signing import Signer
 
 
 def default_actor() -> str:
@@ -59,6 +65,26 @@ class Trail:
     def location(self) -> str:
         """Where the entries are stored (a file path or a password-free URL)."""
         return self.store.location
+
+    # -- the signing key ------------------------------------------------------------------
+    @property
+    def signing_key_path(self) -> Path | None:
+        """The private key file given to :func:`open_trail`, if one was."""
+        return Path(self._signing_key) if self._signing_key else None
+
+    def signer(self) -> Signer:
+        """The key that signs this trail's checkpoints (which one: :mod:`governance.trail.signing`),
+        read on first use, when a workspace without a key gets one."""
+        if self._signer is None:
+            from governance.trail.signing import resolve_signer
+
+            self._signer = resolve_signer(self.workspace.keys, self._signing_key)
+        return self._signer
+
+    def reload_signer(self) -> Signer:
+        """Read the signing key again, after the workspace's key file was replaced (a rotation)."""
+        self._signer = None
+        return self.signer()
 
     # -- writing ------------------------------------------------------------------------
     def append(self, kind: str, run_id: str | None = None, actor: str | None = None,
@@ -128,6 +154,21 @@ class Trail:
         size, digest = self.store.head()
         return size, digest or GENESIS_HASH
 
+    def listing(self, run_id: str | None = None, kind: str | Iterable[str] | None = None,
+                since: str | dt.datetime | dt.date | None = None) -> Iterator[Row]:
+        """Stored rows in seq order, filtered, found through the database's indexes: for lists
+        shown beside a verification (the dashboard's pages), never for deciding.
+
+        Every other read scans the table, because an index is a copy of the columns that the
+        hash chain does not cover: a forged one could leave an entry out of this listing (and
+        ``verify`` reports it). In exchange, a page of a large trail comes back in milliseconds.
+        Rows are not decoded (``Event.from_row`` reads one), so a listing of seqs or run ids
+        costs a tenth of reading the events.
+        """
+        kinds = [kind] if isinstance(kind, str) else (list(kind) if kind is not None else None)
+        since_text = normalize_time(since) if since is not None else None
+        return self.store.rows(run_id=run_id, kinds=kinds, since=since_text)
+
     # -- blobs --------------------------------------------------------------------------
     def put_blob(self, data: bytes) -> str:
         """Store evidence bytes; return their SHA-256 hex to put in an event."""
@@ -150,7 +191,7 @@ class Trail:
         """
         from governance.trail import keys
 
-        signer = keys.active_signer(self)
+        signer = self.signer()
         trusted = keys.ensure_trusted(self, signer)
         from governance.trail.verify import verify_for_checkpoint
 
@@ -191,14 +232,14 @@ class Trail:
         from governance.trail.verify import verify_store
 
         return verify_store(self.store, KeyRing(self.workspace.keys).trusted(),
-                            checkpoint_dir=self.workspace.checkpoints, extra=_as_checkpoints(checkpoint),
+                            checkpoint_dir=self.workspace.checkpoints, extra=as_checkpoints(checkpoint),
                             blobs=self.blobs if blobs else None)
 
     def prove(self, seq: int, checkpoint: str | Path | Checkpoint | None = None) -> dict[str, Any]:
         """Inclusion proof (JSON-able dict) of entry ``seq`` against the latest or a given checkpoint."""
         from governance.trail.proofs import make_proof
 
-        given = _as_checkpoints(checkpoint)
+        given = as_checkpoints(checkpoint)
         cp = given[0] if given else self.latest_checkpoint()
         if cp is None:
             raise UserError("no verified checkpoint yet: run `rai trail checkpoint` first")
@@ -223,92 +264,12 @@ class Trail:
         self.close()
 
 
-def _as_checkpoints(value: Any) -> list[Checkpoint]:
+def as_checkpoints(value: Any) -> list[Checkpoint]:
+    """Checkpoints given as one, a file path, or several of either."""
     if value is None:
         return []
     if isinstance(value, Checkpoint):
         return [value]
     if isinstance(value, (str, Path)):
         return [Checkpoint.load(value)]
-    return [c for v in value for c in _as_checkpoints(v)]
-
-
-_SQLITE_SUFFIXES = {".db", ".sqlite", ".sqlite3"}
-
-
-def open_trail(workspace_or_path: Workspace | str | Path | None = None, url: str | None = None, *,
-               create: bool = True, signing_key: str | Path | None = None) -> Trail:
-    """Open the trail of a workspace.
-
-    Parameters
-    ----------
-    workspace_or_path : a :class:`Workspace`, a workspace directory, or a SQLite file (its
-        directory then holds keys, checkpoints and blobs); default: ``Workspace.at()``
-    url : ``postgresql://...`` (or ``sqlite:///path``); default: the workspace's ``trail_url``,
-        else SQLite in ``trail.db``
-    create : create the store if missing; readers pass ``False`` so that a wrong workspace is an
-        error (``TrailMissing``) rather than a new, empty trail
-    signing_key : private key file that signs checkpoints (overrides ``RAI_SIGNING_KEY``)
-    """
-    return _open(workspace_or_path, url, create, signing_key, check_schema=True)
-
-
-def _open(workspace_or_path, url: str | None, create: bool, signing_key, check_schema: bool) -> Trail:
-    ws, sqlite_path = _resolve(workspace_or_path)
-    url = url or (None if sqlite_path else ws.trail_url)
-    return Trail(_store(ws, sqlite_path, url, create, check_schema), ws, signing_key)
-
-
-def _store(ws: Workspace, sqlite_path: Path | None, url: str | None, create: bool, check_schema: bool) -> Store:
-    from governance.trail.store_sqlite import SQLiteStore
-
-    if url is None:
-        return SQLiteStore(sqlite_path or ws.trail_db, create=create, check_schema=check_schema)
-    if url.startswith(("postgresql://", "postgres://")):
-        from governance.trail.store_postgres import PostgresStore
-
-        return PostgresStore(url, create=create, check_schema=check_schema)
-    if url.startswith("sqlite:"):
-        path = url[len("sqlite:"):]
-        path = path[2:] if path.startswith("//") else path  # sqlite:///abs and sqlite:rel both work
-        return SQLiteStore(Path(path), create=create, check_schema=check_schema)
-    scheme = url.split(":", 1)[0]
-    raise UserError(f"trail URL scheme '{scheme}:' is not supported (use postgresql://... or sqlite:///PATH)")
-
-
-def _resolve(workspace_or_path) -> tuple[Workspace, Path | None]:
-    """The workspace, and the SQLite file when one was named directly."""
-    if isinstance(workspace_or_path, Workspace):
-        return workspace_or_path, None
-    if workspace_or_path is None:
-        return Workspace.at(), None
-    p = Path(workspace_or_path)
-    if p.suffix in _SQLITE_SUFFIXES or p.is_file():
-        return Workspace(p.parent), p
-    return Workspace(p), None
-
-
-def verify_trail(workspace_or_path: Workspace | str | Path | None = None, url: str | None = None,
-                 checkpoint: str | Path | Checkpoint | Iterable | None = None,
-                 blobs: bool = True) -> VerifyReport:
-    """Verify a workspace's trail, also when its database is gone, damaged or altered.
-
-    A missing database with no checkpoint anywhere is a usage mistake (``TrailMissing``); with a
-    checkpoint it is a truncation to zero entries. A damaged database file is ``unreadable`` from
-    entry 1; an altered schema is reported, not refused.
-
-    Raises
-    ------
-    TrailUnavailable
-        when the machine keeps rai from reading the trail (permissions, a read-only workspace,
-        an I/O error, an unreachable server): that is not evidence of tampering (exit 3)
-    """
-    try:
-        trail = _open(workspace_or_path, url, create=False, signing_key=None, check_schema=False)
-    except (TrailMissing, TrailIntegrityError) as err:
-        from governance.trail.verify import report_without_store
-
-        ws = _resolve(workspace_or_path)[0]
-        return report_without_store(ws, _as_checkpoints(checkpoint), err)
-    with trail:
-        return trail.verify(checkpoint, blobs)
+    return [c for v in value for c in as_checkpoints(v)]

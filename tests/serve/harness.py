@@ -61,7 +61,7 @@ def register_demo(ws: Workspace, *, name: str = "demo", profile: bool = True, re
     body = {"run_id": "test-run", "format": "litert", "variant": "dynamic_range",
             "model_sha256": sha256_file(FIXTURES / "model.tflite"), "schema": schema, "threshold": 0.5, **extra}
     with open_trail(ws) as trail:
-        signer = keys.active_signer(trail)
+        signer = trail.signer()
         keys.ensure_trusted(trail, signer)
     return register(registry or ws.registry, name, files, body, {"owner": "tests"}, signer, KeyRing(ws.keys))
 
