@@ -186,6 +186,12 @@ def assess(req: Requirement, decisions: list[dict[str, Any]]) -> Assessment:
             if d.get("signature") == "valid":
                 signed[role].append(actor)
     out.rejections = active
+    _settle(out, req, approvers, signed)
+    return out
+
+
+def _settle(out: Assessment, req: Requirement, approvers: dict[str, list[str]], signed: dict[str, list[str]]) -> None:
+    """Each required role's tally, and the run's state from them."""
     for role, needed in req.required.items():
         members = (req.roles or {}).get(role, {}).get("members")
         rejected = sorted({r["actor"] for r in out.rejections if r["role"] == role})
@@ -196,7 +202,6 @@ def assess(req: Requirement, decisions: list[dict[str, Any]]) -> Assessment:
         out.state = REJECTED
     elif all(len(s["approved_by"]) >= s["needed"] for s in out.roles.values()):
         out.state = APPROVED
-    return out
 
 
 def _brief(d: dict[str, Any], why: str) -> dict[str, Any]:

@@ -86,7 +86,7 @@ class KeyBook:
 
     @classmethod
     def from_trail(cls, trail: Any) -> KeyBook:
-        return cls(trail.events(kind=REGISTERED, checked=True))
+        return cls(registrations(trail))
 
     def current(self, actor: str, before_seq: int | None = None) -> ActorKey | None:
         """The key registered last for ``actor`` (before entry ``before_seq``), if any."""
@@ -99,6 +99,37 @@ class KeyBook:
         if listed is not None:
             return ActorKey(actor, key_id_of(listed), listed, "policy")
         return self.current(actor, before_seq)
+
+
+def registrations(trail: Any) -> list[Any]:
+    """Every ``actor.key_registered`` event, found by its content, not by the kind column.
+
+    Decisions rely on this, so a registration hidden by an edited kind column must not read as
+    "no key" (an unsigned decision would then count): rows are selected in the table by their
+    body, and a row whose columns disagree with it, or a trail whose seq numbers have gaps, is a
+    :class:`TrailIntegrityError`. (No run id equals ``_NO_RUN``: the store's body filter then
+    selects on the body alone, in the database, so the read costs what the matching rows cost.)
+    """
+    from governance.trail.errors import TrailIntegrityError
+    from governance.trail.reads import event_of
+
+    count, low, high = trail.store.shape()
+    if count and (low != 1 or high != count):
+        raise TrailIntegrityError(f"{trail.location}: the entries are not numbered 1..{count} without gaps "
+                                  f"(seq {low}..{high}); run `rai trail verify`")
+    found = []
+    for row in trail.store.rows(run_id=_NO_RUN, body_needle=_KIND_NEEDLE, scan=True):
+        event = event_of(row)
+        if (event.kind, event.run_id, event.actor, event.time) != (row.kind, row.run_id, row.actor, row.time):
+            raise TrailIntegrityError(f"{trail.location}: entry {row.seq}: its columns disagree with its content; "
+                                      "run `rai trail verify`")
+        if event.kind == REGISTERED:
+            found.append(event)
+    return found
+
+
+_NO_RUN = "\x00"
+_KIND_NEEDLE = f'"kind":"{REGISTERED}"'
 
 
 def _raw(hex_text: Any) -> bytes | None:

@@ -121,23 +121,16 @@ def record_approval(trail: Any, run_id: str, role: str, decision: str, actor: st
 
 def decide(trail: Any, run_id: str, role: str, decision: str, actor: str | None = None,
            comment: str | None = None, *, key: str | None = None, signer: Signer | None = None) -> Decided:
-    """Record ``actor``'s decision for ``role`` on ``run_id``, or refuse it with one line.
+    """Record ``actor``'s decision for ``role`` on ``run_id`` (signed with ``key``, a file, or
+    ``signer``; by default the person's own key file), or refuse it with one line.
 
     A rejection that leaves a registered run ``rejected`` also revokes its registry entries.
-
-    Parameters
-    ----------
-    key : the private key file to sign with (default ``$RAI_APPROVER_KEY``, else the person's
-        file under ``~/.config/rai/approver-keys/``); required when the person has a key
-    signer : an already loaded key (instead of ``key``)
 
     Raises
     ------
     UserError
-        an unknown run, role or decision; a person who may not decide this (not a member, a
-        second role, the run's starter approving); a run whose state does not admit it (finished,
-        rejected, revoked); approving twice; withdrawing without a standing rejection or reason;
-        a missing or foreign key. Nothing is recorded.
+        what :func:`admission_problem` and :func:`decision_signer` refuse, or an unknown run,
+        role or decision. Nothing is recorded.
     """
     from governance.trail.trail import default_actor
 

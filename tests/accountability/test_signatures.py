@@ -220,3 +220,17 @@ def test_a_key_registration_not_signed_by_its_key_is_found(keyed, rai, ws):
     problem = json.loads(out)["first_problem"]
     assert code == 1 and (problem["seq"], problem["kind"]) == (forged.seq, "bad_signature")
     assert problem["message"] == "the key registration of alice is not signed by the key it registers"
+
+
+def test_a_key_registration_hidden_by_its_kind_column_never_reads_as_no_key(keyed, ws):
+    from governance.trail import TrailIntegrityError, approvals_for
+
+    with open_trail(ws) as trail:  # an unsigned approval "by alice", which her key would expose
+        trail.append("approval.recorded", run_id="r1", actor="alice", payload={"role": "model-risk", "decision": "approve"})
+    db = sqlite3.connect(ws.trail_db, isolation_level=None)
+    for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
+        db.execute(f"DROP TRIGGER {name}")
+    db.execute("UPDATE events SET kind = 'stage.completed' WHERE seq = 2")  # alice's registration
+    db.close()
+    with open_trail(ws, create=False) as trail, pytest.raises(TrailIntegrityError, match="entry 2: its columns disagree"):
+        approvals_for(trail, "r1")
