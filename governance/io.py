@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import difflib
-import hashlib
 import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -20,6 +19,7 @@ import pandas as pd
 from governance import csvoptions
 from governance.csvoptions import CsvOptions
 from governance.errors import UserError
+from governance.fsutil import file_sha256  # noqa: F401  (its callers import it from here too)
 
 CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.bz2", ".csv.zip", ".csv.xz", ".tsv", ".tsv.gz")
 PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
@@ -242,15 +242,6 @@ def _is_01(labels: list) -> bool:
 
 def _plain(value):
     return value.item() if hasattr(value, "item") else value
-
-
-def file_sha256(path: str | Path) -> str:
-    """SHA-256 hex digest of a file's bytes (inputs recorded in the audit trail)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def check_readable(path: str | Path) -> str:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from governance.errors import UserError
-from governance.io import file_sha256
+from governance.fsutil import file_sha256
 from governance.trail.canonical import canonical_bytes
 from governance.trail.signing import Signer, key_id_of, verify_signature
 

@@ -13,7 +13,6 @@ import os
 import platform
 import secrets
 import subprocess
-import time
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ _VERSIONED = ("rai", "tensorflow", "tf-keras", "tensorflow-privacy", "ai-edge-li
 
 def new_run_id() -> str:
     """A sortable, unique run id: UTC time plus 6 random hex digits, e.g. ``20250131T093000Z-a1b2c3``."""
-    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + "-" + secrets.token_hex(3)
+    return utc_stamp() + "-" + secrets.token_hex(3)
 
 
 def utc_now() -> str:
@@ -41,6 +40,16 @@ def utc_now() -> str:
 def utc_now_seconds() -> str:
     """The current time as RFC 3339 UTC to the second, e.g. ``2025-01-31T09:30:00Z`` (documents)."""
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def utc_stamp() -> str:
+    """The current UTC time to the second in a name's compact, sortable form: ``20250131T093000Z``."""
+    return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def utc_today() -> dt.date:
+    """Today's date in UTC, whatever the host's time zone (waivers expire by it)."""
+    return dt.datetime.now(dt.UTC).date()
 
 
 def current_actor() -> str:

@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -30,7 +28,8 @@ import pandas as pd
 
 from governance.errors import UserError
 from governance.evidence import Predictions
-from governance.io import file_sha256 as sha256_file  # noqa: F401  (re-exported)
+from governance.fsutil import file_sha256 as sha256_file  # noqa: F401  (re-exported)
+from governance.fsutil import write_atomic
 from governance.workspace import Workspace
 
 ArtifactKind = Literal["dataset", "model", "litert", "predictions", "reference", "deployment"]
@@ -39,21 +38,6 @@ ArtifactKind = Literal["dataset", "model", "litert", "predictions", "reference",
 def sha256_bytes(data: bytes) -> str:
     """Hex SHA-256 of ``data``."""
     return hashlib.sha256(data).hexdigest()
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the whole new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 @dataclass(frozen=True)
@@ -128,7 +112,7 @@ class RunArtifacts:
     def put_bytes(self, kind: ArtifactKind, name: str, relative: str, data: bytes) -> Artifact:
         """Write ``data`` to ``runs/RUN_ID/relative`` and record it."""
         path = self.path_for(relative)
-        write_atomic(path, data)
+        write_atomic(path, data, mode=0o600)  # run files hold personal data: their owner's alone
         return self.adopt(kind, name, path)
 
     def put_frame(self, kind: ArtifactKind, name: str, relative: str, frame: pd.DataFrame) -> Artifact:

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from governance.errors import UserError
+from governance.fsutil import file_sha256
 from lifecycle.dataprofile import feature_profile, profile
 from lifecycle.labels import label_classes, label_keys
 from lifecycle.spec import DataSpec
@@ -99,11 +100,11 @@ def load_dataset(spec: DataSpec, base_dir: Path) -> Dataset:
     train = _prepare(raw_train, train_path, spec, columns)
     labels = raw_train[spec.target].dropna()
     keys = [] if spec.task == "regression" else label_classes(label_keys(labels, spec.label_strip))
-    hashes = {"train": _file_sha256(train_path)}
+    hashes = {"train": file_sha256(train_path)}
     if spec.test:
         test_path = Path(base_dir) / spec.test
         test = _prepare(_read(test_path, spec), test_path, spec, columns, known_labels=keys or None)
-        hashes["test"] = _file_sha256(test_path)
+        hashes["test"] = file_sha256(test_path)
     else:
         train, test = _split(train, train_path, spec)
     numeric, categorical = columns["numeric"], columns["categorical"]
@@ -250,14 +251,6 @@ def _split(frame: pd.DataFrame, path: Path, spec: DataSpec) -> tuple[pd.DataFram
             f"with {'both classes' if spec.task == 'binary' else 'every class'} on each side; give data.test or more rows"
         ) from None
     return train.reset_index(drop=True), test.reset_index(drop=True)
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def frame_sha256(frame: pd.DataFrame) -> str:

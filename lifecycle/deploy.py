@@ -25,7 +25,6 @@ registrations never get the same number.
 
 from __future__ import annotations
 
-import datetime as dt
 import errno
 import json
 import os
@@ -38,8 +37,10 @@ from typing import Any
 
 from governance.errors import UserError
 from governance.findings import jsonable
+from governance.fsutil import fsync_dir
 from governance.manifest import MANIFEST, SCHEMA, ManifestCheck, read_manifest, sign_body
 from governance.manifest import verify_manifest as verify_signed_files
+from governance.provenance import utc_now_seconds
 from governance.trail.signing import KeyRing, Signer
 from lifecycle.artifacts import sha256_file
 from lifecycle.spec import name_problem
@@ -129,7 +130,7 @@ def _publish(model_dir: Path, staging: Path, name: str, body: dict, signer: Sign
     version = next_version(model_dir)
     while True:
         full = {"schema": SCHEMA, "name": name, "version": version,
-                "registered_at": _now(), **body}
+                "registered_at": utc_now_seconds(), **body}
         document = {"manifest": full, "signature": sign_body(full, signer)}
         (staging / MANIFEST).write_text(json.dumps(document, indent=2, sort_keys=True), encoding="utf-8")
         _fsync_dir_files(staging)
@@ -140,6 +141,7 @@ def _publish(model_dir: Path, staging: Path, name: str, body: dict, signer: Sign
                 raise
             version += 1  # another registration took this number first: sign for the next one
             continue
+        fsync_dir(model_dir)  # the rename itself survives a crash
         return RegistryEntry(name, version, model_dir / str(version), full)
 
 
@@ -228,7 +230,3 @@ def _check_name(name: str) -> None:
     problem = name_problem(name)
     if problem:
         raise UserError(f"model name {problem}")
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")

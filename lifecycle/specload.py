@@ -13,13 +13,13 @@ that names it.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from governance.errors import LocatedError
+from governance.fsutil import file_sha256
 from governance.yamlsafe import Document, load_document
 from governance.yamlvalidate import validate
 from lifecycle.spec import PipelineSpec
@@ -88,7 +88,7 @@ def load_spec(path: str | Path, *, check_policy: bool = True) -> LoadedSpec:
     base_dir = path.resolve().parent
     _check_files_exist(document, spec, check_policy)
     _check_deploy_choice(document, spec)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    digest = file_sha256(path)
     return LoadedSpec(spec=spec, path=path, base_dir=base_dir, sha256=digest, document=document)
 
 

@@ -16,6 +16,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 
 from governance.findings import Severity
 from governance.policy.roles import Role
+from governance.provenance import utc_today
 from governance.yamlvalidate import describe_value
 
 Stage = Literal["ingest", "train", "evaluate", "optimize", "deploy", "monitor"]
@@ -31,11 +32,6 @@ VERSION_MESSAGE = ("must be text or an integer, got {got}; put it in quotes "
 PLUGIN_MESSAGE = "must be the path of a Python file (.py), relative to this file or absolute, got {got}"
 _ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def utc_today() -> dt.date:
-    """Today's date in UTC: waivers expire by it, whatever the host's time zone."""
-    return dt.datetime.now(dt.UTC).date()
 
 
 def valid_extends(ref: Any) -> bool:

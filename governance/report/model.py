@@ -7,11 +7,11 @@ relies on that, rebuilding the document and comparing it with a report file.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from governance import __version__
+from governance.provenance import utc_now_seconds
 from governance.report import sections as S
 from governance.report.accountability import accountability, with_accountability
 from governance.report.mapping import framework_mapping
@@ -58,11 +58,6 @@ class ReportDocument:
         return {"schema_version": d.pop("schema_version"), "kind": d.pop("kind"), **d}
 
 
-def now_utc() -> str:
-    """The current UTC time in RFC 3339, to the second."""
-    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
 def build_report(
     trail: Any,
     run_id: str,
@@ -92,7 +87,7 @@ def build_report(
     system = S.system(rec, stage_list)
     policy = S.policy(rec, gate_list)
     doc = ReportDocument(
-        generated={"at": generated_at or now_utc(), "tool": "rai", "tool_version": __version__},
+        generated={"at": generated_at or utc_now_seconds(), "tool": "rai", "tool_version": __version__},
         verdict=verdict(rec.payload("run.finished", last=True) or None, gate_list, system,
                         rec.events[-1] if rec.events else None, rules=policy["rules"]),
         run={**S.run_identity(rec), "configuration": S.configuration(rec)},

@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from governance.errors import UserError
+from governance.fsutil import file_sha256
 from governance.trail.errors import TrailIntegrityError, is_environment_error, unavailable
 from governance.trail.files import write_atomic
 
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
-_CHUNK = 1 << 20
 
 
 class BlobMissing(UserError):
@@ -53,11 +53,7 @@ class BlobStore:
     def put_file(self, source: str | Path) -> str:
         """Store a file's content (read in chunks to hash, then copied) and return its digest."""
         source = Path(source)
-        h = hashlib.sha256()
-        with source.open("rb") as f:
-            while chunk := f.read(_CHUNK):
-                h.update(chunk)
-        digest = h.hexdigest()
+        digest = file_sha256(source)
         if self.status(digest) != "ok":
             return self.put(source.read_bytes())
         return digest
@@ -80,18 +76,15 @@ class BlobStore:
     def status(self, digest: str) -> str:
         """``ok``, ``missing`` or ``corrupted``."""
         path = self.path(digest)
-        h = hashlib.sha256()
         try:
-            with path.open("rb") as f:
-                while chunk := f.read(_CHUNK):
-                    h.update(chunk)
+            actual = file_sha256(path)
         except FileNotFoundError:
             return "missing"
         except OSError as err:
             if is_environment_error(err):  # cannot read here: not evidence that it changed
                 raise unavailable(err, "read evidence blob", path) from None
             return "corrupted"  # e.g. a directory where the blob should be
-        return "ok" if h.hexdigest() == digest else "corrupted"
+        return "ok" if actual == digest else "corrupted"
 
     def digests(self) -> Iterator[str]:
         """Digests of all stored blobs (by file name)."""

@@ -17,7 +17,6 @@ workspace, or by ``rai predictions recover``, flagged ``recovered``.
 
 from __future__ import annotations
 
-import datetime as dt
 import fcntl
 import os
 import secrets
@@ -27,6 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from governance.provenance import utc_stamp
 from governance.trail import open_trail
 from governance.trail.merkle import root_of
 from governance.workspace import Workspace
@@ -146,8 +146,7 @@ class PredictionLog:
 
 def new_segment_id() -> str:
     """``YYYYmmddTHHMMSSZ-PID-RANDOM``: sortable by opening time, unique across processes."""
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    return f"{stamp}-{os.getpid()}-{secrets.token_hex(4)}"
+    return f"{utc_stamp()}-{os.getpid()}-{secrets.token_hex(4)}"
 
 
 def commit_segment(ws: Workspace, data: bytes, segment_id: str, model: dict[str, Any] | None, *,
