@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from governance.errors import UserError
+from governance.fsutil import fsync_dir
 from governance.trail.errors import is_environment_error, unavailable
 from governance.trail.files import write_atomic
 
@@ -114,6 +115,7 @@ def write_new_key(path: Path) -> Signer:
             return load_signer(path)
         finally:
             tmp.unlink(missing_ok=True)
+        fsync_dir(path.parent)  # the new name survives a crash
     except OSError as err:
         raise unavailable(err, "write a new signing key", path) from None
     return Signer(signer.private_key, path)
