@@ -101,36 +101,6 @@ def finding_counts(findings: list[dict]) -> str:
     return ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "no findings"
 
 
-# -- approvals --------------------------------------------------------------------------------
-def approvals_by_run(trail, run_ids: set[str]) -> dict[str, list[dict[str, Any]]]:
-    """Recorded approvals of the given runs, read in one pass over ``approval.recorded`` events."""
-    out: dict[str, list[dict[str, Any]]] = {}
-    if not run_ids:
-        return out
-    for ev in trail.iter_events(kind="approval.recorded"):
-        if ev.run_id in run_ids:
-            out.setdefault(ev.run_id, []).append({"role": ev.payload.get("role"), "actor": ev.actor,
-                                                  "decision": ev.payload.get("decision")})
-    return out
-
-
-def missing_approvals(needed: tuple[tuple[str, int], ...], recorded: list[dict[str, Any]]) -> list[str]:
-    """``["risk-officer (0 of 1)", "model-owner (rejected by bob)"]``: what still blocks deploy.
-
-    The same rule as the ``accountability.approvals`` check: distinct approvers per role, and a
-    rejection stands.
-    """
-    missing = []
-    for role, count in needed:
-        approved = {a["actor"] for a in recorded if a["role"] == role and a["decision"] == "approve"}
-        rejected = sorted({a["actor"] for a in recorded if a["role"] == role and a["decision"] == "reject"})
-        if rejected:
-            missing.append(f"{role} (rejected by {', '.join(rejected)})")
-        elif len(approved) < count:
-            missing.append(f"{role} ({len(approved)} of {count})")
-    return missing
-
-
 # -- policies ---------------------------------------------------------------------------------
 def recorded_policy(trail, run_id: str) -> dict[str, Any]:
     """The policy as a run recorded it at its start (identity, rules, waivers)."""

@@ -66,7 +66,7 @@ def revoke(trail: Any, target: Target, reason: str, actor: str, signer: Signer |
     UserError
         no reason, or the entry is revoked already
     """
-    from governance.trail import keys
+    from governance.trail.keys import ensure_trusted
 
     if not isinstance(reason, str) or not reason.strip():
         raise UserError("revoke: give the reason with --reason (it is recorded and shown wherever the entry is)")
@@ -81,7 +81,7 @@ def revoke(trail: Any, target: Target, reason: str, actor: str, signer: Signer |
                "registered_by_run": target.run_id, "reason": reason.strip()}
     message = decision_message(REVOKED, run_id, actor, payload)
     workspace_key = trail.signer()
-    keys.ensure_trusted(trail, workspace_key)
+    ensure_trusted(trail, workspace_key)
     if signer is not None:
         payload["signature"] = signature_block(signer, message)
     payload["workspace_signature"] = signature_block(workspace_key, message)
@@ -132,7 +132,7 @@ class RevocationWatch:
         return describe(found) if found is not None else None
 
     def _read_new(self) -> None:
-        from governance.trail import open_trail
+        from governance.trail.opening import open_trail
 
         try:
             trail = open_trail(self.workspace, create=False)
