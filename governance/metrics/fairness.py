@@ -57,8 +57,46 @@ _TABLE_COLUMNS = ("count", *RATES, "excluded", *COUNTS)
 _DENSE_LIMIT = 1 << 22
 
 
+class GroupTable:
+    """What every per-group report shares: the groups that count, the excluded ones, JSON rows.
+
+    Subclasses are dataclasses with ``sensitive_features`` and ``groups`` (one row per group, a
+    column per sensitive feature, then ``_COLUMNS``); ``_COLUMNS`` names what a JSON row carries.
+    """
+
+    sensitive_features: list[str]
+    groups: pd.DataFrame
+    _COLUMNS: tuple[str, ...] = ()
+
+    @property
+    def included(self) -> pd.DataFrame:
+        """The rows of ``groups`` that count in ``metrics``."""
+        return self.groups[~self.groups["excluded"]]
+
+    @property
+    def excluded(self) -> list[dict[str, Any]]:
+        """The groups left out of ``metrics`` for having fewer than ``min_group_size`` rows."""
+        return [row["group"] for row in self.group_dicts() if row["excluded"]]
+
+    def group_dicts(self) -> list[dict[str, Any]]:
+        """``groups`` as JSON rows: ``{"group": {...}, "count", ...}``."""
+        keys = self.groups[self.sensitive_features].to_numpy(dtype=object).tolist()
+        columns = {name: self.groups[name].tolist() for name in self._COLUMNS}
+        rows = []
+        for i, key in enumerate(keys):
+            row = {"group": dict(zip(self.sensitive_features, key, strict=True))}
+            row.update({name: values[i] for name, values in columns.items()})
+            rows.append(row)
+        return jsonable(rows)
+
+    def spread(self, rate: str, metric: str | None = None) -> str:
+        """``selection_rate 0.109 (sex=Female) to 0.305 (sex=Male)`` over the included groups."""
+        table = self.included
+        return extremes(rate, table[rate].to_numpy(), table[self.sensitive_features].to_dict("records"))
+
+
 @dataclass(frozen=True)
-class FairnessReport:
+class FairnessReport(GroupTable):
     """Per-group rates and disparity metrics of one set of binary predictions.
 
     Attributes
@@ -74,6 +112,7 @@ class FairnessReport:
     favorable : ``"positive"``, or ``"negative"`` when the favourable outcome is the other label
     """
 
+    _COLUMNS = _TABLE_COLUMNS
     sensitive_features: list[str]
     groups: pd.DataFrame
     metrics: dict[str, float]
@@ -81,33 +120,6 @@ class FairnessReport:
     min_group_size: int
     favorable: str = "positive"
     task: str = "binary"
-
-    @property
-    def excluded(self) -> list[dict[str, Any]]:
-        """The groups left out of ``metrics`` for having fewer than ``min_group_size`` rows."""
-        return [row["group"] for row in self.group_dicts() if row["excluded"]]
-
-    @property
-    def included(self) -> pd.DataFrame:
-        """The rows of ``groups`` that count in ``metrics``."""
-        return self.groups[~self.groups["excluded"]]
-
-    def group_dicts(self) -> list[dict[str, Any]]:
-        """``groups`` as the JSON rows of :meth:`to_dict`: ``{"group": {...}, "count", ...}``."""
-        keys = self.groups[self.sensitive_features].to_numpy(dtype=object).tolist()
-        columns = {name: self.groups[name].tolist() for name in _TABLE_COLUMNS}
-        rows = []
-        for i, key in enumerate(keys):
-            row = {"group": dict(zip(self.sensitive_features, key, strict=True))}
-            row.update({name: values[i] for name, values in columns.items()})
-            rows.append(row)
-        return jsonable(rows)
-
-    def spread(self, rate: str, metric: str | None = None) -> str:
-        """``selection_rate 0.109 (sex=Female) to 0.305 (sex=Male)`` over the included groups."""
-        table = self.included
-        keys = table[self.sensitive_features].to_dict("records")
-        return extremes(rate, table[rate].to_numpy(), keys)
 
     def to_dict(self) -> dict[str, Any]:
         """The fairness JSON object (``schema_version`` 1, documented in ``docs/audit.md``)."""

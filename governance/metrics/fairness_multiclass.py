@@ -39,6 +39,7 @@ from governance.metrics.fairness import (
     COUNTS,
     METRICS,
     SCHEMA_VERSION,
+    GroupTable,
     encode_groups,
     extremes,
     validate_frame,
@@ -50,7 +51,7 @@ _GROUP_COLUMNS = ("count", "accuracy", "excluded")
 
 
 @dataclass(frozen=True)
-class MulticlassFairnessReport:
+class MulticlassFairnessReport(GroupTable):
     """Per-group accuracy, per-class one-vs-rest rates and worst-class disparity metrics.
 
     Attributes
@@ -67,6 +68,8 @@ class MulticlassFairnessReport:
     favorable_class : the favourable class, or ``None`` (every class counts)
     """
 
+    _COLUMNS = _GROUP_COLUMNS
+
     sensitive_features: list[str]
     classes: list[Any]
     groups: pd.DataFrame
@@ -77,16 +80,6 @@ class MulticlassFairnessReport:
     min_group_size: int
     favorable_class: Any = None
     task: str = "multiclass"
-
-    @property
-    def included(self) -> pd.DataFrame:
-        """The rows of ``groups`` that count in ``metrics``."""
-        return self.groups[~self.groups["excluded"]]
-
-    @property
-    def excluded(self) -> list[dict[str, Any]]:
-        """The groups left out of ``metrics`` for having fewer than ``min_group_size`` rows."""
-        return [row["group"] for row in self.group_dicts() if row["excluded"]]
 
     def group_dicts(self) -> list[dict[str, Any]]:
         """``groups`` as JSON rows, each with its ``classes`` list of one-vs-rest rates and counts."""

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from governance.findings import jsonable
-from governance.metrics.fairness import SCHEMA_VERSION, encode_groups, extremes, validate_frame
+from governance.metrics.fairness import SCHEMA_VERSION, GroupTable, encode_groups, validate_frame
 from governance.metrics.groupwise import METRICS as TABLE
 from governance.vocabulary import DEFAULT_MIN_GROUP_SIZE
 
@@ -35,7 +35,7 @@ _GROUP_COLUMNS = ("count", *VALUES, "excluded")
 
 
 @dataclass(frozen=True)
-class RegressionFairnessReport:
+class RegressionFairnessReport(GroupTable):
     """Per-group errors and levels of one set of regression predictions, and their gaps.
 
     Attributes
@@ -49,38 +49,14 @@ class RegressionFairnessReport:
     min_group_size : groups with fewer rows are excluded from ``metrics``
     """
 
+    _COLUMNS = _GROUP_COLUMNS
+
     sensitive_features: list[str]
     groups: pd.DataFrame
     metrics: dict[str, float]
     overall: dict[str, float]
     min_group_size: int
     task: str = "regression"
-
-    @property
-    def included(self) -> pd.DataFrame:
-        """The rows of ``groups`` that count in ``metrics``."""
-        return self.groups[~self.groups["excluded"]]
-
-    @property
-    def excluded(self) -> list[dict[str, Any]]:
-        """The groups left out of ``metrics`` for having fewer than ``min_group_size`` rows."""
-        return [row["group"] for row in self.group_dicts() if row["excluded"]]
-
-    def group_dicts(self) -> list[dict[str, Any]]:
-        """``groups`` as JSON rows: ``{"group": {...}, "count", "mae", "rmse", ...}``."""
-        keys = self.groups[self.sensitive_features].to_numpy(dtype=object).tolist()
-        columns = {name: self.groups[name].tolist() for name in _GROUP_COLUMNS}
-        rows = []
-        for i, key in enumerate(keys):
-            row = {"group": dict(zip(self.sensitive_features, key, strict=True))}
-            row.update({name: values[i] for name, values in columns.items()})
-            rows.append(row)
-        return jsonable(rows)
-
-    def spread(self, rate: str, metric: str | None = None) -> str:
-        """``mae 1.2 (sex=F) to 3.4 (sex=M)`` over the included groups."""
-        table = self.included
-        return extremes(rate, table[rate].to_numpy(), table[self.sensitive_features].to_dict("records"))
 
     def to_dict(self) -> dict[str, Any]:
         """The fairness JSON object for regression predictions (documented in ``docs/audit.md``)."""
