@@ -40,7 +40,7 @@ from governance.yamlsafe import Document, load_document
 from governance.yamlvalidate import validate
 
 TEST_FILE = "policy-test.yaml"
-Stage = Literal["ingest", "train", "evaluate", "optimize", "deploy", "monitor"]
+Stage = Literal[STAGES]  # type: ignore[valid-type]
 StatusName = Literal["passed", "failed", "warning", "error", "skipped", "waived", "inconclusive"]
 _PREDICTIONS = ("predictions", "parent_predictions")
 _TABLES = ("dataset", "reference", "current")

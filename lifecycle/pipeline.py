@@ -30,6 +30,7 @@ from governance.findings import GateResult
 from governance.policy.loader import load_policy
 from governance.provenance import code_revision, new_run_id, policy_payload, versions
 from governance.trail import open_trail
+from governance.vocabulary import PIPELINE_STAGES
 from governance.workspace import Workspace
 from lifecycle import registration, stages
 from lifecycle.artifacts import RunArtifacts
@@ -45,7 +46,7 @@ from lifecycle.specload import LoadedSpec, load_spec
 
 __all__ = ["EXIT_CODES", "STAGES", "Interrupted", "Reporter", "RunResult", "resume_run", "run_pipeline", "stop_reason"]
 
-STAGES = ("ingest", "train", "evaluate", "optimize", "deploy")
+STAGES = PIPELINE_STAGES
 _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 
 

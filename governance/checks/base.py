@@ -17,9 +17,9 @@ from pydantic import BaseModel, ConfigDict, field_validator
 
 from governance.checks import _plugins
 from governance.evidence import Evidence
+from governance.vocabulary import STAGES
 from governance.yamlvalidate import describe_value
 
-STAGES = ("ingest", "train", "evaluate", "optimize", "deploy", "monitor")
 #: The parameter a rule may leave out to take the run's sensitive features.
 RUN_FEATURES = "sensitive_features"
 

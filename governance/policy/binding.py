@@ -12,11 +12,12 @@ from governance.errors import LocatedError, UserError
 from governance.packs import is_pack_ref
 from governance.policy import plugins
 from governance.policy.schema import CLAUSE_PATTERN, Policy, Rule, valid_extends
+from governance.vocabulary import FRAMEWORKS
 from governance.yamlsafe import Document
 from governance.yamlvalidate import try_validate
 
 CLAUSE_MESSAGE = (
-    "must be FRAMEWORK:CLAUSE with FRAMEWORK one of eu-ai-act, nist-ai-rmf, iso-42001 "
+    f"must be FRAMEWORK:CLAUSE with FRAMEWORK one of {', '.join(FRAMEWORKS)} "
     "(e.g. eu-ai-act:art-10), got {got!r}"
 )
 STAGE_MESSAGE = "check '{check}' does not run at stage '{stage}' (runs at: {stages})"

@@ -17,13 +17,14 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 from governance.findings import Severity
 from governance.policy.roles import Role
 from governance.provenance import utc_today
+from governance.vocabulary import FRAMEWORKS, STAGES
 from governance.yamlvalidate import describe_value
 
-Stage = Literal["ingest", "train", "evaluate", "optimize", "deploy", "monitor"]
-Framework = Literal["eu-ai-act", "nist-ai-rmf", "iso-42001"]
+Stage = Literal[STAGES]  # type: ignore[valid-type]  (the vocabulary's tuple, as Literal arguments)
+Framework = Literal[FRAMEWORKS]  # type: ignore[valid-type]
 
 RULE_ID_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,79}$"
-CLAUSE_PATTERN = r"^(eu-ai-act|nist-ai-rmf|iso-42001):[a-z0-9][a-z0-9.()_-]*$"
+CLAUSE_PATTERN = rf"^({'|'.join(FRAMEWORKS)}):[a-z0-9][a-z0-9.()_-]*$"
 # A relative path to a sibling policy is short; anything longer is a mistake or an attack.
 MAX_EXTENDS = 1024
 DATE_MESSAGE = "must be an ISO date (YYYY-MM-DD), got {got}"

@@ -19,11 +19,11 @@ from pathlib import Path
 
 import click
 
+from governance.vocabulary import PIPELINE_STAGES
 from rai.cioutput import ci_format_option
 from rai.options import json_option, workspace_option
 
-# Repeated from lifecycle.pipeline.STAGES so that `rai run --help` imports nothing heavy.
-STAGES = ("ingest", "train", "evaluate", "optimize", "deploy")
+STAGES = PIPELINE_STAGES  # from the vocabulary: `rai run --help` imports nothing heavy
 # Signals that stop a run: each is raised into the pipeline, which records why the run ended.
 STOPPING_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
