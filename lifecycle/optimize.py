@@ -193,12 +193,6 @@ def benchmark_latency(
     }
 
 
-def keras_core_scorer(model: Any) -> Callable[[np.ndarray], np.ndarray]:
-    """The parent's core as a scorer of encoded features, for like-for-like latency numbers."""
-    core = core_model(model)
-    return lambda x: np.asarray(core(x, training=False)).reshape(-1)
-
-
 def keras_size_bytes(model: Any) -> int:
     """Size of ``model`` saved as a ``.keras`` file (what the registry stores for Keras)."""
     with tempfile.TemporaryDirectory() as tmp:

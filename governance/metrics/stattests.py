@@ -323,14 +323,6 @@ def _rel_entr(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.where((x < 0) | ((x > 0) & (y <= 0)), np.inf, terms)
 
 
-def get_stattest(name: str) -> StatTest:
-    """The test registered as ``name``; ``ValueError`` naming the close ones otherwise."""
-    try:
-        return STATTESTS[name]
-    except KeyError:
-        raise ValueError(unknown_stattest_message(name)) from None
-
-
 def unknown_stattest_message(name: str) -> str:
     """One line saying that ``name`` is unknown (or not implemented) and what is available."""
     available = ", ".join(sorted(STATTESTS))
