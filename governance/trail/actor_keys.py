@@ -107,8 +107,8 @@ def registrations(trail: Any) -> list[Any]:
     Decisions rely on this, so a registration hidden by an edited kind column must not read as
     "no key" (an unsigned decision would then count): rows are selected in the table by their
     body, and a row whose columns disagree with it, or a trail whose seq numbers have gaps, is a
-    :class:`TrailIntegrityError`. (No run id equals ``_NO_RUN``: the store's body filter then
-    selects on the body alone, in the database, so the read costs what the matching rows cost.)
+    :class:`TrailIntegrityError`. (The store selects on the body alone, in the database, so the read costs
+    what the matching rows cost.)
     """
     from governance.trail.errors import TrailIntegrityError
     from governance.trail.reads import event_of
@@ -118,7 +118,7 @@ def registrations(trail: Any) -> list[Any]:
         raise TrailIntegrityError(f"{trail.location}: the entries are not numbered 1..{count} without gaps "
                                   f"(seq {low}..{high}); run `rai trail verify`")
     found = []
-    for row in trail.store.rows(run_id=_NO_RUN, body_needle=_KIND_NEEDLE, scan=True):
+    for row in trail.store.rows(body_needle=_KIND_NEEDLE, scan=True):
         event = event_of(row)
         if (event.kind, event.run_id, event.actor, event.time) != (row.kind, row.run_id, row.actor, row.time):
             raise TrailIntegrityError(f"{trail.location}: entry {row.seq}: its columns disagree with its content; "
@@ -128,7 +128,6 @@ def registrations(trail: Any) -> list[Any]:
     return found
 
 
-_NO_RUN = "\x00"
 _KIND_NEEDLE = f'"kind":"{REGISTERED}"'
 
 

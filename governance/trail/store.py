@@ -209,6 +209,9 @@ class Store:
         elif run_id is not None:
             clauses.append(f"run_id = {ph}")
             params.append(run_id)
+        elif body_needle is not None:
+            clauses.append(self._contains("body", ph))
+            params.append(body_needle)
         if kinds:
             clauses.append(f"kind IN ({', '.join([ph] * len(kinds))})")
             params.extend(kinds)
