@@ -21,7 +21,7 @@ from .workspaces import BLOCKED_RUN, HOSTILE, HOSTILE_RUN, PASSED_RUN
 pytestmark = pytest.mark.browser
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-PAGES = ("Overview", "Run", "Audit trail", "Policies", "Models", "Reports", "Approvals")
+PAGES = ("Overview", "Run", "Audit trail", "Policies", "Models", "Monitoring", "Reports", "Approvals")
 # Every alert() a page would run is counted instead of shown, from before the page's own scripts.
 COUNT_ALERTS = "window.__alerts = 0; window.alert = () => { window.__alerts += 1; };"
 
