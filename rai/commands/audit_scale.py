@@ -176,6 +176,8 @@ class ScaledDrift:
             return engine
         if dataset_pattern(options["reference"]) or dataset_pattern(options["current"]):
             return "stream"
+        if _has_nested(options["reference"]) or _has_nested(options["current"]):
+            return "memory"  # the in-memory engine names such columns as skipped; streaming refuses them
         return "memory" if memory_only(options, self.understood, self.defaults) else "stream"
 
     def __call__(self, engine: str, batch_rows: int, spark_master: str | None, *, reference, current, columns=None,
@@ -217,3 +219,19 @@ class ScaledDrift:
 
 
 run_scaled_drift = ScaledDrift()
+
+
+def _has_nested(path: str) -> bool:
+    """Whether a single Parquet file has a list, struct or map column (its schema only is read)."""
+    from governance.io import PARQUET_SUFFIXES
+
+    if not str(path).lower().endswith(PARQUET_SUFFIXES):
+        return False
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        schema = pq.read_schema(path)
+    except Exception:  # unreadable: the engine that reads it says why, in one line
+        return False
+    return any(pa.types.is_nested(f.type.value_type if pa.types.is_dictionary(f.type) else f.type) for f in schema)
