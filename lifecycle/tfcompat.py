@@ -122,5 +122,25 @@ def seed_everything(seed: int, deterministic_ops: bool = True) -> None:
     random.seed(seed)
     np.random.seed(seed)
     tf.random.set_seed(seed)
+    _forget_keras_seed_generator()
     if deterministic_ops:
         tf.config.experimental.enable_op_determinism()
+
+
+def _forget_keras_seed_generator() -> None:
+    """Undo an earlier ``keras.utils.set_random_seed`` in this process (a user's script, a notebook).
+
+    That call leaves Keras drawing initializer seeds from its own generator, whose state then
+    depends on everything built since; without it Keras derives them from TensorFlow's global seed,
+    which :func:`seed_everything` has just set. Forgetting it makes a run in a long-lived process
+    initialise exactly as in a fresh one: same seed, same model.
+    """
+    import importlib
+
+    try:
+        backend = importlib.import_module("tf_keras.src.backend")
+    except ImportError:  # another Keras layout: nothing of ours to reset
+        return
+    holder = getattr(backend, "_SEED_GENERATOR", None)
+    if holder is not None and getattr(holder, "generator", None) is not None:
+        holder.generator = None

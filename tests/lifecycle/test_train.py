@@ -79,3 +79,13 @@ def test_dropout_turns_off_fast_clipping(adult_small):
         fast[dropout] = dp_model(core_model(model), record)._enable_fast_peg_computation
     # Two forward passes with different dropout masks would clip the wrong gradients.
     assert fast == {0.0: True, 0.2: False}
+
+
+def test_a_users_keras_seed_earlier_in_the_process_does_not_change_the_model(trained, adult_small):
+    # A script or notebook that called keras.utils.set_random_seed and built a model first.
+    from lifecycle.tfcompat import keras
+
+    keras().utils.set_random_seed(123)
+    keras().layers.Dense(4).build((None, 3))
+    again = train(adult_small, SMALL_MODEL, seed=7)
+    np.testing.assert_array_equal(score(again.model, adult_small.test), score(trained.model, adult_small.test))
