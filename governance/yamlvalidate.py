@@ -17,7 +17,7 @@ import types
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
 
 import annotated_types as at
-from pydantic import BaseModel, ValidationError
+from pydantic import AfterValidator, BaseModel, ValidationError
 
 from governance.errors import LocatedError
 
@@ -46,6 +46,22 @@ _EXPECTATION_ERRORS = (
     "model_attributes_type",
     "is_instance_of",
 )
+
+
+def refusing(problem: Any) -> AfterValidator:
+    """A field validator raising what ``problem(value)`` says is wrong (``None``: the value is fine).
+
+    For ``Annotated[str, refusing(name_problem)]``: the ``*_problem`` functions own the rule and
+    its one-line message, and the loaders locate the message at the field.
+    """
+
+    def check(value: Any) -> Any:
+        message = problem(value)
+        if message:
+            raise ValueError(message)
+        return value
+
+    return AfterValidator(check)
 
 
 def validate(doc: Document, model: type[M], path_prefix: Loc = (), data: Any = _FROM_DOCUMENT) -> M:

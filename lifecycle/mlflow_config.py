@@ -14,12 +14,13 @@ from __future__ import annotations
 import importlib.util
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from governance.errors import UserError
+from governance.yamlvalidate import refusing
 
 #: URI schemes MLflow's client can track to.
 SCHEMES = ("http", "https", "file", "sqlite", "postgresql", "mysql", "databricks")
@@ -36,19 +37,11 @@ class TrackingSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 
-    mlflow: str = Field(description="MLflow tracking URI, e.g. http://127.0.0.1:5000 (no credentials in it).")
+    mlflow: Annotated[str, refusing(uri_problem)] = Field(description="MLflow tracking URI, e.g. http://127.0.0.1:5000 (no credentials in it).")
     experiment: str | None = Field(None, min_length=1, max_length=500,
                                    description="MLflow experiment (created if missing); default: the run's name.")
     attempts: int = Field(3, ge=1, le=10, description="Tries before the mirror is recorded as failed.")
     timeout_s: int = Field(10, ge=1, le=120, description="Seconds each request to MLflow may take.")
-
-    @field_validator("mlflow")
-    @classmethod
-    def _a_tracking_uri(cls, uri: str) -> str:
-        problem = uri_problem(uri)
-        if problem:
-            raise ValueError(problem)
-        return uri
 
     @field_validator("experiment")
     @classmethod

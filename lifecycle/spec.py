@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from governance.csvoptions import CsvOptions
 from governance.errors import UserError
 from governance.yamlsafe import format_path
+from governance.yamlvalidate import refusing
 from lifecycle.distribute import DistributeSpec
 from lifecycle.mlflow_config import TrackingSpec
 
@@ -157,17 +158,9 @@ class OptimizeSpec(_Strict):
 
 class DeploySpec(_Strict):
     registry: str | None = Field(None, description="Registry directory; default: the workspace's registry/.")
-    model_name: str
+    model_name: Annotated[str, refusing(name_problem)]
     target: Literal["registry", "mlflow"] = Field(
         "registry", description="mlflow: also register the signed entry in MLflow's Model Registry (needs tracking).")
-
-    @field_validator("model_name")
-    @classmethod
-    def _a_name_not_a_path(cls, value: str) -> str:
-        problem = name_problem(value)
-        if problem:
-            raise ValueError(problem)
-        return value
 
 
 class MetadataSpec(_Strict):
@@ -186,7 +179,7 @@ class MetadataSpec(_Strict):
 class PipelineSpec(_Strict):
     """A whole pipeline: data, model, privacy, optimization, deployment, policy, metadata."""
 
-    name: str
+    name: Annotated[str, refusing(name_problem)]
     data: DataSpec
     model: ModelSpec = Field(default_factory=ModelSpec)
     privacy: PrivacySpec = Field(default_factory=PrivacySpec)
@@ -195,11 +188,3 @@ class PipelineSpec(_Strict):
     policy: str = Field(description="Path to the policy YAML (relative to this file).")
     metadata: MetadataSpec = Field(default_factory=MetadataSpec)
     tracking: TrackingSpec | None = Field(None, description="Mirror the run into MLflow: {mlflow: URI, experiment: NAME}.")
-
-    @field_validator("name")
-    @classmethod
-    def _a_name(cls, value: str) -> str:
-        problem = name_problem(value)
-        if problem:
-            raise ValueError(problem)
-        return value

@@ -20,7 +20,7 @@ largest value is 0, raises, and the engine records an ``error`` finding naming t
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -32,7 +32,7 @@ from governance.evidence import Evidence
 from governance.metrics.groupwise import AGGREGATES, METRICS, GroupMetric, group_metric, metric_problem
 from governance.metrics.intervals import intervals
 from governance.vocabulary import DEFAULT_MIN_GROUP_SIZE
-from governance.yamlvalidate import describe_value
+from governance.yamlvalidate import describe_value, refusing
 
 OUT_OF_RANGE = "{key}: must be a number in [{low}, {high}] for {what}, got {got}"
 NO_BASELINES = ("relative_to compares with a registered model, which gates of rai run and of API runs "
@@ -51,7 +51,7 @@ class GroupMetricParams(FairnessParams):
     """Parameters of ``fairness.group_metric``."""
 
     min_group_size: int = Field(DEFAULT_MIN_GROUP_SIZE, ge=1, description="Smaller groups are listed, not compared.")
-    metric: str = Field(description="A metric of the group-metric table (see docs/policies.md).",
+    metric: Annotated[str, refusing(metric_problem)] = Field(description="A metric of the group-metric table (see docs/policies.md).",
                         json_schema_extra={"enum": list(METRICS)})
     aggregate: Literal["difference", "ratio", "min", "max"] = Field(
         description="difference (max - min), ratio (min / max), min or max over the groups.")
@@ -87,14 +87,6 @@ class GroupMetricParams(FairnessParams):
         if isinstance(version, bool) or not isinstance(version, int) or not 1 <= version <= MAX_INT:
             raise ValueError(f"version must be a registered version number (1, 2, ...), got {describe_value(version)}")
         return VersionRef(version=version)
-
-    @field_validator("metric")
-    @classmethod
-    def _known_metric(cls, name: str) -> str:
-        problem = metric_problem(name)
-        if problem:
-            raise ValueError(problem)
-        return name
 
     @model_validator(mode="after")
     def _coherent(self) -> GroupMetricParams:
