@@ -73,3 +73,16 @@ def assert_no_terminal_controls(*texts: str) -> None:
     for text in texts:
         found = sorted({c for c in TERMINAL_CONTROLS if c in text})
         assert not found, (found, text[:400])
+
+
+#: Settings that would point a trail command at another trail or key than the case's own.
+TRAIL_ENVIRONMENT = ("RAI_SIGNING_KEY", "RAI_TRAIL_URL", "RAI_WORKSPACE")
+
+
+@contextmanager
+def trail_case(monkeypatch, seconds: int = DEADLINE_SECONDS) -> Iterator[None]:
+    """A trail case: none of the user's trail settings, and a deadline."""
+    for name in TRAIL_ENVIRONMENT:
+        monkeypatch.delenv(name, raising=False)
+    with deadline(seconds):
+        yield

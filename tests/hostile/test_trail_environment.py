@@ -25,7 +25,7 @@ from governance.trail import TrailIntegrityError, open_trail, verify_trail
 from governance.trail.store_sqlite import SQLiteStore
 from governance.workspace import Workspace
 
-from .rai_case import deadline, one_clean_line, run
+from .rai_case import one_clean_line, run, trail_case
 
 needs_permissions = pytest.mark.skipif(os.geteuid() == 0 and shutil.which("setpriv") is None,
                                        reason="running as root without setpriv: file permissions cannot hold")
@@ -33,9 +33,7 @@ needs_permissions = pytest.mark.skipif(os.geteuid() == 0 and shutil.which("setpr
 
 @pytest.fixture(autouse=True)
 def _deadline(monkeypatch):
-    for name in ("RAI_SIGNING_KEY", "RAI_TRAIL_URL", "RAI_WORKSPACE"):
-        monkeypatch.delenv(name, raising=False)
-    with deadline():
+    with trail_case(monkeypatch):
         yield
 
 

@@ -19,7 +19,7 @@ from governance.trail import open_trail, record_approval
 from governance.workspace import Workspace
 from rai.commands.trail_output import write_events
 
-from .rai_case import TERMINAL_CONTROLS, assert_no_terminal_controls, deadline, run
+from .rai_case import TERMINAL_CONTROLS, assert_no_terminal_controls, run, trail_case
 
 HOSTILE = {
     "csi-clear-screen": "\x1b[2J\x1b[Hwiped",
@@ -34,9 +34,7 @@ HOSTILE = {
 
 @pytest.fixture(autouse=True)
 def _deadline(monkeypatch):
-    for name in ("RAI_SIGNING_KEY", "RAI_TRAIL_URL", "RAI_WORKSPACE"):
-        monkeypatch.delenv(name, raising=False)
-    with deadline():
+    with trail_case(monkeypatch):
         yield
 
 

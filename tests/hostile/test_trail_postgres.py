@@ -18,7 +18,7 @@ from trail.pgserver import find_bin_dir, running_server
 from governance.trail import TrailIntegrityError, approvals_for, open_trail
 from governance.workspace import Workspace
 
-from .rai_case import deadline, one_clean_line, run
+from .rai_case import one_clean_line, run, trail_case
 
 psycopg = pytest.importorskip("psycopg")
 pytestmark = pytest.mark.postgres
@@ -37,9 +37,7 @@ def server():
 
 @pytest.fixture(autouse=True)
 def _deadline(monkeypatch):
-    for name in ("RAI_SIGNING_KEY", "RAI_TRAIL_URL", "RAI_WORKSPACE"):
-        monkeypatch.delenv(name, raising=False)
-    with deadline(120):
+    with trail_case(monkeypatch, 120):
         yield
 
 

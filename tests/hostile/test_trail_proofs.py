@@ -15,14 +15,12 @@ from trail.hostile import build_history
 
 from governance.workspace import Workspace
 
-from .rai_case import deadline, one_clean_line, run
+from .rai_case import one_clean_line, run, trail_case
 
 
 @pytest.fixture(autouse=True)
 def _deadline(monkeypatch):
-    for name in ("RAI_SIGNING_KEY", "RAI_TRAIL_URL", "RAI_WORKSPACE"):
-        monkeypatch.delenv(name, raising=False)
-    with deadline():
+    with trail_case(monkeypatch):
         yield
 
 

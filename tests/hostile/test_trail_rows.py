@@ -19,16 +19,14 @@ from governance.trail.chain import entry_hash
 from governance.trail.signing import KeyRing
 from governance.workspace import Workspace
 
-from .rai_case import deadline, one_clean_line, run
+from .rai_case import one_clean_line, run, trail_case
 
 REJECT = 2  # the risk officer's rejection in build_history
 
 
 @pytest.fixture(autouse=True)
 def _deadline(monkeypatch):
-    for name in ("RAI_SIGNING_KEY", "RAI_TRAIL_URL", "RAI_WORKSPACE"):
-        monkeypatch.delenv(name, raising=False)
-    with deadline():
+    with trail_case(monkeypatch):
         yield
 
 

@@ -17,14 +17,12 @@ from trail.hostile import build_history, raw, restore_triggers, verify_json
 from governance.trail import approvals_for, open_trail, verify_trail
 from governance.trail.schema_sqlite import INDEXES
 
-from .rai_case import deadline, one_clean_line, run
+from .rai_case import one_clean_line, run, trail_case
 
 
 @pytest.fixture(autouse=True)
 def _deadline(monkeypatch):
-    for name in ("RAI_SIGNING_KEY", "RAI_TRAIL_URL", "RAI_WORKSPACE"):
-        monkeypatch.delenv(name, raising=False)
-    with deadline():
+    with trail_case(monkeypatch):
         yield
 
 
