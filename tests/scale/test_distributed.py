@@ -11,37 +11,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from pipeline.conftest import SPEC as SMALL_SPEC
 
 pytestmark = [pytest.mark.tf, pytest.mark.slow]
 
 TESTS = Path(__file__).resolve().parents[1]
 ADULT = TESTS.parent / "examples" / "adult-income" / "data"
 POLICY = TESTS / "pipeline" / "policy.yaml"
-SPEC = """\
-name: adult-distributed
-data:
-  train: train.csv
-  test: test.csv
-  target: Y
-  positive_label: ">50K"
-  label_strip: "."
-  sensitive_features: [sex, race]
-  drop_columns: [fnlwgt]
-model:
-  hidden_units: [16]
-  epochs: 2
-  batch_size: 128
-{distribute}optimize:
-  modes: [dynamic_range]
-  deploy: dynamic_range
-deploy:
-  model_name: adult-distributed
-policy: policy.yaml
-metadata:
-  owner: test suite
-  intended_use: testing distributed training
-  limitations: [a few thousand rows, two epochs]
-"""
 TWO_WORKERS = "  distribute: {strategy: multi_worker, workers: 2}\n"
 
 
@@ -49,7 +25,10 @@ def project(root: Path, distribute: str, extra: str = "") -> Path:
     root.mkdir()
     for name, rows, target in (("adult.data.csv.gz", 3000, "train.csv"), ("adult.test.csv.gz", 1000, "test.csv")):
         pd.read_csv(ADULT / name, nrows=rows, skipinitialspace=True, dtype=str).to_csv(root / target, index=False)
-    (root / "pipeline.yaml").write_text(SPEC.format(distribute=distribute) + extra)
+    # the pipeline tests' small Adult spec, with the model distributed as asked
+    spec = SMALL_SPEC.replace("  batch_size: 128\n", "  batch_size: 128\n" + distribute, 1)
+    assert spec != SMALL_SPEC or not distribute
+    (root / "pipeline.yaml").write_text(spec + extra)
     (root / "policy.yaml").write_text(POLICY.read_text())
     return root
 

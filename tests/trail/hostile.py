@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import subprocess
 import sys
-from contextlib import contextmanager
 from pathlib import Path
 
 from governance.trail import open_trail, record_approval
 from governance.workspace import Workspace
+from trail.conftest import raw_db
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -32,18 +31,6 @@ def build_history(ws: Workspace) -> dict:
                  payload={"role": "model-owner", "decision": "approve", "comment": ""})
         t.append("gate.decided", run_id="r1", actor="alice", payload={"decision": "pass"})
     return {"reject_seq": reject.seq, "checkpoint": cp}
-
-
-@contextmanager
-def raw(ws: Workspace):
-    """The attacker's connection: plain sqlite3, append-only triggers dropped, autocommit."""
-    conn = sqlite3.connect(ws.trail_db, isolation_level=None)
-    for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
-        conn.execute(f"DROP TRIGGER {name}")
-    try:
-        yield conn
-    finally:
-        conn.close()
 
 
 def restore_triggers(ws: Workspace) -> None:
@@ -74,3 +61,7 @@ def python_process(args: list[str], *, honour_permissions: bool = False, timeout
     proc = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env)
     assert "Traceback" not in proc.stderr + proc.stdout, proc.stderr
     return proc
+
+
+# The attacker's connection: plain sqlite3, append-only triggers dropped, autocommit.
+raw = raw_db
