@@ -35,18 +35,18 @@ def last_seq_of(trail: Any, run_id: str) -> int:
     return max((e.seq for e in trail.iter_events(run_id=run_id)), default=0)
 
 
-def ensure_covered(trail: Any, run_id: str) -> Checkpoint | None:
-    """Sign a checkpoint when none covers ``run_id`` yet; return the covering one (or None).
+def ensure_covered(trail: Any, run_id: str) -> tuple[Checkpoint | None, bool]:
+    """Sign a checkpoint when none covers ``run_id`` yet: ``(the covering checkpoint or None, signed now)``.
 
     Only commands that say they sign call this; a trail that does not verify is not signed.
     """
     cp = covering_checkpoint(trail, last_seq_of(trail, run_id))
     if cp is not None:
-        return cp
+        return cp, False
     try:
-        return trail.checkpoint()
+        return trail.checkpoint(), True
     except TrailIntegrityError:
-        return None
+        return None, False
 
 
 def citation(trail: Any, run_id: str) -> tuple[dict[str, Any] | None, int | None, str]:

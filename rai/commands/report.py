@@ -131,10 +131,8 @@ def model_card(run_id: str, fmt: str, output: Path | None, narrative: Path | Non
 
 def _sign_if_uncovered(trail, run_id: str) -> None:
     """A report cites a signed checkpoint: sign one (and say so) when none covers the run yet."""
-    from governance.report.trailinfo import covering_checkpoint, ensure_covered, last_seq_of
+    from governance.report.trailinfo import ensure_covered
 
-    if covering_checkpoint(trail, last_seq_of(trail, run_id)) is not None:
-        return
-    cp = ensure_covered(trail, run_id)
-    if cp is not None:
+    cp, signed = ensure_covered(trail, run_id)
+    if signed:
         click.echo(f"signed a checkpoint of {cp.tree_size} entries covering run {run_id}", err=True)
