@@ -292,13 +292,12 @@ def record_audit(workspace: str | Path, kind: str, inputs: dict[str, str], resul
     result : the audit's JSON object (with ``findings`` and ``decision`` when a policy ran)
     policy : the policy that gated the audit, if any
     """
-    import json
 
-    from governance.findings import jsonable
-    from governance.provenance import code_revision, current_actor, new_run_id, policy_payload, versions
+    from governance.provenance import code_revision, new_run_id, policy_payload, versions
+    from governance.recorder import RunRecorder
     from governance.trail import open_trail
 
-    run_id, actor = new_run_id(), current_actor()
+    run_id = new_run_id()
     findings = list(result.get("findings") or [])
     by_stage: dict[str, list[dict[str, Any]]] = {}
     for finding in findings:
@@ -306,36 +305,28 @@ def record_audit(workspace: str | Path, kind: str, inputs: dict[str, str], resul
     blocked = [f for f in findings if finding_blocks(f)]
     decision = "blocked" if blocked else "passed"
     with open_trail(workspace_at(workspace).ensure()) as trail:
-        def event(kind_: str, payload: dict[str, Any], subjects: dict[str, Any] | None = None) -> Any:
-            return trail.append(kind=kind_, run_id=run_id, actor=actor, payload=jsonable(payload),
-                                subjects=subjects or {})
-
-        event("run.started", {"kind": "audit", "name": f"audit {kind}", "spec": None, "spec_hash": None,
-                              "policy": policy_payload(policy) if policy is not None else None,
-                              "inputs": inputs, "versions": versions(), "code_revision": code_revision(Path.cwd()),
-                              "workspace": str(Path(workspace))})
-        blob = trail.put_blob(json.dumps(jsonable({"stage": "audit", "run_id": run_id, "audit": result}),
-                                         sort_keys=True, separators=(",", ":")).encode("utf-8"))
+        recorder = RunRecorder(trail, run_id)
+        recorder.event("run.started", {
+            "kind": "audit", "name": f"audit {kind}", "spec": None, "spec_hash": None,
+            "policy": policy_payload(policy) if policy is not None else None, "inputs": inputs,
+            "versions": versions(), "code_revision": code_revision(Path.cwd()), "workspace": str(Path(workspace))})
         artifacts = {Path(name).name: {"kind": "dataset", "name": Path(name).name, "sha256": digest, "path": name}
                      for name, digest in inputs.items()}
-        event("stage.completed", {"stage": "audit", "status": "completed", "metrics": _headline(kind, result),
-                                  "artifacts": artifacts, "evidence_blob": blob},
-              {name: a["sha256"] for name, a in artifacts.items()})
-        event("audit.completed", {"kind": kind, "inputs": inputs, "result": result, "findings": findings,
-                                  "decision": result.get("decision")},
-              {"inputs": sorted(set(inputs.values()))})
-        for stage, stage_findings in by_stage.items():
+        recorder.stage("audit", "completed", _headline(kind, result), artifacts, {"audit": result})
+        recorder.event("audit.completed", {"kind": kind, "inputs": inputs, "result": result, "findings": findings,
+                                           "decision": result.get("decision")},
+                       {"inputs": sorted(set(inputs.values()))})
+        for stage, stage_findings in by_stage.items():  # findings arrive as JSON: one gate per stage
             stage_blocked = [f["rule_id"] for f in stage_findings if finding_blocks(f)]
-            event("gate.decided", {"stage": stage, "subject": None, "decision": "blocked" if stage_blocked else "passed",
-                                   "findings": stage_findings, "binding": True, "blocking": stage_blocked,
-                                   "policy_sha256": getattr(policy, "sha256", None)})
+            recorder.event("gate.decided", {
+                "stage": stage, "subject": None, "decision": "blocked" if stage_blocked else "passed",
+                "findings": stage_findings, "binding": True, "blocking": stage_blocked,
+                "policy_sha256": getattr(policy, "sha256", None)})
         why = [f"{f['rule_id']} ({f['check']}): {f.get('message')}" for f in blocked]
-        summary = {"schema_version": 1, "run_id": run_id, "kind": "audit", "name": f"audit {kind}",
-                   "decision": decision, "blocked_at": blocked[0].get("stage") if blocked else None,
-                   "reasons": why, "inputs": inputs}
-        event("run.finished", {"decision": decision, "blocked_at": summary["blocked_at"], "reasons": why,
-                               "summary": summary})
-        trail.checkpoint()
+        blocked_at = blocked[0].get("stage") if blocked else None
+        recorder.finished(decision, blocked_at, why, {
+            "schema_version": 1, "run_id": run_id, "kind": "audit", "name": f"audit {kind}", "decision": decision,
+            "blocked_at": blocked_at, "reasons": why, "inputs": inputs})
     return run_id
 
 

@@ -1,6 +1,6 @@
 """The recording and gating core of a governed run, shared by ``rai run`` and ``rai.start_run``.
 
-A :class:`Governor` owns one run's policy and :class:`~lifecycle.runrecord.RunRecorder`. It
+A :class:`Governor` owns one run's policy and :class:`~governance.recorder.RunRecorder`. It
 records a stage from the frozen value the stage returned (:mod:`lifecycle.results`), evaluates
 and records gates, keeps each binding gate's status for the run's summary, records a registry
 entry, and finishes the run. A gate's evidence gets the run's context unless given: the
@@ -10,7 +10,7 @@ model-card ``metadata``, the ``lineage``, the DP-SGD record gated earlier in the
 go through it, so their runs hold the same events in the same shapes.
 
 When to record is the caller's business (:mod:`lifecycle.pipeline`, :mod:`lifecycle.session`);
-how an event looks is :mod:`lifecycle.runrecord`'s.
+how an event looks is :mod:`governance.recorder`'s.
 """
 
 from __future__ import annotations
@@ -20,12 +20,12 @@ from typing import Any
 
 from governance.evidence import Evidence
 from governance.findings import GateResult, jsonable
+from governance.recorder import RunRecorder
 from governance.trail.approvals import approvals_for
 from governance.vocabulary import Decision
 from governance.workspace import Workspace
 from lifecycle.measure import finding_brief
 from lifecycle.results import Deployed, StageResult
-from lifecycle.runrecord import RunRecorder
 
 APPROVAL_CHECK = "accountability.approvals"
 # Version of the run summary (`rai run --json`, `run.finished.summary`); bump on breaking changes.

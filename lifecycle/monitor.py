@@ -37,13 +37,13 @@ from governance.io import file_sha256, missing_column_message
 from governance.policy.loader import load_policy
 from governance.policy.schema import Policy
 from governance.provenance import new_run_id
+from governance.recorder import RunRecorder
 from governance.trail import open_trail
 from governance.trail.signing import KeyRing
 from governance.workspace import Workspace
 from lifecycle.deploy import RegistryEntry, verified_entry
 from lifecycle.labels import code_batch_labels
 from lifecycle.measure import finding_brief, group_gaps, performance, reasons
-from lifecycle.runrecord import RunRecorder
 from lifecycle.serve import ServedModel, load_served
 
 _SCHEMA_LISTS = ("numeric", "categorical", "sensitive")

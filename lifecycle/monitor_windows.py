@@ -32,6 +32,7 @@ from governance.evidence import Predictions
 from governance.findings import GateResult, jsonable
 from governance.io import file_sha256
 from governance.provenance import new_run_id
+from governance.recorder import RunRecorder
 from governance.trail import open_trail
 from governance.trail.chain import normalize_time
 from governance.trail.signing import KeyRing
@@ -42,7 +43,6 @@ from lifecycle.labels import code_batch_labels
 from lifecycle.measure import finding_brief, group_gaps, performance, reasons
 from lifecycle.monitor import batch_evidence, monitor_policy
 from lifecycle.predlog.query import iter_segments
-from lifecycle.runrecord import RunRecorder
 from lifecycle.serve import ServedModel
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}

@@ -6,7 +6,7 @@ through ``trail.put_blob``), ``gate.decided``, ``waiver.applied``, ``model.regis
 ``model.deployed`` and ``run.finished``, then a signed checkpoint. Every payload passes through
 :func:`governance.findings.jsonable` first, so numpy numbers and NaN never reach the trail.
 
-``pipeline.py`` decides *when* to record; this module decides *how* it looks.
+The pipeline, API runs and recorded audits decide *when* to record; this module decides *how* it looks.
 """
 
 from __future__ import annotations
