@@ -25,7 +25,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from governance.report.model import SCHEMA_VERSION, ReportDocument, build_report
+from governance.report.document import SCHEMA_VERSION, ReportDocument, build_report
 from governance.report.verify import ReportVerification, verify_report
 
 REPORT_FORMATS = ("html", "pdf", "md", "json")

@@ -14,7 +14,7 @@ from typing import Any
 
 from governance import strictjson
 from governance.errors import UserError
-from governance.report.model import KIND, SCHEMA_VERSION
+from governance.report.document import KIND, SCHEMA_VERSION
 
 NOT_A_REPORT = "{path}: not a rai JSON report ({why})"
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from governance.errors import UserError
-from governance.report.model import build_report
+from governance.report.document import build_report
 
 _MISSING = object()
 _MAX_PROBLEMS = 10
