@@ -77,7 +77,7 @@ from governance.trail.chain import Event
 from governance.trail.checkpoints import Checkpoint
 from governance.trail.errors import EventError, TrailIntegrityError, TrailMissing
 from governance.trail.opening import open_trail, verify_trail
-from governance.trail.report import PROBLEM_KINDS, Problem, VerifyReport
+from governance.trail.problems import PROBLEM_KINDS, Problem, VerifyReport
 from governance.trail.trail import Trail, default_actor
 
 __all__ = [

@@ -23,7 +23,7 @@ from typing import Any
 from governance.trail.actor_keys import REGISTERED, KeyBook, registration_problem
 from governance.trail.canonical import CanonicalJSONError, canonical_bytes
 from governance.trail.chain import Event
-from governance.trail.report import Problem
+from governance.trail.problems import Problem
 from governance.trail.signing import Signer, verify_signature
 from governance.trail.store import UnreadableTrail
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from governance.errors import UserError
 from governance.trail.checkpoints import Checkpoint
 from governance.trail.errors import TrailIntegrityError, TrailMissing
-from governance.trail.report import VerifyReport
+from governance.trail.problems import VerifyReport
 from governance.trail.store import Store
 from governance.trail.trail import Trail, as_checkpoints
 from governance.workspace import Workspace

@@ -28,8 +28,8 @@ from governance.trail.chain import (
 from governance.trail.checkpoints import Checkpoint, sign_checkpoint
 from governance.trail.errors import TrailIntegrityError, TrailUnavailable
 from governance.trail.formats import trail_format
+from governance.trail.problems import VerifyReport
 from governance.trail.reads import checked_events, event_of
-from governance.trail.report import VerifyReport
 from governance.trail.store import Store
 from governance.workspace import Workspace
 

@@ -18,7 +18,7 @@ from governance.trail.blobs import BlobStore
 from governance.trail.checkpoints import Checkpoint, CheckpointFormatError
 from governance.trail.errors import TrailIntegrityError, TrailMissing, unavailable
 from governance.trail.merkle import EMPTY_ROOT, MerkleAccumulator
-from governance.trail.report import Problem, VerifyReport
+from governance.trail.problems import Problem, VerifyReport
 from governance.trail.signing import key_id_of, verify_signature
 from governance.trail.store import Store
 from governance.trail.walk import ChainWalk
@@ -78,7 +78,7 @@ def check_signature(cp: Checkpoint, trusted: dict[str, bytes]) -> Problem | None
 
 def verify_store(store: Store, trusted: dict[str, bytes], *, checkpoint_dir: Path | None,
                  extra: Iterable[Checkpoint] = (), blobs: BlobStore | None = None) -> VerifyReport:
-    """Verify everything about one trail; see :class:`~governance.trail.report.VerifyReport`."""
+    """Verify everything about one trail; see :class:`~governance.trail.problems.VerifyReport`."""
     problems = database_problems(store)
     walk, more, blob_status = _full_walk(store, trusted, checkpoint_dir, extra, blobs)
     # Decisions signed by the people deciding: checked against each member's key.

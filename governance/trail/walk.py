@@ -19,7 +19,7 @@ from governance.trail.blobs import blob_refs
 from governance.trail.chain import ENTRY_FORMAT, GENESIS_HASH, Row, entry_hash
 from governance.trail.formats import trail_format
 from governance.trail.merkle import MerkleAccumulator, leaf_hash
-from governance.trail.report import Problem
+from governance.trail.problems import Problem
 from governance.trail.rowcheck import HEX64, content_fault, digest_bytes, malformed
 from governance.trail.signing import rotation_problem
 from governance.trail.store import Store, UnreadableTrail
