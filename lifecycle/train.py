@@ -109,6 +109,8 @@ def train(
     batches = _batches(features, labels, model_spec.batch_size, seed, drop_remainder=record["dp"])
     fit = trainer.fit(batches, epochs=model_spec.epochs, verbose=0, callbacks=_callbacks(keras, on_epoch))
     history = {k: [float(v) for v in values] for k, values in fit.history.items()}
+    if standardized and "mae" in history:  # fitted on the standardized target: report it in the target's units
+        history["mae"] = [value * head.std for value in history["mae"]]
     return TrainResult(model=model, history=history, wall_time_s=time.perf_counter() - started, privacy=record,
                        compiled_by="builder" if compiled else "spec")
 
