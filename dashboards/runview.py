@@ -16,7 +16,7 @@ import pandas as pd
 from dashboards.queries import event_summary, monitored_policy, policy_label
 from governance.report import sections as S
 from governance.report.readable import fmt_threshold, in_numeric_order
-from governance.report.source import RunRecord, load_run
+from governance.report.source import RecordedRun, load_run
 from governance.vocabulary import finding_blocks, gate_decision
 
 FINDING_COLUMNS = ["gate_seq", "stage", "subject", "binding", "rule_id", "check", "severity", "status", "observed",
@@ -83,7 +83,7 @@ def build_view(trail, run_id: str) -> RunView:
     )
 
 
-def summary(rec: RunRecord, policy: str | None) -> dict[str, Any]:
+def summary(rec: RecordedRun, policy: str | None) -> dict[str, Any]:
     """What kind of run, of which model, under which policy, when and by whom."""
     spec = rec.payload("run.started").get("spec") or {}
     checked = rec.payload("drift.checked").get("model") or {}
@@ -96,7 +96,7 @@ def summary(rec: RunRecord, policy: str | None) -> dict[str, Any]:
             "started": events[0].get("time"), "last_event": events[-1].get("time"), "actor": events[0].get("actor")}
 
 
-def _unfinished(rec: RunRecord) -> str:
+def _unfinished(rec: RecordedRun) -> str:
     """A run without ``run.finished``: a monitor batch or audit decides at its gate."""
     gates = [e for e in rec.events if e["kind"] in ("gate.decided", "audit.completed")]
     if rec.first("run.started") is None and gates:
@@ -106,7 +106,7 @@ def _unfinished(rec: RunRecord) -> str:
     return "running"
 
 
-def timeline(rec: RunRecord) -> pd.DataFrame:
+def timeline(rec: RecordedRun) -> pd.DataFrame:
     """Every event of the run with seconds since the run began and since the previous event."""
     times = pd.to_datetime([e.get("time") for e in rec.events], utc=True, format="ISO8601")
     rows = []
@@ -176,7 +176,7 @@ def drift_table(evidence: Any) -> pd.DataFrame | None:
     return pd.DataFrame(columns)
 
 
-def drift_tables(rec: RunRecord, findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def drift_tables(rec: RecordedRun, findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Drift reports of the run: each drift finding's, and the ingest stage's own if no rule judged it."""
     out = []
     for f in findings:

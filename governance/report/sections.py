@@ -1,6 +1,6 @@
 """The sections of a compliance report, each a plain dict built from one run's trail records.
 
-Every function here is pure: it reads a :class:`~governance.report.source.RunRecord` and returns
+Every function here is pure: it reads a :class:`~governance.report.source.RecordedRun` and returns
 JSON-able data. Where the pipeline records a value in more than one place (the final
 ``run.finished`` summary and a stage's evidence), the stage's own record is preferred, because
 the summary is written last and is absent when a run was interrupted.
@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from governance.report.source import RunRecord
+from governance.report.source import RecordedRun
 
 
-def run_identity(rec: RunRecord) -> dict[str, Any]:
+def run_identity(rec: RecordedRun) -> dict[str, Any]:
     """Run id, times, actor, versions, code revision and the pipeline it ran."""
     started, finished = rec.first("run.started"), rec.last("run.finished")
     sp = rec.payload("run.started")
@@ -35,7 +35,7 @@ def run_identity(rec: RunRecord) -> dict[str, Any]:
 _SPEC_DATA_KEYS = ("target", "positive_label", "sensitive_features", "test_fraction", "seed", "drop_columns")
 
 
-def configuration(rec: RunRecord) -> dict[str, Any]:
+def configuration(rec: RecordedRun) -> dict[str, Any]:
     """How the run was configured: model, privacy and optimization settings, key data settings."""
     spec = rec.payload("run.started").get("spec") or {}
     data = spec.get("data") or {}
@@ -45,7 +45,7 @@ def configuration(rec: RunRecord) -> dict[str, Any]:
     }
 
 
-def gates(rec: RunRecord) -> list[dict[str, Any]]:
+def gates(rec: RecordedRun) -> list[dict[str, Any]]:
     """Every gate decision of the run in trail order, with its findings as recorded.
 
     A gate decided again later in the run (the deploy gate of a run resumed after an approval)
@@ -76,7 +76,7 @@ def all_findings(gate_list: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [f for g in gate_list for f in g["findings"]]
 
 
-def policy(rec: RunRecord, gate_list: list[dict[str, Any]]) -> dict[str, Any]:
+def policy(rec: RecordedRun, gate_list: list[dict[str, Any]]) -> dict[str, Any]:
     """The policy in force: identity and every rule with its parameters (thresholds)."""
     p = dict(rec.payload("run.started").get("policy") or {})
     rules = p.get("rules")
@@ -111,7 +111,7 @@ def _rules_from_findings(findings: list[dict[str, Any]]) -> list[dict[str, Any]]
     return list(seen.values())
 
 
-def stages(rec: RunRecord) -> list[dict[str, Any]]:
+def stages(rec: RecordedRun) -> list[dict[str, Any]]:
     """Each completed (or failed) stage: status, metrics, artifacts and its evidence blob hash."""
     out = []
     for ev in rec.of_kind("stage.completed"):
@@ -133,7 +133,7 @@ def _artifacts(raw: Any) -> list[dict[str, Any]]:
     ]
 
 
-def system(rec: RunRecord, stage_list: list[dict[str, Any]]) -> dict[str, Any]:
+def system(rec: RecordedRun, stage_list: list[dict[str, Any]]) -> dict[str, Any]:
     """System and model identity: names, versions and the hash of every model file."""
     started = rec.payload("run.started")
     spec = started.get("spec") or {}
@@ -152,7 +152,7 @@ def system(rec: RunRecord, stage_list: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def data_lineage(rec: RunRecord, stage_list: list[dict[str, Any]], findings: list[dict]) -> dict[str, Any]:
+def data_lineage(rec: RecordedRun, stage_list: list[dict[str, Any]], findings: list[dict]) -> dict[str, Any]:
     """Datasets (hash, rows), their profile and the train-versus-test drift table."""
     ingest = next((s for s in stage_list if s["stage"] == "ingest"), {})
     ev = rec.stage_evidence("ingest")
@@ -175,7 +175,7 @@ def data_lineage(rec: RunRecord, stage_list: list[dict[str, Any]], findings: lis
     return {"datasets": datasets, "profile": ev.get("profile"), "drift": drift or None}
 
 
-def privacy(rec: RunRecord) -> dict[str, Any] | None:
+def privacy(rec: RecordedRun) -> dict[str, Any] | None:
     """The DP-SGD record with its plain-words statement, or ``None`` if nothing was recorded."""
     record = (rec.stage("train").get("privacy") or rec.stage_evidence("train").get("privacy")
               or (rec.payload("run.finished", last=True).get("summary") or {}).get("privacy"))
@@ -199,7 +199,7 @@ def privacy_statement_text(record: dict[str, Any]) -> str:
                 f"delta {record.get('delta')} ({record.get('accountant') or 'unknown'} accounting).")
 
 
-def optimization(rec: RunRecord, gate_list: list[dict[str, Any]]) -> dict[str, Any] | None:
+def optimization(rec: RecordedRun, gate_list: list[dict[str, Any]]) -> dict[str, Any] | None:
     """Parent model against each LiteRT variant: size, latency, accuracy and group gaps."""
     ev = rec.stage_evidence("optimize")
     variants = ev.get("variants") or (rec.payload("run.finished", last=True).get("summary") or {}).get("variants")
@@ -219,7 +219,7 @@ def optimization(rec: RunRecord, gate_list: list[dict[str, Any]]) -> dict[str, A
     return {"parent": parent or None, "variants": rows}
 
 
-def approvals(rec: RunRecord) -> list[dict[str, Any]]:
+def approvals(rec: RecordedRun) -> list[dict[str, Any]]:
     """Recorded human approvals and rejections: who, when, role, decision, comment."""
     return [
         {"seq": e["seq"], "time": e.get("time"), "actor": e.get("actor"),
@@ -229,7 +229,7 @@ def approvals(rec: RunRecord) -> list[dict[str, Any]]:
     ]
 
 
-def waivers(rec: RunRecord, findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def waivers(rec: RecordedRun, findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Waivers applied during the run, from the trail and from waived findings."""
     out = [
         {"rule": p.get("rule"), "stage": p.get("stage"), "subject": p.get("subject"), "reason": p.get("reason"),
@@ -248,7 +248,7 @@ def waivers(rec: RunRecord, findings: list[dict[str, Any]]) -> list[dict[str, An
     return out
 
 
-def events(rec: RunRecord) -> list[dict[str, Any]]:
+def events(rec: RecordedRun) -> list[dict[str, Any]]:
     """The run's trail entries, identified by seq and entry hash (what `report verify` checks)."""
     return [
         {"seq": e["seq"], "time": e.get("time"), "kind": e["kind"], "actor": e.get("actor"),

@@ -20,8 +20,11 @@ NO_RUNS = "the trail in {where} has no runs yet (run `rai run PIPELINE.yaml` fir
 
 
 @dataclass
-class RunRecord:
-    """The events of one run (up to ``upto_seq``) and access to the blobs they reference."""
+class RecordedRun:
+    """One run as the trail recorded it: its events (up to ``upto_seq``) and the blobs they reference.
+
+    Read-only; :class:`governance.recorder.RunRecorder` is what writes those events.
+    """
 
     run_id: str
     events: list[dict[str, Any]]
@@ -84,9 +87,9 @@ def resolve_run_id(trail: Any, run_id: str, where: str) -> str:
     return run_id
 
 
-def load_run(trail: Any, run_id: str, upto_seq: int | None = None) -> RunRecord:
+def load_run(trail: Any, run_id: str, upto_seq: int | None = None) -> RecordedRun:
     """The run's events in seq order (as plain dicts), limited to ``seq <= upto_seq`` when given."""
     events = [jsonable(e.to_dict()) for e in trail.iter_events(run_id=run_id)]
     if upto_seq is not None:
         events = [e for e in events if e["seq"] <= upto_seq]
-    return RunRecord(run_id=run_id, events=events, trail=trail)
+    return RecordedRun(run_id=run_id, events=events, trail=trail)

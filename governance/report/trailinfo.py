@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from governance.report.source import RunRecord
+from governance.report.source import RecordedRun
 from governance.trail import Checkpoint, TrailIntegrityError
 
 NOT_COVERED = "no signed checkpoint covers this run yet: run `rai trail checkpoint` (or `rai report`, which signs one)"
@@ -68,7 +68,7 @@ def citation(trail: Any, run_id: str) -> tuple[dict[str, Any] | None, int | None
         "the run up to there. Run `rai trail checkpoint` to include the rest.")
 
 
-def trail_section(trail: Any, rec: RunRecord, checkpoint: dict[str, Any] | None = None) -> dict[str, Any]:
+def trail_section(trail: Any, rec: RecordedRun, checkpoint: dict[str, Any] | None = None) -> dict[str, Any]:
     """``{"checkpoint": dict | None, "verification": {"ok", "problems"}}`` for the report.
 
     ``checkpoint`` (a checkpoint dict, as a report stores it) is verified instead of choosing one;
