@@ -8,13 +8,13 @@ The rule's outcome is the worst verdict, with a missing baseline handled as the 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
-from governance.baseline import reference_key
+from governance.checks import _relative as relative
 from governance.checks.base import Outcome
+from governance.display import group_label
 from governance.metrics.groupwise import GroupMetric, aggregate, group_metric
 from governance.metrics.intervals import Intervals, percentile_interval, replicates
 
@@ -23,7 +23,6 @@ SCHEMA_VERSION = 1
 PASS, FAIL, INCONCLUSIVE = "pass", "fail", "inconclusive"
 _RANK = {PASS: 0, INCONCLUSIVE: 1, FAIL: 2}
 _SAYS = {PASS: "clears", FAIL: "lies beyond", INCONCLUSIVE: "straddles"}
-_RELATIVE = ("max_decrease", "max_increase", "max_relative_change")
 _SHOWN = 3  # groups named in a message
 
 
@@ -36,16 +35,11 @@ def verdict(low: float, high: float, lower: float | None, upper: float | None) -
     return INCONCLUSIVE
 
 
-def describe(group: dict[str, Any]) -> str:
-    """``sex=Female, race=Black``."""
-    return ", ".join(f"{k}={v}" for k, v in group.items())
-
-
 def refuse_undefined(metric: GroupMetric, whose: str) -> None:
     """Raise naming the included groups whose metric is undefined (a zero denominator)."""
     undefined = metric.undefined_groups()
     if undefined:
-        names = "; ".join(describe(g) for g in undefined[:_SHOWN]) + ("; ..." if len(undefined) > _SHOWN else "")
+        names = "; ".join(group_label(g) for g in undefined[:_SHOWN]) + ("; ..." if len(undefined) > _SHOWN else "")
         raise ValueError(f"{whose}{metric.spec.name} is undefined for {len(undefined)} group(s) "
                          f"({metric.spec.undefined}): {names}")
 
@@ -86,8 +80,8 @@ class Report:
         included = self.current.included
         values = self.current.value[included]
         low, high = included[int(np.argmin(values))], included[int(np.argmax(values))]
-        return (f"{self.params.metric} {self.current.value[low]:.4g} ({describe(self.current.group(low))}) to "
-                f"{self.current.value[high]:.4g} ({describe(self.current.group(high))})")
+        return (f"{self.params.metric} {self.current.value[low]:.4g} ({group_label(self.current.group(low))}) to "
+                f"{self.current.value[high]:.4g} ({group_label(self.current.group(high))})")
 
     def add_intervals(self, found: Intervals) -> None:
         for i, row in enumerate(self.rows):
@@ -121,24 +115,18 @@ class Report:
         return Outcome(True, message, **args)
 
 
-def against_baseline(report: Report, baselines: Any, params: Any) -> None:
+def against_baseline(report: Report, evidence: Any, params: Any) -> None:
     """Compare the current numbers with the baseline's, group by group or as the aggregate."""
-    key = reference_key(params.relative_to)
-    baseline = baselines.get(key) if isinstance(baselines, Mapping) else None
-    if baseline is None:
-        raise ValueError(f"baselines: no baseline was looked up for '{key}'")
-    bounds = {k: getattr(params, k) for k in _RELATIVE if getattr(params, k) is not None}
-    report.threshold.update(bounds)
-    report.evidence["baseline"] = {"relative_to": key, "model": baseline.model, "version": baseline.version,
-                                   "compare": params.compare}
-    if baseline.predictions is None:
-        why = baseline.missing or f"no {key} to compare with"
-        report.evidence["baseline"]["missing"] = why
-        report.missing.append(f"no baseline: {why} (on_missing_baseline: {params.on_missing_baseline})")
+    baseline, predictions, missing = relative.baseline_for(evidence, params)
+    key = baseline.reference
+    report.threshold.update(params.relative_bounds())
+    report.evidence["baseline"] = {**relative.described(baseline, predictions, params, missing), "compare": params.compare}
+    if predictions is None:
+        report.missing.append(relative.missing_text(missing, params))
         return
     whose = f"baseline {baseline.label}: "
     try:
-        base = group_metric(params.metric, baseline.predictions, params.sensitive_features, params.min_group_size)
+        base = group_metric(params.metric, predictions, params.sensitive_features, params.min_group_size)
     except ValueError as err:
         raise ValueError(f"{whose}{err}") from None
     current, ours, theirs = report.current, _positions(report.current), _positions(base)
@@ -147,7 +135,7 @@ def against_baseline(report: Report, baselines: Any, params: Any) -> None:
     else:
         matched = [k for k in ours if k in theirs]
         _note_unmatched(report, [k for k in ours if k not in theirs], baseline.label)
-        pairs, names = [(np.array([ours[k]]), np.array([theirs[k]])) for k in matched], [describe(dict(k)) for k in matched]
+        pairs, names = [(np.array([ours[k]]), np.array([theirs[k]])) for k in matched], [group_label(dict(k)) for k in matched]
     if not pairs:
         return
     refuse_undefined(_subset(base, [b for _, b in pairs]), whose)
@@ -173,7 +161,7 @@ def _subset(metric: GroupMetric, groups: list[np.ndarray]) -> GroupMetric:
 
 def _note_unmatched(report: Report, unmatched: list[tuple], label: str) -> None:
     if unmatched:
-        names = "; ".join(describe(dict(k)) for k in unmatched[:_SHOWN])
+        names = "; ".join(group_label(dict(k)) for k in unmatched[:_SHOWN])
         report.evidence["baseline"]["unmatched_groups"] = [dict(k) for k in unmatched]
         report.missing.append(f"{len(unmatched)} group(s) have no baseline value in {label} (absent or under "
                               f"min_group_size): {names} (on_missing_baseline: {report.params.on_missing_baseline})")
@@ -235,7 +223,7 @@ def _changes(now, then, names: list[str], params) -> tuple[np.ndarray, np.ndarra
 
 
 def _summary(change: np.ndarray, names: list[str], results: list[str], params) -> str:
-    said = " and ".join(f"{k} {getattr(params, k)}" for k in _RELATIVE if getattr(params, k) is not None)
+    said = " and ".join(f"{k} {getattr(params, k)}" for k in relative.BOUNDS if getattr(params, k) is not None)
     if params.compare == "aggregate":
         return f"the {params.aggregate} changed {change[0]:+.4g} ({_WORDS[results[0]]} {said})"
     named = [n for n, r in zip(names, results, strict=True) if r != PASS][:_SHOWN]

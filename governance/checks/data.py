@@ -11,6 +11,7 @@ import pandas as pd
 from pydantic import Field
 
 from governance.checks.base import Check, CheckParams, Outcome, register
+from governance.display import group_label
 from governance.evidence import Evidence
 from governance.io import missing_column_message
 
@@ -142,4 +143,4 @@ def _as_tuple(key) -> tuple:
 
 
 def _label(group: dict) -> str:
-    return ", ".join(f"{k}={'missing' if pd.isna(v) else v}" for k, v in group.items())
+    return group_label({k: "missing" if pd.isna(v) else v for k, v in group.items()})

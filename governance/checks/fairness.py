@@ -13,6 +13,10 @@ have no selection rates nor positive rates: these checks refuse them with the re
 ``fairness.group_metric`` compares their errors (``mae``, ``rmse``) or levels
 (``mean_prediction``) instead.
 
+Selection-rate checks (``demographic_parity_difference``, ``demographic_parity_ratio``,
+``group_metric_min`` of ``selection_rate``) read the model's decisions only: they run on live rows
+whose outcomes are not known yet. The others need labels.
+
 A comparison needs two groups. When fewer than two groups are large enough the check raises,
 which the engine records as an ``error`` finding that blocks: an audit that compared nothing
 must not pass.
@@ -26,9 +30,9 @@ import numpy as np
 from pydantic import Field, field_validator
 
 from governance.checks.base import Check, CheckParams, Outcome, register
+from governance.display import group_label
 from governance.evidence import Evidence, task_of
 from governance.io import missing_column_message
-from governance.metrics.fairness import describe_group
 from governance.metrics.fairness_tasks import report_for
 from governance.vocabulary import DEFAULT_MIN_GROUP_SIZE
 
@@ -70,7 +74,7 @@ def group_report(evidence: Evidence, params: FairnessParams, check: type[Check] 
     report = report_for(predictions, params.sensitive_features, params.min_group_size)
     if len(report.included) < 2:
         sizes = ", ".join(
-            f"{describe_group(row['group'])} ({row['count']})" for row in report.group_dicts()
+            f"{group_label(row['group'])} ({row['count']})" for row in report.group_dicts()
         )
         raise ValueError(
             f"fewer than 2 groups of {', '.join(params.sensitive_features)} have at least "
@@ -124,7 +128,7 @@ class _DifferenceCheck(_FairnessCheck):
 class DemographicParityDifference(_DifferenceCheck):
     """Selection rates across sensitive groups differ by at most `max` (multiclass: the worst class)."""
 
-    metric, rates = "demographic_parity_difference", ("selection_rate",)
+    metric, rates, label_free = "demographic_parity_difference", ("selection_rate",), True
 
 
 @register("fairness.equalized_odds_difference")
@@ -144,6 +148,8 @@ class EqualOpportunityDifference(_DifferenceCheck):
 @register("fairness.demographic_parity_ratio")
 class DemographicParityRatio(_FairnessCheck):
     """The lowest group selection rate is at least `min` times the highest (four-fifths rule; multiclass: the worst class)."""
+
+    label_free = True
 
     class Params(FairnessParams):
         min: float = Field(0.8, ge=0, le=1)
@@ -172,6 +178,10 @@ class GroupMetricMin(_FairnessCheck):
         metric: Literal["accuracy", "tpr", "selection_rate"]
         min: float = Field(ge=0, le=1)
 
+    @classmethod
+    def runs_without_labels(cls, params: Params) -> bool:
+        return params.metric == "selection_rate"
+
     def evaluate(self, evidence: Evidence, params: Params) -> Outcome:
         report = group_report(evidence, params, type(self))
         value, where = _lowest(report, params.metric)
@@ -188,10 +198,10 @@ def _lowest(report: Any, metric: str) -> tuple[float, str]:
     if report.task == "binary" or metric == "accuracy":
         table = report.included
         worst = int(np.argmin(table[metric].to_numpy()))
-        return float(table[metric].iloc[worst]), describe_group(table[report.sensitive_features].to_dict("records")[worst])
+        return float(table[metric].iloc[worst]), group_label(table[report.sensitive_features].to_dict("records")[worst])
     rows = report.by_class[np.repeat(~report.groups["excluded"].to_numpy(), len(report.classes))]
     if report.favorable_class is not None:
         rows = rows[rows["class"] == report.favorable_class]
     worst = int(np.argmin(rows[metric].to_numpy()))
     group = rows[report.sensitive_features].to_dict("records")[worst]
-    return float(rows[metric].iloc[worst]), f"{describe_group(group)}, class {rows['class'].iloc[worst]!r}"
+    return float(rows[metric].iloc[worst]), f"{group_label(group)}, class {rows['class'].iloc[worst]!r}"

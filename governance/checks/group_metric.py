@@ -11,8 +11,9 @@ over the groups with at least ``min_group_size`` rows (``difference``, ``ratio``
   (:mod:`governance.metrics.intervals` states the methods);
 * ``relative_to`` (``champion`` or ``{version: N}``) with ``max_decrease``, ``max_increase``
   and/or ``max_relative_change``: each group's metric (or, with ``compare: aggregate``, the
-  aggregate) is compared with the same number of a registered baseline model, read from the
-  ``baselines`` evidence (:mod:`governance.baseline`).
+  aggregate) is compared with the same number of a registered baseline model: of its recorded
+  predictions or, with ``rescore: true``, of its model re-scored on the gate's rows, read from
+  the ``baselines`` evidence (:mod:`governance.baseline`, :mod:`governance.checks._relative`).
 
 Undefined numbers never pass: a group whose metric has a zero denominator, or a ratio whose
 largest value is 0, raises, and the engine records an ``error`` finding naming the group.
@@ -22,32 +23,25 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
 from governance.checks import _group_compare as compare
-from governance.checks.base import MAX_INT, Check, CheckParams, Outcome, register
+from governance.checks._relative import RelativeParams
+from governance.checks.base import Check, Outcome, register
 from governance.checks.fairness import FairnessParams
-from governance.errors import MissingEvidence
+from governance.display import group_label
 from governance.evidence import Evidence
-from governance.metrics.groupwise import AGGREGATES, METRICS, GroupMetric, group_metric, metric_problem
+from governance.metrics.groupwise import AGGREGATES, LABEL_FREE, METRICS, GroupMetric, group_metric, metric_problem
 from governance.metrics.intervals import intervals
 from governance.vocabulary import DEFAULT_MIN_GROUP_SIZE
-from governance.yamlvalidate import describe_value, refusing
+from governance.yamlvalidate import refusing
 
 OUT_OF_RANGE = "{key}: must be a number in [{low}, {high}] for {what}, got {got}"
-NO_BASELINES = ("relative_to compares with a registered model, which gates of rai run and of API runs "
-                "look up in the registry")
 NEEDS_BOUND = ("give min and/or max, or relative_to with max_decrease, max_increase or "
                "max_relative_change")
 
 
-class VersionRef(CheckParams):
-    """``{version: N}``: a registered version of the same model."""
-
-    version: int = Field(ge=1, description="Registered version number of the same model.")
-
-
-class GroupMetricParams(FairnessParams):
+class GroupMetricParams(FairnessParams, RelativeParams):
     """Parameters of ``fairness.group_metric``."""
 
     min_group_size: int = Field(DEFAULT_MIN_GROUP_SIZE, ge=1, description="Smaller groups are listed, not compared.")
@@ -62,31 +56,7 @@ class GroupMetricParams(FairnessParams):
         None, description="What an inconclusive finding does (default: as a failure of the rule's severity).")
     bootstrap_samples: int = Field(1000, ge=100, le=100_000, description="Bootstrap replicates.")
     seed: int = Field(0, ge=0, description="Seed of the bootstrap: same data and seed, same interval.")
-    relative_to: Literal["champion"] | VersionRef | None = Field(
-        None, description="champion, or {version: N}: the registered model to compare with.")
     compare: Literal["groups", "aggregate"] = Field("groups", description="Compare group by group or the aggregate.")
-    max_decrease: float | None = Field(None, ge=0, description="Largest decrease from the baseline accepted.")
-    max_increase: float | None = Field(None, ge=0, description="Largest increase over the baseline accepted.")
-    max_relative_change: float | None = Field(
-        None, ge=0, description="Largest |change| / |baseline| accepted (0.1 is 10%).")
-    on_missing_baseline: Literal["pass", "warn", "block"] = Field(
-        "warn", description="What the rule does when there is no baseline to compare with.")
-
-    @field_validator("relative_to", mode="before")
-    @classmethod
-    def _reference(cls, value: Any) -> Any:
-        """``champion`` or ``{version: N}``, with one clear message for anything else."""
-        if value is None or value == "champion" or isinstance(value, VersionRef):
-            return value
-        if not isinstance(value, dict):
-            raise ValueError(f"must be champion or {{version: N}}, got {describe_value(value)}")
-        for key in value:
-            if key != "version":
-                raise ValueError(f"unknown key {str(key)!r} in {{version: N}}; did you mean 'version'?")
-        version = value.get("version")
-        if isinstance(version, bool) or not isinstance(version, int) or not 1 <= version <= MAX_INT:
-            raise ValueError(f"version must be a registered version number (1, 2, ...), got {describe_value(version)}")
-        return VersionRef(version=version)
 
     @model_validator(mode="after")
     def _coherent(self) -> GroupMetricParams:
@@ -102,12 +72,10 @@ class GroupMetricParams(FairnessParams):
                 raise ValueError(OUT_OF_RANGE.format(key=key, low=_num(low), high=_num(high), what=what, got=bound))
         if self.min is not None and self.max is not None and self.min > self.max:
             raise ValueError(f"min ({self.min}) must not exceed max ({self.max})")
-        relative = [k for k in ("max_decrease", "max_increase", "max_relative_change") if getattr(self, k) is not None]
-        if relative and self.relative_to is None:
-            raise ValueError(f"{relative[0]} needs relative_to (champion or {{version: N}})")
-        if self.relative_to is not None and not relative:
-            raise ValueError("relative_to needs max_decrease, max_increase or max_relative_change")
-        if self.min is None and self.max is None and not relative:
+        problem = self.relative_problem(_range(self.metric, self.aggregate), f"the {self.aggregate} of {self.metric}")
+        if problem:
+            raise ValueError(problem)
+        if self.min is None and self.max is None and self.relative_to is None:
             raise ValueError(NEEDS_BOUND)
         if self.on_inconclusive is not None and self.confidence is None:
             raise ValueError("on_inconclusive needs confidence (without it a rule is never inconclusive)")
@@ -135,6 +103,10 @@ class GroupMetricRule(Check):
     stages = ("evaluate", "optimize", "monitor")
     Params = GroupMetricParams
 
+    @classmethod
+    def runs_without_labels(cls, params: GroupMetricParams) -> bool:
+        return params.metric in LABEL_FREE
+
     def evaluate(self, evidence: Evidence, params: GroupMetricParams) -> Outcome:
         current = measure(evidence.require("predictions"), params)
         value = current.aggregate(params.aggregate)
@@ -142,9 +114,7 @@ class GroupMetricRule(Check):
         if params.min is not None or params.max is not None:
             _absolute(report, current, value, params)
         if params.relative_to is not None:
-            if "baselines" not in evidence:
-                raise MissingEvidence("baselines", NO_BASELINES)
-            compare.against_baseline(report, evidence.require("baselines"), params)
+            compare.against_baseline(report, evidence, params)
         return report.outcome()
 
 
@@ -153,7 +123,7 @@ def measure(predictions: Any, params: GroupMetricParams) -> GroupMetric:
     current = group_metric(params.metric, predictions, params.sensitive_features, params.min_group_size)
     needed = 2 if params.aggregate in ("difference", "ratio") else 1
     if len(current.included) < needed:
-        sizes = ", ".join(f"{compare.describe(current.group(i))} ({current.count[i]})" for i in range(len(current.count)))
+        sizes = ", ".join(f"{group_label(current.group(i))} ({current.count[i]})" for i in range(len(current.count)))
         raise ValueError(
             f"fewer than {needed} group(s) of {', '.join(params.sensitive_features)} have at least "
             f"{params.min_group_size} rows (groups: {sizes or 'none'}); a {params.aggregate} needs {needed}")

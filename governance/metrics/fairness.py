@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from governance.display import group_label
 from governance.errors import UserError
 from governance.findings import jsonable
 from governance.metrics.performance import binary_labels
@@ -138,13 +139,8 @@ class FairnessReport(GroupTable):
 def extremes(rate: str, values: np.ndarray, keys: list[dict[str, Any]]) -> str:
     """``tpr 0.4 (sex=F) to 0.6 (sex=M)``: the lowest and highest value and their groups."""
     low, high = int(np.argmin(values)), int(np.argmax(values))
-    return (f"{rate} {values[low]:.4g} ({describe_group(keys[low])}) to "
-            f"{values[high]:.4g} ({describe_group(keys[high])})")
-
-
-def describe_group(group: dict[str, Any]) -> str:
-    """``sex=Male, race=White``: a group key for messages."""
-    return ", ".join(f"{name}={value}" for name, value in group.items())
+    return (f"{rate} {values[low]:.4g} ({group_label(keys[low])}) to "
+            f"{values[high]:.4g} ({group_label(keys[high])})")
 
 
 def fairness_report(

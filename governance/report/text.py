@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from governance.display import group_label
+
 STATUS_WORDS = {
     "passed": "passed", "failed": "FAILED", "warning": "warning", "error": "ERROR",
     "skipped": "skipped", "waived": "waived", "inconclusive": "inconclusive",
@@ -57,17 +59,6 @@ def fmt_bytes(n: Any) -> str:
 def short_hash(h: Any, n: int = 12) -> str:
     """First ``n`` hex digits of a hash, for tables; full hashes appear in the JSON report."""
     return str(h)[:n] if h else "-"
-
-
-def group_label(group: Any) -> str:
-    """``{"sex": "Female", "race": "White"}`` -> ``sex=Female, race=White``.
-
-    The format of ``governance.metrics.fairness.describe_group``, which is not imported for it:
-    that module loads pandas, seconds of start-up for a report that needs none.
-    """
-    if isinstance(group, dict):
-        return ", ".join(f"{k}={v}" for k, v in group.items())
-    return str(group)
 
 
 # Column order of evidence tables. The trail stores payloads as canonical JSON (sorted keys), so
