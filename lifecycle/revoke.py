@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from governance.errors import UserError
+from governance.provenance import current_actor
 from governance.trail.actor_keys import KeyBook
 from governance.trail.approvals import decision_signer, read_decisions, revocation_problem
 from governance.trail.revocations import Target, revoke
@@ -28,9 +29,7 @@ def revoke_version(trail: Any, registry: Path, name: str, version: int, reason: 
         an unknown model or version, no reason, an entry revoked already, a person who may not
         revoke it, a missing or foreign key; nothing is recorded
     """
-    from governance.trail.trail import default_actor
-
-    actor = (actor or default_actor()).strip()
+    actor = (actor or current_actor()).strip()
     entry = find_entry(Path(registry), name, version)
     run_id = entry.body.get("run_id") if isinstance(entry.body.get("run_id"), str) else None
     run = read_decisions(trail, run_id) if run_id else None

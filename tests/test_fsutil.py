@@ -10,7 +10,7 @@ import stat
 import pytest
 
 from governance import fsutil, provenance
-from governance.trail import default_actor
+from governance.trail import open_trail
 from governance.trail.errors import TrailUnavailable
 from governance.trail.files import write_atomic as trail_write_atomic
 
@@ -68,16 +68,20 @@ def test_times_are_utc_in_their_forms():
 
 
 @pytest.mark.parametrize("user", [KeyError("no such uid"), OSError("no login"), ""])
-def test_the_actor_falls_back_to_the_uid(monkeypatch, user):
+def test_the_actor_falls_back_to_the_uid(monkeypatch, tmp_path, user):
     def getuser():
         if isinstance(user, Exception):
             raise user
         return user
 
     monkeypatch.setattr(provenance.getpass, "getuser", getuser)
-    assert provenance.current_actor() == default_actor() == f"uid:{os.getuid()}"
+    assert provenance.current_actor() == f"uid:{os.getuid()}"
+    with open_trail(tmp_path / "ws") as trail:  # the trail records the same actor by default
+        assert trail.append("note.added").actor == f"uid:{os.getuid()}"
 
 
-def test_the_actor_is_the_os_user(monkeypatch):
+def test_the_actor_is_the_os_user(monkeypatch, tmp_path):
     monkeypatch.setattr(provenance.getpass, "getuser", lambda: "alice")
-    assert provenance.current_actor() == default_actor() == "alice"
+    assert provenance.current_actor() == "alice"
+    with open_trail(tmp_path / "ws") as trail:  # the trail records the same actor by default
+        assert trail.append("note.added").actor == "alice"

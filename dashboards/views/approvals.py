@@ -15,7 +15,7 @@ from dashboards import data
 from dashboards.auth import signed_in_actor
 from dashboards.state import md, trail, trail_key
 from governance.errors import UserError
-from governance.trail import default_actor
+from governance.provenance import current_actor
 from governance.trail.approvals import decide, read_decisions
 from governance.trail.revocations import revocations
 
@@ -81,7 +81,7 @@ def record_form(t, run) -> None:
         decision = st.radio("Decision", decisions, horizontal=True)
         comment = st.text_area("Comment (recorded with the decision; the reason, to withdraw)")
         if identity is None:
-            actor = st.text_input("Your name (recorded as the actor)", value=default_actor())
+            actor = st.text_input("Your name (recorded as the actor)", value=current_actor())
         else:
             actor = identity
             st.caption(f"Recorded as {md(identity)} (signed in)")

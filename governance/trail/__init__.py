@@ -78,10 +78,10 @@ from governance.trail.checkpoints import Checkpoint
 from governance.trail.errors import EventError, TrailIntegrityError, TrailMissing
 from governance.trail.opening import open_trail, verify_trail
 from governance.trail.problems import PROBLEM_KINDS, Problem, VerifyReport
-from governance.trail.trail import Trail, default_actor
+from governance.trail.trail import Trail
 
 __all__ = [
     "PROBLEM_KINDS", "Checkpoint", "Event", "EventError", "Problem", "Trail", "TrailIntegrityError",
-    "TrailMissing", "VerifyReport", "approvals_for", "default_actor", "open_trail", "record_approval",
+    "TrailMissing", "VerifyReport", "approvals_for", "open_trail", "record_approval",
     "verify_trail",
 ]

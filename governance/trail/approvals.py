@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from governance.errors import UserError
+from governance.provenance import current_actor
 from governance.trail.accountability import (
     DECISIONS,
     REJECTED,
@@ -132,10 +133,8 @@ def decide(trail: Any, run_id: str, role: str, decision: str, actor: str | None 
         what :func:`admission_problem` and :func:`decision_signer` refuse, or an unknown run,
         role or decision. Nothing is recorded.
     """
-    from governance.trail.trail import default_actor
-
     _check_form(role, decision)
-    actor = (actor or default_actor()).strip()
+    actor = (actor or current_actor()).strip()
     if not isinstance(run_id, str) or not run_id or trail.count(run_id=run_id, kind="run.started") == 0:
         raise UserError(_unknown_run(trail, run_id))
     book = KeyBook.from_trail(trail)

@@ -37,12 +37,6 @@ if TYPE_CHECKING:
     from governance.trail.signing import Signer
 
 
-def default_actor() -> str:
-    """The OS user name (``uid:N`` when the system cannot name the user): see
-    :func:`governance.provenance.current_actor`."""
-    return current_actor()
-
-
 class Trail:
     """An open audit trail; see :mod:`governance.trail` for the contract.
 
