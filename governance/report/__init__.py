@@ -21,20 +21,32 @@ and ``blocks`` (format-neutral layout), ``render_*`` (formats), ``modelcard``/``
 
 from __future__ import annotations
 
+import importlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from governance.report.document import SCHEMA_VERSION, ReportDocument, build_report
-from governance.report.verify import ReportVerification, verify_report
+if TYPE_CHECKING:
+    from governance.report.document import SCHEMA_VERSION, ReportDocument, build_report
+    from governance.report.verify import ReportVerification, verify_report
 
 REPORT_FORMATS = ("html", "pdf", "md", "json")
 CARD_FORMATS = ("md", "json", "html")
+# Imported when first used (PEP 562): the terminal tables of `rai audit` read group order from
+# governance.report.readable without loading the trail and its cryptography.
+_LAZY = {"SCHEMA_VERSION": "document", "ReportDocument": "document", "build_report": "document",
+         "ReportVerification": "verify", "verify_report": "verify"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"governance.report.{_LAZY[name]}"), name)
+    raise AttributeError(f"module 'governance.report' has no attribute {name!r}")
 
 
 def render_report(doc: ReportDocument | dict[str, Any], fmt: str) -> str | bytes:
     """``doc`` in format ``fmt`` (one of :data:`REPORT_FORMATS`); PDF is bytes, the rest text."""
-    data = doc.to_dict() if isinstance(doc, ReportDocument) else doc
+    data = doc if isinstance(doc, dict) else doc.to_dict()
     if fmt == "json":
         from governance.report.render_json import render_json
 
@@ -56,6 +68,7 @@ def render_report(doc: ReportDocument | dict[str, Any], fmt: str) -> str | bytes
 
 def build_card(trail: Any, run_id: str, narrative_path: Path, *, generated_at: str | None = None) -> dict[str, Any]:
     """The model card of ``run_id``, with narrative from ``narrative_path`` (created if absent)."""
+    from governance.report.document import build_report
     from governance.report.modelcard import build_model_card, load_narrative, seed_narrative
 
     doc = build_report(trail, run_id, generated_at=generated_at).to_dict()

@@ -61,18 +61,18 @@ def rule_param(rule, name: str, default: Any = None) -> Any:
 
 def print_findings(console: Console, findings: list[Finding]) -> None:
     """A findings table, each finding's message, and the gate decision."""
-    from rich.table import Table
+    from rai.commands.termtable import TermTable, print_table
 
-    table = Table(title="Policy findings", title_justify="left")
+    table = TermTable(title="Policy findings", keys=1)
     for column in ("rule", "check", "stage", "severity", "status", "observed", "threshold"):
-        table.add_column(column, overflow="fold")
+        table.add_column(column)
     for f in findings:
         style = _STATUS_STYLE.get(f.status, "")
         table.add_row(
             markup(f.rule_id), markup(f.check), markup(f.stage), markup(f.severity.value),
             f"[{style}]{markup(f.status.value)}[/]", markup(format_value(f.observed)), markup(format_value(f.threshold)),
         )
-    console.print(table)
+    print_table(console, table)
     for f in findings:  # messages are long; below the table they stay readable at any width
         console.print(f"[bold]{markup(f.rule_id)}[/]: {markup(f.message)}", highlight=False)
     blocked = [f.rule_id for f in findings if f.blocks]

@@ -16,12 +16,12 @@ if TYPE_CHECKING:  # rich is imported when a table is printed: --json output doe
 def print_report(console: Console, report: DriftReport, prediction: dict[str, Any] | None,
                  names: tuple[str, str]) -> None:
     """The per-column table, the dataset verdict, the prediction row and the skipped columns."""
-    from rich.table import Table
+    from rai.commands.termtable import TermTable, print_table
 
-    table = Table(title=f"Drift of {markup(names[1])} against {markup(names[0])}", title_justify="left")
-    table.add_column("column", no_wrap=True)
+    table = TermTable(title=f"Drift of {markup(names[1])} against {markup(names[0])}", keys=1)
+    table.add_column("column")
     for name in ("type", "method", "statistic", "threshold", "drifted"):
-        table.add_column(name, justify="right" if name in ("statistic", "threshold") else "left", no_wrap=True)
+        table.add_column(name, numeric=name in ("statistic", "threshold"))
     rows = report.columns + ([prediction] if prediction else [])
     for i, row in enumerate(rows):
         if prediction and i == len(report.columns):
@@ -30,7 +30,7 @@ def print_report(console: Console, report: DriftReport, prediction: dict[str, An
         table.add_row(markup(row["column"]), row["type"], row["method"],
                       p_value + format_value(row["statistic"]), format_value(row["threshold"]),
                       "[bold red]yes[/]" if row["drifted"] else "no")
-    console.print(table)
+    print_table(console, table)
     console.print("[dim]p-values drift below their threshold, distances at or above it[/]")
     for row in rows:  # an estimate is never shown as if it were exact
         if row.get("approximate"):
