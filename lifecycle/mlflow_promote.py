@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from governance.errors import UserError
-from governance.io import file_sha256
+from governance.fsutil import file_sha256
 from governance.manifest import MANIFEST, verify_manifest
 from governance.trail.approvals import approvals_for
 from governance.trail.signing import KeyRing

@@ -81,7 +81,7 @@ def deploy(candidate: dict[str, Any], facts: RunFacts, registry: Path, trail: An
 def publish(registry: Path, candidate: dict[str, Any], facts: RunFacts, files: dict[str, tuple[str, Path]],
             trail: Any, ws: Any) -> Deployed:
     """Write a signed registry entry of ``files`` for ``candidate``; return what the run records of it."""
-    from governance.io import file_sha256
+    from governance.fsutil import file_sha256
     from governance.trail import keys
     from governance.trail.signing import KeyRing
     from lifecycle.deploy import register

@@ -148,6 +148,6 @@ class RevocationWatch:
 
 def _manifest_sha256(entry_dir: Path) -> str:
     # Imported here: governance.io brings pandas, which `rai trail verify` never needs.
-    from governance.io import file_sha256
+    from governance.fsutil import file_sha256
 
     return file_sha256(entry_dir / "manifest.json")

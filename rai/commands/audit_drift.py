@@ -17,7 +17,8 @@ from governance.api import policy_summary, run_rules
 from governance.errors import UserError
 from governance.evidence import Evidence
 from governance.findings import jsonable
-from governance.io import file_sha256, read_table
+from governance.fsutil import file_sha256
+from governance.io import read_table
 from governance.metrics.drift import drift_report, prediction_drift
 from rai.cioutput import ci_output
 from rai.commands.audit_common import (

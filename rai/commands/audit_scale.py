@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from governance.errors import UserError
-from governance.io import file_sha256
+from governance.fsutil import file_sha256
 
 ENGINES = ("auto", "memory", "stream", "spark")
 

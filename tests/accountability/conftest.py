@@ -95,7 +95,7 @@ def kinds(ws: Workspace) -> list[str]:
 def fake_entry(registry: Path, name: str = "credit", version: int = 1, run_id: str = "r1") -> dict[str, Any]:
     """A registry entry directory with a manifest (no model: revocation never loads one); its
     ``model.registered`` payload."""
-    from governance.io import file_sha256
+    from governance.fsutil import file_sha256
 
     entry = registry / name / str(version)
     entry.mkdir(parents=True)

@@ -14,7 +14,8 @@ import pytest
 from checks.drift_oracle import assert_rows_equal, preset, read_adult, shifted, value_drift
 from cliargs import override
 
-from governance.io import file_sha256, read_table
+from governance.fsutil import file_sha256
+from governance.io import read_table
 
 BASE = ("audit", "drift", "--reference", "ref.csv", "--current", "cur.csv")
 HEAVY = ("tensorflow", "tf_keras", "keras", "tensorflow_privacy", "ai_edge_litert", "fairlearn", "evidently")

@@ -295,7 +295,7 @@ def test_console_script_error_has_no_traceback(files):
 
 
 def test_record_appends_an_audit_event(files, rai):
-    from governance.io import file_sha256
+    from governance.fsutil import file_sha256
     from governance.trail import open_trail
 
     path = policy(rule("dp", "fairness.demographic_parity_difference", "{sensitive_features: [sex], max: 0.05}"))

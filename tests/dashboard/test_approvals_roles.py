@@ -7,7 +7,7 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from governance.io import file_sha256
+from governance.fsutil import file_sha256
 from governance.policy.loader import load_policy
 from governance.provenance import policy_payload
 from governance.trail import open_trail, record_approval

@@ -143,7 +143,7 @@ def test_in_memory_frame_read_back_equals_stream_of_its_file(tmp_path):
 
 
 def test_streamed_audit_is_recorded_with_every_file_hashed(tmp_path, monkeypatch, rai):
-    from governance.io import file_sha256
+    from governance.fsutil import file_sha256
     from governance.trail import open_trail
 
     monkeypatch.chdir(tmp_path)

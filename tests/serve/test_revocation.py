@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from governance.io import file_sha256
+from governance.fsutil import file_sha256
 from governance.trail import open_trail
 from lifecycle.serving.service import REFUSED
 
