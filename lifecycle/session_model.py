@@ -47,16 +47,26 @@ class ModelSteps:
 
     def optimize(self, model: Any, modes: list[str] | tuple[str, ...] = ("dynamic_range",),
                  representative_data: Any = None, evaluation_data: tuple | None = None) -> dict[str, Any]:
-        """Convert a Keras model to LiteRT per mode, score each variant and re-audit it.
+        """Convert a Keras model to LiteRT per mode, score each variant and re-audit it against the model.
+
+        The task is the run's: that of the predictions gated at ``evaluate`` in this run
+        (``rai.Predictions(..., task=...)``), binary when none were. Multiclass and regression
+        variants are compared with the model as the pipeline compares its own (accuracy, agreement
+        and per-class rates; MAE and RMSE), and the evaluate predictions' ``classes``,
+        ``favorable_label``, ``value_labels`` and ``bins`` apply to the evaluation rows.
 
         Parameters
         ----------
-        model : a single-input Keras model whose output is the positive-class probability
+        model : a single-input Keras model whose output fits the run's task: the positive-class
+            probability (binary: one sigmoid unit, or two softmax units), one probability per
+            class in the order of the evaluate predictions' ``classes`` (multiclass: softmax), or
+            the predicted number (regression: one unit)
         modes : LiteRT modes: ``float32``, ``dynamic_range``, ``float16``, ``int8``
         representative_data : model inputs for int8 calibration (default: the first 500
             evaluation rows)
-        evaluation_data : ``(x, y_true, sensitive)``: inputs, labels and sensitive features of
-            the rows every variant is scored and audited on
+        evaluation_data : ``(x, y_true, sensitive)``: inputs, labels (0/1, class labels or
+            numbers, as at evaluate) and sensitive features of the rows every variant is scored
+            and audited on
 
         Returns
         -------
@@ -64,6 +74,13 @@ class ModelSteps:
             ``{mode: Variant}``; each variant's gate (the policy's ``optimize`` and ``evaluate``
             rules, against the Keras parent) is recorded and kept as ``variant.result``. A blocked
             variant cannot be registered; the gates are evidence until one is.
+
+        Raises
+        ------
+        UserError
+            Bad modes or evaluation data, or a model whose output does not fit the run's task
+            (a regression model in a multiclass run, a softmax of another width than the
+            classes); nothing is recorded.
         """
         from lifecycle import own_model
         from lifecycle.optimize import MODES
@@ -89,15 +106,20 @@ class ModelSteps:
         return variants
 
     def _evaluation(self, model: Any, evaluation_data: Any) -> tuple[Any, Any]:
-        from governance.evidence import Predictions
         from lifecycle import own_model
 
         if not isinstance(evaluation_data, (tuple, list)) or len(evaluation_data) != 3:
             raise UserError("evaluation_data: expected (x, y_true, sensitive), the rows each variant is audited on")
+        if not hasattr(model, "predict"):
+            raise UserError(f"optimize: expected a Keras model, got {type(model).__name__}")
         x = own_model.as_features(evaluation_data[0], "evaluation_data[0]")
-        scores = own_model.keras_scores(model, x)
-        y_pred = (scores >= own_model.THRESHOLD).astype("int64")
-        return x, Predictions(evaluation_data[1], y_pred, evaluation_data[2], y_score=scores)
+        try:
+            output = model.predict(x, verbose=0, batch_size=4096)
+        except Exception as err:  # noqa: BLE001  (Keras says why; the user gets one line of it)
+            # A traced function's error ends with the reason, after the frames it passed through.
+            reason = ([line.strip() for line in str(err).splitlines() if line.strip()] or [type(err).__name__])[-1]
+            raise UserError(f"optimize: the model cannot score evaluation_data[0] (shape {x.shape}): {reason}") from None
+        return x, own_model.parent_predictions(output, evaluation_data[1], evaluation_data[2], self._evaluated)
 
     def register(self, model: Any, *, name: str | None = None, registry: str | Path | None = None) -> Any:
         """Register a model (a LiteRT :class:`Variant` from :meth:`optimize`, or a Keras model).
@@ -157,7 +179,7 @@ class ModelSteps:
                 "metrics": {"accuracy": numbers[0].get("accuracy"), "size_bytes": row.get("size_bytes"),
                             "latency_ms": row.get("latency_ms")},
                 "performance": numbers[0], "group_gaps": numbers[1],
-                "schema": {"input": "array", "sensitive": sensitive}, "lineage": dict(self._gov.lineage)}
+                "schema": _schema(gated, sensitive), "lineage": dict(self._gov.lineage)}
 
     def _facts(self, model_name: str) -> Any:
         from lifecycle.modelcard import RunFacts
@@ -172,6 +194,19 @@ class ModelSteps:
         if not hasattr(self, "_run_artifacts"):
             self._run_artifacts = RunArtifacts(self._workspace, self.run_id)
         return self._run_artifacts
+
+
+def _schema(gated: Any, sensitive: list[str]) -> dict[str, Any]:
+    """The registered model's data contract: array inputs, its sensitive columns, its task (and classes)."""
+    from governance.evidence import task_of
+    from governance.findings import jsonable
+
+    schema: dict[str, Any] = {"input": "array", "sensitive": sensitive}
+    if gated is not None:
+        schema["task"] = task_of(gated)
+        if schema["task"] == "multiclass":
+            schema.update(classes=jsonable(list(gated.classes)), favorable_label=jsonable(gated.favorable_label))
+    return schema
 
 
 def _modes(modes: Any, allowed: tuple[str, ...]) -> list[str]:

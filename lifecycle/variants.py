@@ -3,7 +3,8 @@
 For every requested mode the model is converted (:func:`lifecycle.optimize.convert`: the core of
 a pipeline model, a user's own single-input model as it is), stored as ``litert/MODE.tflite``,
 run by the LiteRT interpreter on the evaluation rows and described: size, per-row latency,
-accuracy, performance metrics and per-group gaps. ``rai run`` and ``Run.optimize`` both call
+accuracy, performance metrics, per-group gaps and how its predictions differ from the parent's
+(:func:`versus_parent`, in the task's terms). ``rai run`` and ``Run.optimize`` both call
 :func:`litert_variants`, so their optimize stages record the same numbers in the same shapes.
 
 The *parent* each variant is compared with is the model itself: its predictions on the same rows
@@ -19,7 +20,9 @@ from typing import Any
 import numpy as np
 
 from governance.errors import UserError
-from governance.evidence import Evidence
+from governance.evidence import Evidence, task_of
+from governance.findings import jsonable
+from governance.metrics.performance import task_metrics
 from lifecycle.measure import fairness_reports, group_gaps, performance
 from lifecycle.outputs import variant_predictions
 from lifecycle.results import Converted, Optimized
@@ -64,7 +67,8 @@ def litert_variants(model: Any, modes: list[str], x: np.ndarray, parent: Any, ar
         stats = {"size_bytes": done.row["size_bytes"], "latency_ms": done.row["latency_ms"]}
         evidence = Evidence(predictions=done.predictions, parent_predictions=parent, model_stats=stats,
                             parent_stats=parent_stats, lineage={**lineage, "model": done.row["sha256"]})
-        row = {**done.row, **({"deployed": mode == deploy} if deploy is not None else {})}
+        row = {**done.row, "versus_parent": versus_parent(parent, done.predictions),
+               **({"deployed": mode == deploy} if deploy is not None else {})}
         variants.append(Converted(mode=mode, artifact=done.artifact, row=row, predictions=done.predictions,
                                   predictions_artifact=done.predictions_artifact, evidence=evidence))
     rows = [v.row for v in variants]
@@ -98,6 +102,39 @@ def _convert(model: Any, mode: str, representative: np.ndarray, x: np.ndarray, p
 def _describe(predictions: Any, sensitive: list[str]) -> dict[str, Any]:
     metrics = performance(predictions)
     return {"accuracy": metrics.get("accuracy"), "performance": metrics, "group_gaps": group_gaps(predictions, sensitive)}
+
+
+def versus_parent(parent: Any, variant: Any) -> dict[str, Any]:
+    """How a variant's predictions differ from its parent's on the same rows, in its task's terms.
+
+    Classifiers: ``agreement`` (the share of rows predicted the same class) and
+    ``accuracy_change``; multiclass also ``classes``, each class's change of selection rate (the
+    share of rows predicted in it) and of recall. Regression: ``mae_change`` and
+    ``rmse_change``. A change is the variant's value minus the parent's.
+    """
+    task = task_of(parent)
+    if task == "regression":
+        before, after = task_metrics(parent), task_metrics(variant)
+        return {"mae_change": after["mae"] - before["mae"], "rmse_change": after["rmse"] - before["rmse"]}
+    rows = len(parent.y_true)
+    hits = [int(np.count_nonzero(p.y_true == p.y_pred)) for p in (parent, variant)]
+    out: dict[str, Any] = {"agreement": float(np.count_nonzero(parent.y_pred == variant.y_pred) / rows),
+                           "accuracy_change": (hits[1] - hits[0]) / rows}
+    if task == "multiclass":
+        (share_p, recall_p), (share_v, recall_v) = _class_rates(parent), _class_rates(variant)
+        out["classes"] = [{"class": label, "selection_rate_change": float(share_v[k] - share_p[k]),
+                           "recall_change": float(recall_v[k] - recall_p[k])}
+                          for k, label in enumerate(jsonable(list(parent.classes)))]
+    return out
+
+
+def _class_rates(predictions: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Per class: the share of rows predicted in it, and its recall (0 for a class with no rows)."""
+    k = len(predictions.classes)
+    actual = np.bincount(predictions.y_true, minlength=k)
+    hits = np.bincount(predictions.y_true[predictions.y_true == predictions.y_pred], minlength=k)
+    recall = np.divide(hits, actual, out=np.zeros(k), where=actual > 0)
+    return np.bincount(predictions.y_pred, minlength=k) / len(predictions.y_pred), recall
 
 
 def _metrics(parent: dict[str, Any], rows: list[dict[str, Any]], deploy: str | None) -> dict[str, Any]:
