@@ -15,6 +15,7 @@ import numpy as np
 
 from governance.engines.columns import factorize, numbers, pandas_dtypes, partial_of
 from governance.errors import UserError
+from governance.io import missing_column_message
 from governance.metrics.counted import SKETCH_BINS, Histograms, binned
 from governance.metrics.drift import (
     DriftInputs,
@@ -176,7 +177,7 @@ def stream_drift(reference: Dataset, current: Dataset, options: DriftOptions, *,
     if prediction is not None:
         for dataset in (reference, current):
             if prediction not in dataset.columns:
-                raise UserError(f"{dataset.name}: --prediction: no column '{prediction}'")
+                raise UserError(f"{dataset.name}: --prediction: {missing_column_message(prediction, dataset.columns)}")
         if options.columns is None or prediction not in options.columns:  # model outputs are not features
             wanted = [c for c in wanted if c != prediction]
     to_read = list(dict.fromkeys(wanted + ([prediction] if prediction else [])))

@@ -6,7 +6,7 @@ from typing import Any
 
 from governance.engines.spark import column, column_partial, fairness_counts, histograms, spark_dtype
 from governance.errors import UserError
-from governance.io import require_columns
+from governance.io import missing_column_message, require_columns
 from governance.metrics.drift import (
     DriftInputs,
     DriftOptions,
@@ -61,7 +61,7 @@ def drift(reference: Any, current: Any, options: DriftOptions, *, names: tuple[s
     if prediction is not None:
         for frame, name in ((reference, names[0]), (current, names[1])):
             if prediction not in frame.columns:
-                raise UserError(f"{name}: --prediction: no column '{prediction}'")
+                raise UserError(f"{name}: --prediction: {missing_column_message(prediction, list(frame.columns))}")
         if options.columns is None or prediction not in options.columns:
             wanted = [c for c in wanted if c != prediction]
     to_read = list(dict.fromkeys(wanted + ([prediction] if prediction else [])))

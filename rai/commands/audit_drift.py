@@ -18,7 +18,7 @@ from governance.errors import UserError
 from governance.evidence import Evidence
 from governance.findings import jsonable
 from governance.fsutil import file_sha256
-from governance.io import read_table
+from governance.io import missing_column_message, read_table
 from governance.metrics.drift import drift_report, prediction_drift
 from rai.cioutput import ci_output
 from rai.commands.audit_common import (
@@ -102,7 +102,7 @@ def _read(names: tuple[str, str], wanted: list[str] | None, prediction: str | No
         if frame.empty:
             raise UserError(f"{path}: no rows")
         if prediction is not None and prediction not in frame.columns:
-            raise UserError(f"{path}: --prediction: no column '{prediction}'")
+            raise UserError(f"{path}: --prediction: {missing_column_message(prediction, [str(c) for c in frame.columns])}")
     if prediction is None:
         return frames[0], frames[1], None
     predictions = (frames[0][prediction], frames[1][prediction])
