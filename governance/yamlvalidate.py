@@ -17,7 +17,7 @@ import types
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
 
 import annotated_types as at
-from pydantic import AfterValidator, BaseModel, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
 
 from governance.errors import LocatedError
 
@@ -46,6 +46,13 @@ _EXPECTATION_ERRORS = (
     "model_attributes_type",
     "is_instance_of",
 )
+
+
+class ClosedModel(BaseModel):
+    """A section of a YAML document whose keys are all declared: an unknown key is refused, and
+    its message names the closest declared one (``unknown key 'sevrity'; did you mean 'severity'?``)."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 def refusing(problem: Any) -> AfterValidator:

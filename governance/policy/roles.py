@@ -22,9 +22,9 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BeforeValidator, Field, field_validator
 
-from governance.yamlvalidate import describe_value
+from governance.yamlvalidate import ClosedModel, describe_value
 
 ROLE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
 ROLE_MESSAGE = ("role names are lowercase letters, digits, '.', '_' and '-', starting with a letter or "
@@ -34,11 +34,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 MAX_NAME = 128
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class Member(_Strict):
+class Member(ClosedModel):
     """A person who may decide for a role, and optionally the public key that signs for them."""
 
     name: str = Field(min_length=1, max_length=MAX_NAME, description="The actor name the person decides as.")
@@ -61,7 +57,7 @@ def _member_from_text(value: Any) -> Any:
 MemberRef = Annotated[Member, BeforeValidator(_member_from_text)]
 
 
-class Role(_Strict):
+class Role(ClosedModel):
     """A role of the policy: its members and how many of them must approve a run."""
 
     members: list[MemberRef] = Field(

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from governance.display import group_label
 from governance.report.blocks import BarChart, Block, Bullets, Heading, KeyValues, Paragraph, Table
 from governance.report.readable import fmt_settings
-from governance.report.text import fmt_bytes, fmt_params, fmt_value, group_label
+from governance.report.text import fmt_bytes, fmt_params, fmt_value
 
 _MISSING = "Not stated. Edit the model-card narrative file to add it."
 _GROUP_COLUMNS = ("count", "selection_rate", "accuracy", "tpr", "fpr", "excluded")

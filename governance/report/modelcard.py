@@ -14,13 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from governance.display import group_label
 from governance.errors import UserError
 from governance.report.readable import in_numeric_order
-from governance.report.text import evidence_tables, group_label
+from governance.report.text import evidence_tables
 from governance.yamlsafe import load_document
-from governance.yamlvalidate import validate
+from governance.yamlvalidate import ClosedModel, validate
 
 SCHEMA_VERSION = "1.0"
 KIND = "rai.model-card"
@@ -33,24 +34,20 @@ _HEADER = """\
 """
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class DetailsText(_Strict):
+class DetailsText(ClosedModel):
     description: str | None = None
     owner: str | None = None
     contact: str | None = None
     license: str | None = None
 
 
-class IntendedUseText(_Strict):
+class IntendedUseText(ClosedModel):
     primary_uses: str | None = None
     primary_users: str | None = None
     out_of_scope_uses: list[str] = Field(default_factory=list)
 
 
-class Narrative(_Strict):
+class Narrative(ClosedModel):
     """The editable text of a model card, section by section."""
 
     model_details: DetailsText = Field(default_factory=DetailsText)
