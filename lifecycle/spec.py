@@ -184,7 +184,19 @@ class PipelineSpec(_Strict):
     model: ModelSpec = Field(default_factory=ModelSpec)
     privacy: PrivacySpec = Field(default_factory=PrivacySpec)
     optimize: OptimizeSpec = Field(default_factory=OptimizeSpec)
-    deploy: DeploySpec
+    deploy: DeploySpec = Field(description="Where the model is registered; model_name defaults to the pipeline's name.")
     policy: str = Field(description="Path to the policy YAML (relative to this file).")
     metadata: MetadataSpec = Field(default_factory=MetadataSpec)
     tracking: TrackingSpec | None = Field(None, description="Mirror the run into MLflow: {mlflow: URI, experiment: NAME}.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _deploy_name(cls, data: object) -> object:
+        """A spec without ``deploy`` (or without ``deploy.model_name``) registers under its own name."""
+        if isinstance(data, dict) and isinstance(data.get("name"), str):
+            deploy = data.get("deploy")
+            if deploy is None and "deploy" not in data:
+                return {**data, "deploy": {"model_name": data["name"]}}
+            if isinstance(deploy, dict) and "model_name" not in deploy:
+                return {**data, "deploy": {**deploy, "model_name": data["name"]}}
+        return data

@@ -114,3 +114,14 @@ def test_bad_data_fails_ingest_with_one_line_and_the_trail_says_why(project, rai
     assert finished["decision"] == "failed" and finished["blocked_at"] == "ingest"
     assert finished["reasons"] == [expected]
     assert not (project / "ws" / "registry").exists()
+
+
+def test_a_spec_without_deploy_registers_under_its_own_name(project):
+    text = (project / "pipeline.yaml").read_text()
+    deploy = text[text.index("deploy:\n"):].split("\n", 2)  # the section and its model_name line
+    assert deploy[1].startswith("  model_name:")
+    (project / "pipeline.yaml").write_text(text.replace(f"deploy:\n{deploy[1]}\n", ""))
+    loaded = load_spec(project / "pipeline.yaml")
+    assert (loaded.spec.deploy.model_name, loaded.spec.deploy.target) == (loaded.spec.name, "registry")
+    (project / "pipeline.yaml").write_text(text.replace(deploy[1], "  target: registry"))
+    assert load_spec(project / "pipeline.yaml").spec.deploy.model_name == loaded.spec.name
