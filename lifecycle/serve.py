@@ -83,7 +83,8 @@ def _verified_bytes(path: Path, sha256: str) -> bytes:
 
 
 def make_scorer(fmt: str, files: dict[str, bytes]) -> Callable[[pd.DataFrame], np.ndarray]:
-    """A function from raw feature rows to positive-class scores for a registered model.
+    """A function from raw feature rows to a registered model's outputs: shape ``(n,)`` for one
+    output (a positive-class score, a regression prediction), ``(n, K)`` for class probabilities.
 
     ``keras``: the whole Keras model. ``litert``: the Keras model's preprocessing part encodes
     the rows and the LiteRT interpreter runs the core, as ``optimize`` evaluated it.
@@ -102,6 +103,6 @@ def make_scorer(fmt: str, files: dict[str, bytes]) -> Callable[[pd.DataFrame], n
     def scorer(frame: pd.DataFrame) -> np.ndarray:
         encoded = encode_features(preprocess, frame)
         with lock:
-            return np.asarray(runner(encoded), dtype=float).reshape(-1)
+            return np.asarray(runner(encoded), dtype=float)  # (n,) or (n, K), as the runner gives them
 
     return scorer

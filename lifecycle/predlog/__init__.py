@@ -9,6 +9,11 @@ Record (one JSON line per scored row; canonical: keys sorted, ASCII)::
      "score": 0.12, "label": 0, "flags": ["age:out_of_range"],
      "client_request_id": "..."}         # only when the client sent X-Request-ID
 
+``score`` and ``label`` depend on the model's task (``schema.task`` of its manifest): a binary
+model's positive-class score and 0/1 label; a multiclass model's class (``label``, as the
+schema's ``classes`` name it), its probability (``score``) and ``"probabilities"``, every class's
+probability in ``classes`` order; a regression model's prediction (``score``), ``label`` null.
+
 Segments (:mod:`lifecycle.predlog.segment`) are written by one process each and committed to
 the trail when closed (:mod:`lifecycle.predlog.log`): the segment's bytes and its Merkle leaves
 become trail blobs, and a ``predictions.segment_closed`` event records the Merkle root. So

@@ -74,6 +74,18 @@ def find_decisions(ws: Workspace, request_id: str) -> list[dict[str, Any]]:
     return found
 
 
+def decision_summary(record: dict[str, Any]) -> str:
+    """A logged decision in words, for each task's record layout (see :mod:`lifecycle.predlog`):
+    a regression's prediction, a class with its probability (and every class's, in the model's
+    class order), or a binary score and label."""
+    if "probabilities" in record:
+        return (f"label {json.dumps(record.get('label'))}  score {record.get('score')}  "
+                f"probabilities {json.dumps(record.get('probabilities'))} (in the model's class order)")
+    if record.get("label") is None:
+        return f"prediction {record.get('score')}"
+    return f"score {record.get('score')}  label {record.get('label')}"
+
+
 def _with_proof(ws: Workspace, segment: Segment, index: int, record: dict[str, Any]) -> dict[str, Any]:
     line = segment.parsed.lines[index]
     out: dict[str, Any] = {"record": record, "segment": segment.name, "line": index + 1,

@@ -9,7 +9,7 @@ Rooms: :mod:`~lifecycle.serving.settings` (the options), :mod:`~lifecycle.servin
 (connection guards), :mod:`~lifecycle.serving.service` (parse, validate, score, log),
 :mod:`~lifecycle.serving.rows` and :mod:`~lifecycle.serving.profile` (validation against the
 training profile), :mod:`~lifecycle.serving.encoder` and :mod:`~lifecycle.serving.scoring`
-(vectorised scoring), :mod:`~lifecycle.serving.integrity` (checks at start and while running),
+(vectorised scoring), :mod:`~lifecycle.serving.decisions` (outputs to decisions, per task), :mod:`~lifecycle.serving.integrity` (checks at start and while running),
 :mod:`~lifecycle.serving.metrics`, :mod:`~lifecycle.serving.openapi`. Every decision goes to the
 prediction log (:mod:`lifecycle.predlog`).
 """

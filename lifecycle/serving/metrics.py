@@ -1,7 +1,8 @@
 """Prometheus metrics of the server (``GET /metrics``, text exposition format).
 
 ``rai_http_requests_total`` and ``rai_http_request_duration_seconds`` (histogram) by endpoint,
-status, model and version; ``rai_decisions_total`` by label; ``rai_input_flags_total`` by
+status, model and version; ``rai_decisions_total`` by label (0/1 of a binary model, the class
+of a multiclass one; a regression model's decisions have no label); ``rai_input_flags_total`` by
 column and kind; ``rai_http_rejected_total`` for connections closed before a request reached
 the app (malformed HTTP, headers or body too slow, headers too large); ``rai_model_verified``
 (1 while the entry verifies); ``rai_prediction_log_records_total``.
@@ -16,6 +17,7 @@ update goes to prometheus-client's multi-process values and any worker answers f
 from __future__ import annotations
 
 import bisect
+import collections
 import os
 import threading
 from typing import Any
@@ -27,9 +29,13 @@ PER_REQUEST = ("endpoint", "status", "model", "version")
 
 
 class Metrics:
-    """The server's metrics for one model (``name``, ``version``)."""
+    """The server's metrics for one model (``name``, ``version``).
 
-    def __init__(self, name: str, version: int):
+    ``labels`` are the decision labels counted in ``rai_decisions_total`` (None: decisions are
+    counted without a label, as a regression model's are).
+    """
+
+    def __init__(self, name: str, version: int, labels: tuple[object, ...] | None = (0, 1)):
         from prometheus_client import CollectorRegistry, Counter, Gauge, disable_created_metrics
 
         disable_created_metrics()  # the *_created series only repeat the start time
@@ -45,9 +51,10 @@ class Metrics:
         self._lock = threading.Lock()
         # (endpoint, status) -> [count, sum of seconds, observations per bucket ..., beyond the last]
         self._requests: dict[tuple[str, int], list[float]] = {}
-        self._decided = {"0": 0, "1": 0}
+        self.labels = labels
+        self._decided: dict[object, int] = dict.fromkeys(labels if labels is not None else [None], 0)
         self._logged = 0
-        self._shared_metrics = _SharedMetrics(self.registry) if self.shared else None
+        self._shared_metrics = _SharedMetrics(self.registry, self.model, labels) if self.shared else None
         if not self.shared:
             self.registry.register(_Tally(self))
         self.verified(True)
@@ -65,16 +72,20 @@ class Metrics:
             tally[1] += seconds
             tally[2 + bisect.bisect_left(BUCKETS, seconds)] += 1
 
-    def decided(self, labels: list[int], flags: list[list[str]], logged: bool) -> None:
-        """Count a request's decisions (and the flags raised on its rows)."""
-        positives = sum(labels)
+    def decided(self, labels: list[object], rows: int, flags: list[list[str]], logged: bool) -> None:
+        """Count a request's ``rows`` decisions by their ``labels`` (none for regression), and the
+        flags raised on its rows."""
         if self._shared_metrics is not None:
-            self._shared_metrics.decided(self.model, len(labels) - positives, positives, logged)
+            self._shared_metrics.decided(labels, rows, logged)
         else:
             with self._lock:
-                self._decided["1"] += positives
-                self._decided["0"] += len(labels) - positives
-                self._logged += len(labels) if logged else 0
+                decided = self._decided
+                if labels:
+                    for label in labels:
+                        decided[label] += 1
+                else:
+                    decided[None] += rows
+                self._logged += rows if logged else 0
         for row in flags:
             for flag in row:
                 column, _, kind = flag.rpartition(":")
@@ -98,7 +109,7 @@ class Metrics:
             return generate_latest(registry)
         return generate_latest(self.registry)
 
-    def snapshot(self) -> tuple[dict[tuple[str, int], list[float]], dict[str, int], int]:
+    def snapshot(self) -> tuple[dict[tuple[str, int], list[float]], dict[object, int], int]:
         """Copies of the per-request tallies (for the collector)."""
         with self._lock:
             return {k: list(v) for k, v in self._requests.items()}, dict(self._decided), self._logged
@@ -129,9 +140,11 @@ class _Tally:
                 cumulative += observed
                 buckets.append((bound, cumulative))
             latency.add_metric(labels, buckets, tally[1])
-        decisions = CounterMetricFamily("rai_decisions", "Rows scored and logged", labels=["model", "version", "label"])
+        by_label = self.metrics.labels is not None
+        decisions = CounterMetricFamily("rai_decisions", "Rows scored and logged",
+                                        labels=["model", "version", "label"] if by_label else ["model", "version"])
         for label, value in decided.items():
-            decisions.add_metric([*model, label], value)
+            decisions.add_metric([*model, str(label)] if by_label else model, value)
         records = CounterMetricFamily("rai_prediction_log_records", "Decisions written to the prediction log",
                                       labels=["model", "version"])
         records.add_metric(model, logged)
@@ -141,24 +154,31 @@ class _Tally:
 class _SharedMetrics:
     """The same per-request metrics as prometheus-client objects (multi-process mode)."""
 
-    def __init__(self, registry: Any):
+    def __init__(self, registry: Any, model: tuple[str, str], labels: tuple[object, ...] | None):
         from prometheus_client import Counter, Histogram
 
         self.requests = Counter("rai_http_requests_total", "HTTP requests answered by the app", PER_REQUEST,
                                 registry=registry)
         self.latency = Histogram("rai_http_request_duration_seconds", "Time from request to response in the app",
                                  PER_REQUEST, buckets=BUCKETS, registry=registry)
-        self.decisions = Counter("rai_decisions_total", "Rows scored and logged", ["model", "version", "label"],
-                                 registry=registry)
+        decisions = Counter("rai_decisions_total", "Rows scored and logged",
+                            ["model", "version", "label"] if labels is not None else ["model", "version"],
+                            registry=registry)
+        # One child per label, made now: every label is exported (at 0) before its first decision.
+        self.decisions = ({label: decisions.labels(*model, str(label)) for label in labels} if labels is not None
+                          else {None: decisions.labels(*model)})
         self.logged = Counter("rai_prediction_log_records_total", "Decisions written to the prediction log",
-                              ["model", "version"], registry=registry)
+                              ["model", "version"], registry=registry).labels(*model)
 
     def observe(self, labels: tuple[str, ...], seconds: float) -> None:
         self.requests.labels(*labels).inc()
         self.latency.labels(*labels).observe(seconds)
 
-    def decided(self, model: tuple[str, str], negatives: int, positives: int, logged: bool) -> None:
-        self.decisions.labels(*model, "0").inc(negatives)
-        self.decisions.labels(*model, "1").inc(positives)
+    def decided(self, labels: list[object], rows: int, logged: bool) -> None:
+        if labels:
+            for label, count in collections.Counter(labels).items():
+                self.decisions[label].inc(count)
+        else:
+            self.decisions[None].inc(rows)
         if logged:
-            self.logged.labels(*model).inc(negatives + positives)
+            self.logged.inc(rows)

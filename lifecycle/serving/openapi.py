@@ -16,8 +16,10 @@ from lifecycle.serving.rows import FLOAT32_MAX, RowValidator
 _SHOWN_CATEGORIES = 50
 
 
-def build_openapi(entry: RegistryEntry, validator: RowValidator, profile: FeatureProfile, settings: Any) -> dict[str, Any]:
-    """The document served at ``GET /openapi.json``."""
+def build_openapi(entry: RegistryEntry, validator: RowValidator, profile: FeatureProfile, settings: Any,
+                  decision: dict[str, Any]) -> dict[str, Any]:
+    """The document served at ``GET /openapi.json``; ``decision`` is the JSON Schema of one row's
+    answer, which depends on the model's task (:mod:`lifecycle.serving.decisions`)."""
     error = {"$ref": "#/components/schemas/Error"}
     json_of = lambda schema: {"content": {"application/json": {"schema": schema}}}  # noqa: E731
     answers = {str(code): {"description": text, **json_of(error)} for code, text in (
@@ -47,7 +49,7 @@ def build_openapi(entry: RegistryEntry, validator: RowValidator, profile: Featur
             "/model": {"get": {"summary": "The signed registry manifest", "responses": {"200": {"description": "manifest"}}}},
             "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {"200": {"description": "text format"}}}},
         },
-        "components": {"schemas": {"Row": row_schema(validator, profile), "Decisions": _decisions(),
+        "components": {"schemas": {"Row": row_schema(validator, profile), "Decisions": _decisions(decision),
                                    "Error": {"type": "object", "required": ["error"],
                                              "properties": {"error": {"type": "string"},
                                                             "request_id": {"type": "string"}}}}},
@@ -85,10 +87,7 @@ def _categories(listed: list[str], unseen: str) -> str:
     return f"{len(listed)} training categories; others are {what}" if listed else "any text"
 
 
-def _decisions() -> dict[str, Any]:
-    decision = {"type": "object", "required": ["score", "label", "flags"], "properties": {
-        "score": {"type": "number", "minimum": 0, "maximum": 1}, "label": {"enum": [0, 1]},
-        "flags": {"type": "array", "items": {"type": "string", "description": "COLUMN:KIND"}}}}
+def _decisions(decision: dict[str, Any]) -> dict[str, Any]:
     return {"type": "object", "required": ["request_id", "model", "version", "predictions"], "properties": {
         "request_id": {"type": "string"}, "model": {"type": "string"}, "version": {"type": "integer"},
         "client_request_id": {"type": "string"}, "predictions": {"type": "array", "items": decision}}}

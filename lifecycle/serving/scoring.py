@@ -19,9 +19,14 @@ from lifecycle.serving.encoder import Encoder, UnsupportedGraph, encoder_from_ke
 from lifecycle.serving.rows import ValidRows
 
 
+class OutputMismatch(ValueError):
+    """The model gives another number of values per row than its task needs."""
+
+
 @dataclass
 class Scorer:
-    """Scores of validated rows, shape ``(n,)`` float64.
+    """The model's outputs for validated rows: ``(n,)`` when it gives one value per row (a
+    positive-class score, a regression prediction), ``(n, outputs)`` for class probabilities.
 
     ``encoder`` is None when the model's preprocessing runs in Keras (``path == "keras"``);
     ``numeric``/``categorical`` are the feature columns in the order the rows must give them.
@@ -32,16 +37,22 @@ class Scorer:
     path: str
     numeric: list[str]
     categorical: list[str]
+    outputs: int = 1
 
     def __call__(self, rows: ValidRows) -> np.ndarray:
-        return self.run(rows).reshape(-1)
+        output = self.run(rows)
+        return output.reshape(-1) if self.outputs == 1 else output.reshape(len(output), -1)
 
 
-def build_scorer(fmt: str, files: dict[str, bytes], numeric: list[str], categorical: list[str]) -> Scorer:
+def build_scorer(fmt: str, files: dict[str, bytes], numeric: list[str], categorical: list[str],
+                 outputs: int = 1) -> Scorer:
     """The scorer of a verified entry's model files (``files`` by manifest role).
 
     ``numeric``/``categorical`` are the schema's feature columns; the fast path reorders them
-    to the model's inputs itself (see :func:`input_order`).
+    to the model's inputs itself (see :func:`input_order`). ``outputs`` is how many values the
+    model must give per row (the number of classes of a multiclass model, else 1): a fast path
+    whose core gives another number is not used, and a model that gives another number through
+    Keras too raises :class:`OutputMismatch`.
     """
     keras_file = files["preprocess"] if fmt == "litert" else files["model"]
     try:
@@ -55,14 +66,19 @@ def build_scorer(fmt: str, files: dict[str, bytes], numeric: list[str], categori
         core = _numpy_core(keras_file)
     else:
         core = None
-    if encoder is None or core is None or not _fits(core, encoder.width):
-        return Scorer(None, _keras_fallback(fmt, files, numeric, categorical), "keras", numeric, categorical)
+    if encoder is None or core is None or not _fits(core, encoder.width, outputs):
+        fallback = _keras_fallback(fmt, files, numeric, categorical)
+        # One row of missing values (every model takes it) tells how many values a row gets.
+        given = np.asarray(fallback(ValidRows.of(np.full((1, len(numeric)), np.nan), [[None]] * len(categorical)))).size
+        if given != outputs:
+            raise OutputMismatch(f"the model gives {given} value(s) per row; its schema's task needs {outputs}")
+        return Scorer(None, fallback, "keras", numeric, categorical, outputs)
     def run(rows: ValidRows) -> np.ndarray:
         if rows.rows == 1:
             return core(encoder.encode_one(rows.values, [values[0] for values in rows.categorical]))
         return core(encoder.encode(rows.numeric, rows.categorical))
 
-    return Scorer(encoder, run, "litert" if fmt == "litert" else "numpy", numeric, categorical)
+    return Scorer(encoder, run, "litert" if fmt == "litert" else "numpy", numeric, categorical, outputs)
 
 
 def input_order(encoder: Encoder, numeric: list[str], categorical: list[str]) -> tuple[list[str], list[str]]:
@@ -80,10 +96,10 @@ def input_order(encoder: Encoder, numeric: list[str], categorical: list[str]) ->
     return ordered_numeric, ordered_categorical
 
 
-def _fits(core: Callable[[np.ndarray], np.ndarray], width: int) -> bool:
-    """Whether the core takes the encoder's width (one probe row) and gives one score per row."""
+def _fits(core: Callable[[np.ndarray], np.ndarray], width: int, outputs: int) -> bool:
+    """Whether the core takes the encoder's width (one probe row) and gives ``outputs`` values per row."""
     try:
-        return np.asarray(core(np.zeros((1, width), dtype=np.float32))).size == 1
+        return np.asarray(core(np.zeros((1, width), dtype=np.float32))).size == outputs
     except (ValueError, RuntimeError):
         return False
 
@@ -134,13 +150,19 @@ def _single_row(content: bytes) -> Callable[[np.ndarray], np.ndarray] | None:
 
 
 def _numpy_core(keras_file: bytes) -> Callable[[np.ndarray], np.ndarray] | None:
-    """The Keras core's Dense layers as NumPy (None when it holds layers this does not know)."""
+    """The Keras core's Dense layers (and a regression head's Rescaling) as NumPy, in float32;
+    None when it holds layers this does not know."""
     from lifecycle.model import core_model, load_model_bytes
 
     layers: list[tuple[np.ndarray, np.ndarray, str]] = []
     for layer in core_model(load_model_bytes(keras_file)).layers:
         kind = type(layer).__name__
         if kind in ("InputLayer", "Dropout"):  # dropout is the identity at inference
+            continue
+        if kind == "Rescaling":  # x * scale + offset: the regression head in the target's units
+            config = layer.get_config()
+            layers.append((np.asarray(config["scale"], dtype=np.float32), np.asarray(config["offset"], dtype=np.float32),
+                           "rescale"))
             continue
         activation = getattr(getattr(layer, "activation", None), "__name__", None)
         if kind != "Dense" or activation not in _ACTIVATIONS:
@@ -149,9 +171,10 @@ def _numpy_core(keras_file: bytes) -> Callable[[np.ndarray], np.ndarray] | None:
         layers.append((weights.astype(np.float32), bias.astype(np.float32), activation))
 
     def run(x: np.ndarray) -> np.ndarray:
-        for weights, bias, activation in layers:
-            x = _ACTIVATIONS[activation](x @ weights + bias)
-        return x.reshape(-1)
+        with np.errstate(over="ignore", invalid="ignore"):  # a value far out of range may overflow: refused later
+            for weights, bias, activation in layers:
+                x = x * weights + bias if activation == "rescale" else _ACTIVATIONS[activation](x @ weights + bias)
+        return x
 
     return run
 
@@ -160,8 +183,13 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return (1.0 / (1.0 + np.exp(-x))).astype(np.float32)
 
 
+def _softmax(x: np.ndarray) -> np.ndarray:
+    exp = np.exp(x - x.max(axis=-1, keepdims=True))  # shifted by the row's largest logit, as Keras does
+    return (exp / exp.sum(axis=-1, keepdims=True)).astype(np.float32)
+
+
 _ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
-    "relu": lambda x: np.maximum(x, 0), "sigmoid": _sigmoid, "linear": lambda x: x,
+    "relu": lambda x: np.maximum(x, 0), "sigmoid": _sigmoid, "softmax": _softmax, "linear": lambda x: x,
 }
 
 

@@ -18,16 +18,18 @@ import sys
 import time
 from typing import Any
 
+from governance.errors import UserError
 from governance.trail import open_trail
 from governance.workspace import Workspace
 from lifecycle.predlog import PredictionLog, PredictionLogError
 from lifecycle.serve import VerifiedEntry
+from lifecycle.serving.decisions import Decided, NoDecision, task_of
 from lifecycle.serving.integrity import entry_checks, first_problem
 from lifecycle.serving.metrics import Metrics
 from lifecycle.serving.openapi import build_openapi
 from lifecycle.serving.profile import derived_profile, profile_from_manifest
 from lifecycle.serving.rows import HugeNumber, RowError, RowValidator
-from lifecycle.serving.scoring import build_scorer
+from lifecycle.serving.scoring import OutputMismatch, build_scorer
 from lifecycle.serving.settings import ServeSettings
 
 REFUSED = "serving.refused"
@@ -66,20 +68,26 @@ class Service:
     def __init__(self, verified: VerifiedEntry, settings: ServeSettings, reference: bytes | None = None):
         entry, schema = verified.entry, verified.entry.body["schema"]
         self.entry, self.settings, self.ws = entry, settings, Workspace.at(settings.workspace)
-        self.scorer = build_scorer(entry.body["format"], verified.files, schema["numeric"], schema["categorical"])
+        manifest = entry.dir / "manifest.json"
+        self.task = task_of(entry.body, str(manifest))
+        try:
+            self.scorer = build_scorer(entry.body["format"], verified.files, schema["numeric"], schema["categorical"],
+                                       self.task.outputs)
+        except OutputMismatch as err:
+            raise UserError(f"{manifest}: refusing to serve {entry.name} v{entry.version}: {err}") from None
         self.profile = profile_from_manifest(schema) or derived_profile(schema, self.scorer.encoder, reference)
         features = set(schema["numeric"]) | set(schema["categorical"])
         extra = [c for c in schema.get("sensitive") or [] if c not in features]
         self.validator = RowValidator(self.scorer.numeric, self.scorer.categorical, extra, self.profile,
                                       schema.get("na_values") or [], settings.unseen)
-        self.threshold = float(entry.body.get("threshold", 0.5))
         self.identity = {"name": entry.name, "version": entry.version, "model_sha256": entry.body["model_sha256"]}
         self._answer_model = f'"model":{_STRICT.encode(entry.name)},"version":{int(entry.version)}'
         self._record_tail = (f'"model":{_CANONICAL.encode(entry.name)},"model_sha256":{_CANONICAL.encode(entry.body["model_sha256"])},',
                              f'"version":{int(entry.version)}}}')
         self.manifest_bytes = json.dumps(verified.document, sort_keys=True).encode("utf-8")
-        self.openapi_bytes = dumps(build_openapi(entry, self.validator, self.profile, settings))
-        self.metrics = Metrics(entry.name, entry.version)
+        self.openapi_bytes = dumps(build_openapi(entry, self.validator, self.profile, settings,
+                                                   self.task.decision_schema()))
+        self.metrics = Metrics(entry.name, entry.version, self.task.metric_labels)
         self.checks = entry_checks(self.ws)
         self.refused: str | None = None
         self.log: PredictionLog | None = None
@@ -137,26 +145,20 @@ class Service:
             return err.status, error_body(str(err), request_id)
         except RowError as err:
             return 400, error_body(str(err), request_id)
-        scores = self.scorer(valid).tolist()
-        finite = math.isfinite
-        if len(scores) != len(rows) or not all(finite(x) for x in scores):
-            bad = next((i for i, x in enumerate(scores) if not finite(x)), 0)
-            return 500, error_body(f"{where}[{bad}]: the model gave no finite score; no decision made", request_id)
-        threshold = self.threshold
-        labels = [1 if x >= threshold else 0 for x in scores]
+        try:
+            decided = self.task.decide(self.scorer(valid), len(rows))
+        except NoDecision as err:
+            return 500, error_body(f"{where}[{err.row}]: the model gave no finite score; no decision made", request_id)
         if self.log is not None:
             try:
-                self.log.append(self._records(request_id, client_id, valid, scores, labels))
+                self.log.append(self._records(request_id, client_id, valid, decided))
             except PredictionLogError as err:
                 return 503, error_body(f"the prediction log cannot record decisions ({err}); no decision made", request_id)
-        self.metrics.decided(labels, valid.flags, self.log is not None)
-        return 200, self._answer(request_id, client_id, scores, labels, valid.flags)
+        self.metrics.decided(decided.counted, len(rows), valid.flags, self.log is not None)
+        return 200, self._answer(request_id, client_id, self.task.answers(decided, valid.flags))
 
-    def _answer(self, request_id: str, client_id: str | None, scores: list[float], labels: list[int],
-                flags: list[list[str]]) -> bytes:
+    def _answer(self, request_id: str, client_id: str | None, decisions: str) -> bytes:
         """The 200 body, written out (every piece is a number, a validated id or JSON-encoded)."""
-        decisions = ",".join(f'{{"score":{score!r},"label":{label},"flags":{_STRICT.encode(f) if f else "[]"}}}'
-                             for score, label, f in zip(scores, labels, flags, strict=True))
         client = f',"client_request_id":"{client_id}"' if client_id is not None else ""
         return (f'{{"request_id":"{request_id}"{client},{self._answer_model},"predictions":[{decisions}]}}'
                 .encode("ascii"))
@@ -195,19 +197,21 @@ class Service:
             raise BadRequest(404, f"model {str(name)[:60]!r} version {str(version)[:20]} is not served here; "
                                   f"this server serves {self.entry.name} version {self.entry.version}")
 
-    def _records(self, request_id: str, client_id: str | None, valid: Any, scores: list[float],
-                 labels: list[int]) -> list[bytes]:
+    def _records(self, request_id: str, client_id: str | None, valid: Any, decided: Decided) -> list[bytes]:
         """Log lines, written out in canonical form (sorted keys, as :func:`encode_record` would:
-        every piece is a number, a validated id or time, or JSON-encoded here)."""
+        every piece is a number, null, a validated id or time, or JSON-encoded here)."""
         now, keep, tail = record_time(), self.settings.log_inputs, self._record_tail
         head = f'{{"client_request_id":"{client_id}",' if client_id is not None else "{"
+        scores, labels, probabilities = decided.scores, decided.labels, decided.probabilities
         lines = []
         for i, canonical in enumerate(valid.inputs):
             digest = hashlib.sha256(canonical.encode("ascii")).hexdigest()
             flags = valid.flags[i]
             kept = f'"inputs":{canonical},' if keep else ""
+            # "probabilities" sorts between "model_sha256" (the end of tail[0]) and "request_id"
+            listed = f'"probabilities":[{",".join(probabilities[i])}],' if probabilities is not None else ""
             lines.append(f'{head}"flags":{_CANONICAL.encode(flags) if flags else "[]"},"input_sha256":"{digest}",'
-                         f'{kept}"label":{labels[i]},{tail[0]}"request_id":"{request_id}","row":{i},'
+                         f'{kept}"label":{labels[i]},{tail[0]}{listed}"request_id":"{request_id}","row":{i},'
                          f'"score":{scores[i]!r},"time":"{now}",{tail[1]}'.encode("ascii"))
         return lines
 

@@ -63,7 +63,7 @@ def verify(workspace: Path, as_json: bool) -> None:
 @json_option
 def show(request_id: str, proof_path: Path | None, workspace: Path, as_json: bool) -> None:
     """Show the decision(s) of REQUEST_ID (or of a client's X-Request-ID) and their proof."""
-    from lifecycle.predlog.query import find_decisions
+    from lifecycle.predlog.query import decision_summary, find_decisions
 
     found = find_decisions(_ws(workspace), request_id)
     if not found:
@@ -77,7 +77,7 @@ def show(request_id: str, proof_path: Path | None, workspace: Path, as_json: boo
         record = item["record"]
         click.echo(f"request {record.get('request_id')} row {record.get('row')} at {record.get('time')}: "
                    f"{record.get('model')} v{record.get('version')} (sha256 {str(record.get('model_sha256'))[:12]}...)")
-        click.echo(f"  score {record.get('score')}  label {record.get('label')}  flags {record.get('flags') or '-'}")
+        click.echo(f"  {decision_summary(record)}  flags {record.get('flags') or '-'}")
         click.echo(f"  inputs sha256 {record.get('input_sha256')}" + ("" if "inputs" in record else " (inputs not kept)"))
         if "inputs" in record:
             click.echo(f"  inputs {json.dumps(record['inputs'], sort_keys=True)}")
@@ -99,7 +99,7 @@ def show(request_id: str, proof_path: Path | None, workspace: Path, as_json: boo
 def check_proof(proof_file: Path, checkpoint_path: Path) -> None:
     """Check a decision proof written by `show --proof` with only the proof and a checkpoint file."""
     from governance.trail.checkpoints import Checkpoint
-    from lifecycle.predlog.query import check_decision_proof
+    from lifecycle.predlog.query import check_decision_proof, decision_summary
 
     try:
         proofs = json.loads(proof_file.read_text(encoding="utf-8"))
@@ -116,7 +116,7 @@ def check_proof(proof_file: Path, checkpoint_path: Path) -> None:
                 click.echo(f"  - {failure}")
         else:
             click.echo(f"proof valid: request {record.get('request_id')} row {record.get('row')} "
-                       f"(score {record.get('score')}, label {record.get('label')}) is in the prediction log "
+                       f"({decision_summary(record)}) is in the prediction log "
                        f"committed to the trail of {checkpoint.tree_size} entries")
     sys.exit(1 if failed else 0)
 

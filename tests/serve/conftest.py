@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pytest
 
 from governance.workspace import Workspace
@@ -30,3 +32,27 @@ def server(shared_ws):
     """``rai serve demo`` on an ephemeral port of 127.0.0.1, shared by a module's tests."""
     with Server(shared_ws, "--timeout", "2") as running:
         yield running
+
+
+@dataclass
+class TaskServer:
+    """A running server of one task's fixture model, in one format."""
+
+    task: str
+    fmt: str
+    ws: Workspace
+    server: Server
+
+
+#: (task, format) of the non-binary entries served by the task tests.
+TASK_ENTRIES = [("multiclass", "litert"), ("multiclass", "keras"), ("regression", "litert"), ("regression", "keras")]
+
+
+@pytest.fixture(scope="module", params=TASK_ENTRIES, ids=["-".join(entry) for entry in TASK_ENTRIES])
+def task_server(request, tmp_path_factory):
+    """``rai serve demo`` of the multiclass or regression fixture model, shared by a module's tests."""
+    task, fmt = request.param
+    ws = Workspace(tmp_path_factory.mktemp(f"{task}-{fmt}") / "ws")
+    register_demo(ws, task=task, fmt=fmt)
+    with Server(ws, "--timeout", "2") as running:
+        yield TaskServer(task, fmt, ws, running)

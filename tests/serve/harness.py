@@ -1,7 +1,8 @@
 """A registered test model and a real ``rai serve`` process on 127.0.0.1 for the serving tests.
 
 The model is the committed fixture (``fixtures/``: a small MLP's ``model.keras`` and its LiteRT
-core), registered with a signed manifest into a fresh workspace, so no test needs TensorFlow.
+core; ``multiclass.*`` and ``regression.*`` for the other tasks), registered with a signed
+manifest into a fresh workspace, so no test needs TensorFlow.
 Every network call has a timeout; every server runs in a session of its own and is stopped
 (TERM, then KILL) when its test ends.
 """
@@ -34,6 +35,11 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 NUMERIC, CATEGORICAL, SENSITIVE = ["age", "hours-per-week"], ["color", "sex"], ["sex", "group"]
 ROOT = Path(__file__).resolve().parents[2]
 ROW = {"age": 39, "hours-per-week": 40.0, "color": "red", "sex": "Female", "group": "a"}
+#: The multiclass fixture's classes, in class-index order (as ``fixtures/make_model.py`` trained it).
+CLASSES = ["high", "low", "medium"]
+#: Fixture files of each task: (the model file's stem, the reference predictions).
+TASK_FILES = {"binary": ("model", "reference_predictions"), "multiclass": ("multiclass", "multiclass_predictions"),
+              "regression": ("regression", "regression_predictions")}
 
 
 def training_frame() -> pd.DataFrame:
@@ -44,22 +50,32 @@ def training_frame() -> pd.DataFrame:
 
 
 def register_demo(ws: Workspace, *, name: str = "demo", profile: bool = True, registry: Path | None = None,
-                  **extra: Any) -> RegistryEntry:
-    """Register the fixture model as ``name`` (next version) in ``registry`` (default: ``ws``'s), signed
-    with ``ws``'s key; ``extra`` adds or replaces manifest fields."""
+                  task: str = "binary", fmt: str = "litert", **extra: Any) -> RegistryEntry:
+    """Register the fixture model of ``task`` (in ``fmt``: its LiteRT core or the whole Keras model)
+    as ``name`` (next version) in ``registry`` (default: ``ws``'s), signed with ``ws``'s key;
+    ``extra`` adds or replaces manifest fields."""
     ws.ensure()
     train = training_frame()
     reference = ws.root / "reference.parquet"
     train[NUMERIC + CATEGORICAL].to_parquet(reference)
     schema = {"numeric": NUMERIC, "categorical": CATEGORICAL, "sensitive": SENSITIVE, "target": "Y",
               "positive_label": 1, "label_strip": "", "labels": ["0.0", "1.0"], "na_values": ["?"]}
+    if task != "binary":
+        schema.update(task=task, target="tier" if task == "multiclass" else "spend", positive_label=None,
+                      classes=CLASSES if task == "multiclass" else [], labels=CLASSES if task == "multiclass" else [])
     if profile:
         schema["profile"] = feature_profile(train, NUMERIC, CATEGORICAL)
-    files = {"model.tflite": ("model", FIXTURES / "model.tflite"), "preprocess.keras": ("preprocess", FIXTURES / "model.keras"),
-             "reference.parquet": ("reference", reference),
-             "reference_predictions.parquet": ("reference_predictions", FIXTURES / "reference_predictions.parquet")}
-    body = {"run_id": "test-run", "format": "litert", "variant": "dynamic_range",
-            "model_sha256": sha256_file(FIXTURES / "model.tflite"), "schema": schema, "threshold": 0.5, **extra}
+    stem, predictions = TASK_FILES[task]
+    model = FIXTURES / (f"{stem}.tflite" if fmt == "litert" else f"{stem}.keras")
+    files = {"reference.parquet": ("reference", reference),
+             "reference_predictions.parquet": ("reference_predictions", FIXTURES / f"{predictions}.parquet")}
+    if fmt == "litert":
+        files.update({"model.tflite": ("model", model), "preprocess.keras": ("preprocess", FIXTURES / f"{stem}.keras")})
+    else:
+        files["model.keras"] = ("model", model)
+    body = {"run_id": "test-run", "format": fmt, "variant": "dynamic_range" if fmt == "litert" else "keras",
+            "model_sha256": sha256_file(model), "schema": schema, **({"threshold": 0.5} if task == "binary" else {}),
+            **extra}
     with open_trail(ws) as trail:
         signer = trail.signer()
         keys.ensure_trusted(trail, signer)
