@@ -17,10 +17,10 @@ from governance.api import policy_summary, run_rules
 from governance.errors import UserError
 from governance.evidence import Evidence, Predictions
 from governance.evidence_input import canonical, show
+from governance.fsutil import file_sha256
 from governance.groups import apply_groups, parse_bins, parse_labels
 from governance.io import (
     encode_binary,
-    file_sha256,
     read_columns,
     read_table,
     require_columns,
