@@ -8,7 +8,6 @@ parent model and its compressed variants are judged on exactly the same rows and
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -17,8 +16,6 @@ import pandas as pd
 from governance.evidence import Predictions
 from lifecycle.data import Dataset
 from lifecycle.outputs import THRESHOLD
-
-Scorer = Callable[[pd.DataFrame], np.ndarray]
 
 
 def predict(model: Any, df: pd.DataFrame, threshold: float = THRESHOLD) -> tuple[np.ndarray, np.ndarray]:

@@ -8,12 +8,10 @@ import pytest
 from governance.trail.merkle import (
     EMPTY_ROOT,
     MerkleAccumulator,
-    consistency_path,
     inclusion_path,
     leaf_hash,
     root_from_inclusion,
     root_of,
-    verify_consistency,
     verify_inclusion,
 )
 
@@ -41,17 +39,6 @@ INCLUSION = [  # (leaf index, tree size, audit path)
     (2, 3, ["fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125"]),
     (1, 5, ["6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
             "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
-            "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b"]),
-]
-CONSISTENCY = [  # (old size, new size, proof)
-    (1, 1, []),
-    (1, 8, ["96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
-            "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
-            "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4"]),
-    (6, 8, ["0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
-            "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
-            "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"]),
-    (2, 5, ["5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
             "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b"]),
 ]
 HASHED = [leaf_hash(x) for x in LEAVES]
@@ -85,13 +72,6 @@ def test_reference_inclusion_proofs(index, size, path):
     assert verify_inclusion(index, size, HASHED[index], [bytes.fromhex(p) for p in path], root)
 
 
-@pytest.mark.parametrize("first, second, proof", CONSISTENCY)
-def test_reference_consistency_proofs(first, second, proof):
-    assert [p.hex() for p in consistency_path(first, HASHED[:second])] == proof
-    assert verify_consistency(first, second, [bytes.fromhex(p) for p in proof],
-                              bytes.fromhex(ROOTS[first - 1]), bytes.fromhex(ROOTS[second - 1]))
-
-
 def test_every_leaf_of_every_size_proves_and_wrong_claims_fail():
     rng = random.Random(6962)
     leaves = [leaf_hash(rng.randbytes(rng.randint(0, 9))) for _ in range(40)]
@@ -105,15 +85,3 @@ def test_every_leaf_of_every_size_proves_and_wrong_claims_fail():
             if size > 1:
                 assert not verify_inclusion((i + 1) % size, size, leaves[i], path, root)
         assert root_from_inclusion(size, size, leaves[0], []) is None
-
-
-def test_consistency_between_all_sizes():
-    rng = random.Random(42)
-    leaves = [leaf_hash(rng.randbytes(4)) for _ in range(20)]
-    roots = [root_of(leaves[:n]) for n in range(len(leaves) + 1)]
-    for m in range(1, 21):
-        for n in range(m, 21):
-            proof = consistency_path(m, leaves[:n])
-            assert verify_consistency(m, n, proof, roots[m], roots[n])
-            if m < n:
-                assert not verify_consistency(m, n, proof, leaf_hash(b"forged"), roots[n])
