@@ -1,8 +1,9 @@
 """Reading the user's tabular files (CSV, gzipped CSV, Parquet) with one-line errors.
 
-Shared by the ``rai audit`` commands. Every problem a user can fix (a missing file, an unknown
-format, a misspelt column, missing values) raises :class:`~governance.errors.UserError` naming
-the file and, where it applies, the column.
+Shared by the ``rai audit`` commands and the pipeline's ingest, so that one file reads as the
+same values and the same missing values everywhere (see :func:`read_table`). Every problem a user
+can fix (a missing file, an unknown format, a misspelt column, missing values) raises
+:class:`~governance.errors.UserError` naming the file and, where it applies, the column.
 """
 
 from __future__ import annotations
@@ -64,6 +65,8 @@ def read_columns(path: str | Path, csv_options: CsvOptions | None = None) -> lis
         return list(pd.read_csv(path, nrows=0, skipinitialspace=True, **dialect).columns)
     except UserError:
         raise
+    except pd.errors.EmptyDataError:
+        raise UserError(f"{path}: data file is empty") from None
     except Exception as err:  # noqa: BLE001  (any parser failure is the file's problem)
         raise UserError(f"{path}: cannot read as {fmt.upper()}: {first_line(err)}") from None
 
@@ -81,13 +84,16 @@ def refuse_duplicates(names: list[str], where: str, part: str) -> None:
 
 def read_table(
     path: str | Path, columns: Sequence[str] | None = None, categorical: Iterable[str] = (),
-    csv_options: CsvOptions | None = None,
+    csv_options: CsvOptions | None = None, na_values: Iterable[str] = (),
 ) -> pd.DataFrame:
     """Read ``columns`` (all when ``None``, else in the order given) of a CSV or Parquet file.
 
     CSV values may be separated by ``", "`` (the space is skipped); ``csv_options`` give another
     separator, encoding, decimal mark or quote character (default: as for :func:`read_columns`).
-    Empty fields and pandas' usual markers (``NA``, ``NaN``, ``null``) are missing; anything else, such as ``?``, is a value.
+    Missing are: empty fields and pandas' usual markers (``NA``, ``N/A``, ``NaN``, ``null``, ...),
+    Parquet nulls, and any text equal to one of ``na_values`` (a pipeline's ``data.na_values``,
+    such as Adult's ``?``; after the space that follows a separator), in CSV and Parquet files
+    alike. Anything else is a value.
     Columns in ``categorical`` are read as pandas categoricals with sorted categories, which keeps
     grouping fast on millions of rows.
 
@@ -105,9 +111,10 @@ def read_table(
         columns = list(dict.fromkeys(columns))
         require_columns(available, columns, path)
     categorical = [c for c in dict.fromkeys(categorical) if columns is None or c in columns]
+    markers = list(dict.fromkeys(str(v) for v in na_values))
     try:
-        frame = _read_parquet(path, columns, categorical) if fmt == "parquet" else _read_csv(
-            path, columns, categorical, csv_options
+        frame = _read_parquet(path, columns, categorical, markers) if fmt == "parquet" else _read_csv(
+            path, columns, categorical, csv_options, markers
         )
     except UserError:
         raise
@@ -259,7 +266,7 @@ def csv_separator(path: str | Path, csv_options: CsvOptions | None = None) -> st
     return (csv_options or csvoptions.current()).separator(path)
 
 
-def _read_csv(path, columns, categorical, csv_options: CsvOptions) -> pd.DataFrame:
+def _read_csv(path, columns, categorical, csv_options: CsvOptions, markers: list[str]) -> pd.DataFrame:
     dtype = {name: "category" for name in categorical}
     # Every column is parsed, not only ``columns``: pandas counts the fields of a row only when
     # it reads all of them, and a row with one field too many must not shift into the groups.
@@ -268,7 +275,7 @@ def _read_csv(path, columns, categorical, csv_options: CsvOptions) -> pd.DataFra
         warnings.simplefilter("error", pd.errors.ParserWarning)
         try:
             frame = pd.read_csv(path, skipinitialspace=True, dtype=dtype or None, low_memory=False, index_col=False,
-                                **csv_options.pandas(path))
+                                na_values=markers or None, **csv_options.pandas(path))
         except (pd.errors.ParserError, pd.errors.ParserWarning) as err:
             raise UserError(extra_field_message(path, csv_options)
                             or f"{path}: cannot read as CSV: {first_line(err)}") from None
@@ -296,7 +303,7 @@ def extra_field_message(path, csv_options: CsvOptions | None = None) -> str | No
     return None
 
 
-def _read_parquet(path, columns, categorical) -> pd.DataFrame:
+def _read_parquet(path, columns, categorical, markers: list[str]) -> pd.DataFrame:
     import pyarrow.parquet as pq
 
     table = pq.read_table(path, columns=columns)
@@ -307,7 +314,13 @@ def _read_parquet(path, columns, categorical) -> pd.DataFrame:
         i = table.schema.get_field_index(name)
         if i >= 0 and _is_string(table.schema.field(i).type):
             table = table.set_column(i, name, table.column(i).dictionary_encode())
-    return table.to_pandas()
+    frame = table.to_pandas()
+    if markers:  # as a CSV reader would: a text cell equal to a marker is missing
+        for name in frame.columns:
+            column = frame[name]
+            if not pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+                frame[name] = column.mask(column.isin(markers))
+    return frame
 
 
 def refuse_nested(arrow_type, name: str, path) -> None:

@@ -22,17 +22,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from governance.errors import UserError
 from governance.fsutil import file_sha256
+from governance.io import read_table
 from lifecycle.dataprofile import feature_profile, profile
 from lifecycle.labels import label_classes, label_keys
 from lifecycle.spec import DataSpec
 from lifecycle.targets import class_names, class_order, code_target, favorable
 
-__all__ = ["Dataset", "feature_profile", "frame_sha256", "load_dataset"]
+__all__ = ["Dataset", "feature_profile", "frame_sha256", "load_dataset", "read_data"]
 
 
 @dataclass
@@ -95,7 +95,7 @@ def load_dataset(spec: DataSpec, base_dir: Path) -> Dataset:
         feature holding text, value labels or bins that do not fit the sensitive columns.
     """
     train_path = Path(base_dir) / spec.train
-    raw_train = _read(train_path, spec)
+    raw_train = read_data(train_path, spec)
     columns = _columns(raw_train, train_path, spec)
     train = _prepare(raw_train, train_path, spec, columns)
     labels = raw_train[spec.target].dropna()
@@ -103,7 +103,7 @@ def load_dataset(spec: DataSpec, base_dir: Path) -> Dataset:
     hashes = {"train": file_sha256(train_path)}
     if spec.test:
         test_path = Path(base_dir) / spec.test
-        test = _prepare(_read(test_path, spec), test_path, spec, columns, known_labels=keys or None)
+        test = _prepare(read_data(test_path, spec), test_path, spec, columns, known_labels=keys or None)
         hashes["test"] = file_sha256(test_path)
     else:
         train, test = _split(train, train_path, spec)
@@ -135,26 +135,24 @@ def _groups(train: pd.DataFrame, test: pd.DataFrame, spec: DataSpec, path: Path)
             "test": grouped.iloc[len(train):].reset_index(drop=True)}
 
 
-def _read(path: Path, spec: DataSpec) -> pd.DataFrame:
+def read_data(path: Path, spec: DataSpec) -> pd.DataFrame:
+    """One data file as the pipeline reads it: :func:`governance.io.read_table`, as ``rai audit`` reads it.
+
+    The same reader, so the same values and missing values; the spec adds its ``data.csv``
+    dialect and its ``data.na_values`` markers (default ``?`` and the empty field) and strips
+    the column names.
+
+    Raises
+    ------
+    UserError
+        A missing, empty, unreadable or header-only file, or one of an unknown type.
+    """
     if not path.is_file():
         raise UserError(f"{path}: data file not found")
-    try:
-        if path.name.lower().endswith((".parquet", ".pq")):
-            frame = pd.read_parquet(path)
-        else:
-            # Adult and many exports put a space after each comma; skipinitialspace drops it.
-            frame = pd.read_csv(path, skipinitialspace=True, na_values=spec.na_values, low_memory=False,
-                                **spec.csv.pandas(path))
-    except pd.errors.EmptyDataError:
-        raise UserError(f"{path}: data file is empty") from None
-    except Exception as err:  # any parser or codec failure is the file's problem, not ours
-        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
-        raise UserError(f"{path}: cannot read data file: {reason}") from None
+    frame = read_table(path, csv_options=spec.csv, na_values=spec.na_values)
     if frame.empty:
         raise UserError(f"{path}: data file has a header but no rows")
     frame.columns = [str(c).strip() for c in frame.columns]
-    if spec.na_values and path.name.lower().endswith((".parquet", ".pq")):
-        frame = frame.replace(list(spec.na_values), np.nan)
     return frame
 
 

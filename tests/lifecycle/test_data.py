@@ -147,7 +147,7 @@ def test_missing_and_unreadable_files_name_the_file(tmp_path):
     with pytest.raises(UserError, match=r"nowhere\.csv: data file not found$"):
         load_dataset(spec(train="nowhere.csv"), tmp_path)
     (tmp_path / "broken.csv.gz").write_bytes(b"not gzip at all")
-    with pytest.raises(UserError, match=r"broken\.csv\.gz: cannot read data file: ") as raised:
+    with pytest.raises(UserError, match=r"broken\.csv\.gz: cannot read as CSV: Not a gzipped file") as raised:
         load_dataset(spec(train="broken.csv.gz"), tmp_path)
     assert "\n" not in str(raised.value)
 
