@@ -7,6 +7,12 @@ policy's ``fail_on``; below it, the failure is a ``warning``. An active waiver t
 into ``waived``; an expired one is ignored and the finding says so. An ``inconclusive`` outcome
 (a confidence interval that straddles the threshold) blocks or warns as the rule's
 ``on_inconclusive`` says, by default like a failure of the rule's severity.
+
+Rows without labels (the ``missing_labels`` evidence, or predictions without ``y_true``): a rule
+whose check is label-free for its parameters runs on them; any other rule sees no
+``predictions`` nor ``target``, and when it asks for them it is not an error but a finding that
+it "needs labels (column Y absent)", skipped, warned or blocking as the policy's
+``on_missing_labels`` says.
 """
 
 from __future__ import annotations
@@ -20,9 +26,11 @@ from typing import Any
 
 from governance.checks.base import RUN_FEATURES, Outcome, get_check, takes_run_features
 from governance.errors import MissingEvidence
-from governance.evidence import Evidence
+from governance.evidence import LABEL_PIECES, Evidence, missing_labels
 from governance.findings import Finding, GateResult, Status
 from governance.policy.schema import Policy, Rule
+
+NEEDS_LABELS = "needs labels ({absent}): not run on these rows (on_missing_labels: {how})"
 
 
 def evaluate(
@@ -45,13 +53,19 @@ def _run_rule(policy, rule, stage, evidence, today, subject) -> Finding:
         rule_id=rule.id, check=rule.check, stage=stage, severity=rule.severity,
         maps_to=list(rule.maps_to), subject=subject,
     )
+    absent = missing_labels(evidence)
     try:
         check_cls = get_check(rule.check)
         params = rule.validated if rule.validated is not None else _params(policy, rule, check_cls, evidence)
-        outcome = check_cls().evaluate(evidence, params)
+        seen = evidence  # rows without labels: only a label-free rule sees their predictions
+        if absent is not None and not check_cls.runs_without_labels(params):
+            seen = evidence.with_(**dict.fromkeys(LABEL_PIECES))
+        outcome = check_cls().evaluate(seen, params)
         if not isinstance(outcome, Outcome):
             raise TypeError(f"check returned {type(outcome).__name__}, not Outcome")
     except MissingEvidence as err:
+        if absent is not None and err.name in LABEL_PIECES:
+            return _needs_labels(policy, rule, Finding(**base, status=Status.SKIPPED, message=""), absent, today)
         return Finding(**base, status=Status.ERROR, message=f"{err} at stage '{stage}'")
     except Exception as err:  # fail closed: a broken check blocks, it never passes
         return Finding(**base, status=Status.ERROR, message=f"check raised {type(err).__name__}: {err}")
@@ -68,6 +82,17 @@ def _run_rule(policy, rule, stage, evidence, today, subject) -> Finding:
         finding.status = Status.SKIPPED
     elif not outcome.ok:
         _apply_failure(policy, rule, finding, today, outcome)
+    return finding
+
+
+def _needs_labels(policy: Policy, rule: Rule, finding: Finding, absent: str, today: dt.date | None) -> Finding:
+    """A rule that needs labels, on rows without them: not run; skipped, or a failure that warns
+    or blocks, as the policy's ``on_missing_labels`` says (a waiver covers it as any failure)."""
+    how = policy.on_missing_labels
+    finding.message = NEEDS_LABELS.format(absent=absent, how=how)
+    finding.evidence = {"needs_labels": absent, "on_missing_labels": how}
+    if how != "skip":
+        _apply_failure(policy, rule, finding, today, Outcome(False, finding.message, blocks=how == "block"))
     return finding
 
 

@@ -37,6 +37,12 @@ Well-known pieces (producers must use these names and types):
 ``sensitive_features`` : ``list[str]``
     The run's sensitive features (the spec's, ``--sensitive``): rules that name none use them;
     without this piece, the columns of ``predictions.sensitive`` are the run's.
+``missing_labels`` : ``str``
+    The rows' outcomes are not known (a live batch without its target column, a window of the
+    prediction log no outcome is joined to yet): the name of the absent target column. The
+    ``predictions`` then carry no labels (``y_true`` is ``None``); only label-free checks see
+    them, and the engine records every other rule as needing labels, as the policy's
+    ``on_missing_labels`` says (:func:`missing_labels`).
 """
 
 from __future__ import annotations
@@ -64,7 +70,9 @@ class Predictions:
     y_true, y_pred : array-like, one label (or, for regression, one number) per row
         (numpy, list, pandas or pyarrow). Binary: 0/1 integers or booleans; other labels
         (``">50K"``, ``"default"``) need ``pos_label``. Multiclass: any class labels (text,
-        integers, whole numbers). Regression: finite numbers.
+        integers, whole numbers). Regression: finite numbers. ``y_true`` may be ``None``: the
+        rows' outcomes are not known yet (live data), and only label-free numbers (selection
+        rates, mean scores, mean predictions) can be computed from them.
     sensitive : the sensitive-feature columns, aligned with the labels
         A ``pandas.DataFrame`` (one column per feature; several form intersectional groups), a
         ``Series``, a ``{name: values}`` mapping, a pyarrow ``Table``, or a 1-D array (named
@@ -86,7 +94,7 @@ class Predictions:
     bins : ``{column: [edges]}``, numeric sensitive columns cut into bands
         (``{"age": [0, 25, 40, 60, 120]}`` gives ``0-25``, ``25-40``, ...)
 
-    After construction ``y_true`` and ``y_pred`` hold 0/1 ``int64`` (binary; 1 is positive),
+    After construction ``y_true`` (unless ``None``) and ``y_pred`` hold 0/1 ``int64`` (binary; 1 is positive),
     ``int64`` indexes into ``classes`` (multiclass) or ``float64`` (regression); ``y_score`` is
     ``float64`` (or ``None``); ``sensitive`` is a ``DataFrame`` with a fresh ``RangeIndex``, labelled
     and binned columns as ordered categoricals; ``favorable_code`` is the coded label that counts
@@ -101,7 +109,7 @@ class Predictions:
         array-like; one line naming the field.
     """
 
-    y_true: np.ndarray
+    y_true: np.ndarray | None
     y_pred: np.ndarray
     sensitive: pd.DataFrame
     y_score: np.ndarray | None = None
@@ -119,21 +127,29 @@ class Predictions:
 
         _refuse_options(self)
         self.sensitive = apply_groups(inp.as_frame(self.sensitive, "sensitive"), self.value_labels, self.bins)
+        labelled = self.y_true is not None
+        truth = self.y_true if labelled else self.y_pred  # without labels, coded alongside the predictions only
         if self.task == "binary":
-            self.favorable_code = inp.binary_favorable(self.y_true, self.y_pred, self.pos_label, self.favorable_label)
-            self.y_true = inp.as_binary(self.y_true, "y_true", self.pos_label)
+            self.favorable_code = inp.binary_favorable(truth, self.y_pred, self.pos_label, self.favorable_label)
+            truth = inp.as_binary(truth, "y_true", self.pos_label)
             self.y_pred = inp.as_binary(self.y_pred, "y_pred", self.pos_label)
             if self.y_score is not None:
                 self.y_score = inp.as_scores(self.y_score, "y_score")
         elif self.task == "multiclass":
-            self.y_true, self.y_pred, self.classes = inp.as_multiclass(self.y_true, self.y_pred, self.classes)
+            truth, self.y_pred, self.classes = inp.as_multiclass(truth, self.y_pred, self.classes)
             self.favorable_code = _class_index(self.classes, self.favorable_label)
             if self.y_score is not None:
                 self.y_score = inp.as_score_matrix(self.y_score, "y_score", len(self.classes))
         else:
-            self.y_true = inp.as_regression(self.y_true, "y_true")
+            truth = inp.as_regression(truth, "y_true")
             self.y_pred = inp.as_regression(self.y_pred, "y_pred")
+        self.y_true = truth if labelled else None
         _aligned(self)
+
+    @property
+    def labelled(self) -> bool:
+        """Whether the rows' outcomes (``y_true``) are known."""
+        return self.y_true is not None
 
     def with_outputs(self, y_pred: Any, y_score: Any = None) -> Predictions:
         """Another model's predictions on the same rows: same labels, groups, task and classes.
@@ -149,7 +165,7 @@ class Predictions:
             other.y_score = None if y_score is None else inp.as_scores(y_score, "y_score")
         elif self.task == "multiclass":
             codes = np.arange(len(self.classes))
-            other.y_pred = inp.as_multiclass(self.y_true, y_pred, codes)[1]
+            other.y_pred = inp.as_multiclass(y_pred, y_pred, codes)[1]
             other.y_score = None if y_score is None else inp.as_score_matrix(y_score, "y_score", len(codes))
         else:
             if y_score is not None:
@@ -195,11 +211,29 @@ def _class_index(classes: np.ndarray, favorable: Any) -> int | None:
 
 
 def _aligned(p: Predictions) -> None:
-    lengths = {"y_true": len(p.y_true), "y_pred": len(p.y_pred), "sensitive": len(p.sensitive)}
+    lengths = {"y_pred": len(p.y_pred), "sensitive": len(p.sensitive)}
+    if p.y_true is not None:
+        lengths = {"y_true": len(p.y_true), **lengths}
     if p.y_score is not None:
         lengths["y_score"] = len(p.y_score)
     if len(set(lengths.values())) > 1:
         raise UserError("predictions are misaligned: " + ", ".join(f"{k} has {v} rows" for k, v in lengths.items()))
+
+
+#: The pieces that hold the rows' labels: rules that read them need labels.
+LABEL_PIECES = ("predictions", "target")
+
+
+def missing_labels(evidence: Evidence) -> str | None:
+    """What the rows lack when their outcomes are not known: ``column Y absent`` (the
+    ``missing_labels`` piece), or ``the predictions carry none`` for ``predictions`` given
+    without ``y_true``; ``None`` when the rows are labelled (or carry no predictions at all)."""
+    column = evidence.get("missing_labels")
+    if column is not None:
+        return f"column {column} absent"
+    predictions = evidence.get("predictions")
+    unlabelled = isinstance(predictions, Predictions) and not predictions.labelled
+    return "the predictions carry none" if unlabelled else None
 
 
 class Evidence:

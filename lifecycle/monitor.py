@@ -11,7 +11,12 @@ was not trained on is refused, never counted as negative. Evidence for the ``mon
 ``prediction_reference`` / ``prediction_current``
     the model's test-set scores recorded at registration against its scores on the batch;
 ``predictions``
-    only when the batch carries the target column: labels, predictions, scores, sensitive columns;
+    the model's decisions and scores with the sensitive columns, and the labels when the batch
+    carries the target column;
+``missing_labels``
+    when it does not: the target column's name. Label-free rules (selection-rate parity, score
+    levels by group, drift) decide on the batch all the same; the others are recorded as needing
+    labels ("needs labels (column Y absent)"), as the policy's ``on_missing_labels`` says;
 ``metadata``, ``lineage``
     the model card's fields and the entry's lineage.
 
@@ -100,7 +105,8 @@ def monitor_batch(batch: str | Path, *, name: str, version: int | None = None, r
     decision = "blocked" if result.blocked else "passed"
     summary = {"schema_version": 1, "run_id": recorder.run_id, "decision": decision, "model": model, "batch": batch_info,
                "numbers": numbers, "reasons": reasons(result.findings),
-               "findings": [finding_brief(f) for f in result.findings], "policy": {"name": policy.policy, "sha256": policy.sha256}}
+               "findings": [finding_brief(f) for f in result.findings],
+               "policy": {"name": policy.policy, "sha256": policy.sha256, "on_missing_labels": policy.on_missing_labels}}
     return MonitorResult(recorder.run_id, decision, jsonable(summary))
 
 
@@ -177,9 +183,13 @@ def _file_problem(path: Path) -> str | None:
         return f"cannot read batch: {getattr(err, 'strerror', None) or err}"
 
 
-def batch_evidence(served: ServedModel, frame: pd.DataFrame, labels: np.ndarray | None,
-                   scores: np.ndarray) -> tuple[Evidence, dict[str, Any]]:
-    """The monitor gate's evidence for rows of live data and their scores, and the headline numbers."""
+def batch_evidence(served: ServedModel, frame: pd.DataFrame, labels: np.ndarray | None, scores: np.ndarray,
+                   decisions: np.ndarray | None = None) -> tuple[Evidence, dict[str, Any]]:
+    """The monitor gate's evidence for rows of live data and their scores, and the headline numbers.
+
+    ``decisions`` are the 0/1 decisions made (default: the scores against the entry's threshold);
+    without ``labels`` the predictions carry none and the evidence says which column is absent.
+    """
     schema, body = served.schema, served.entry.body
     features = schema["numeric"] + schema["categorical"]
     reference = pd.read_parquet(served.entry.file("reference"))
@@ -189,10 +199,12 @@ def batch_evidence(served: ServedModel, frame: pd.DataFrame, labels: np.ndarray 
                                "mean_score": {"reference": float(reference_scores.mean()), "current": float(current_scores.mean())},
                                "positive_rate": {"reference": float((reference_scores >= served.threshold).mean()),
                                                  "current": float((current_scores >= served.threshold).mean())}}
-    predictions = None
+    if decisions is None:
+        decisions = (current_scores.to_numpy() >= served.threshold).astype(int)
+    predictions = Predictions(y_true=labels, y_pred=decisions, y_score=current_scores.to_numpy(),
+                              sensitive=frame[schema["sensitive"]].reset_index(drop=True))
+    numbers["selection_rate_gaps"] = selection_rate_gaps(predictions, schema["sensitive"])
     if labels is not None:
-        predictions = Predictions(y_true=labels, y_pred=(current_scores.to_numpy() >= served.threshold).astype(int),
-                                  y_score=current_scores.to_numpy(), sensitive=frame[schema["sensitive"]].reset_index(drop=True))
         numbers["performance"] = performance(predictions)
         numbers["group_gaps"] = group_gaps(predictions, schema["sensitive"])
     card = body.get("model_card") or {}
@@ -204,8 +216,17 @@ def batch_evidence(served: ServedModel, frame: pd.DataFrame, labels: np.ndarray 
     evidence = Evidence(reference=reference[features], current=frame[features], prediction_reference=reference_scores,
                         prediction_current=current_scores, predictions=predictions, metadata=metadata,
                         lineage=body.get("lineage"), dataset=dataset, target=schema["target"] if labels is not None else None,
+                        missing_labels=schema["target"] if labels is None else None,
                         sensitive_features=list(schema["sensitive"]) or None)
     return evidence, numbers
+
+
+def selection_rate_gaps(predictions: Predictions, features: list[str]) -> dict[str, float | None]:
+    """Label-free fairness: per sensitive column, the largest difference in selection rate between
+    groups of at least the default minimum size (None when fewer than two such groups)."""
+    gaps = group_gaps(predictions, features)
+    return {f"{feature}.selection_rate_difference": gaps.get(f"{feature}.demographic_parity_difference")
+            for feature in features}
 
 
 def _drift_summary(reference: pd.DataFrame, current: pd.DataFrame, ref_scores: pd.Series,

@@ -7,10 +7,12 @@ and runs the policy's ``monitor`` rules on each window as on a batch: data drift
 inputs against the training reference, prediction drift of the logged scores, and, with
 ``--labels FILE``, performance and fairness on the decisions whose outcome arrived. Each window is
 a recorded run (``drift.checked`` with the window, the segments it came from and their Merkle
-roots; ``gate.decided``). On a window no outcome is joined to yet, the rules that need outcomes
-are recorded as skipped ("awaiting outcomes"), not run; every other rule decides. Labels are joined on the request id (``--join request_id``, or a
-client's ``client_request_id``), plus a ``row`` column for batch requests; labels whose id is
-not in the log are counted and reported, never silently dropped.
+roots; ``gate.decided``). A window no outcome is joined to yet is audited as a batch without its
+target column: label-free rules (selection-rate parity, drift) decide on its decisions, and the
+rules that need labels are recorded as such ("needs labels (column Y absent)"), skipped, warned
+or blocking as the policy's ``on_missing_labels`` says. Labels are joined on the request id
+(``--join request_id``, or a client's ``client_request_id``), plus a ``row`` column for batch
+requests; labels whose id is not in the log are counted and reported, never silently dropped.
 
 The decision scores are the logged ones: what the model answered, not a re-scoring.
 """
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,14 +31,13 @@ import pandas as pd
 from governance.engine import evaluate as evaluate_gate
 from governance.errors import UserError
 from governance.evidence import Predictions
-from governance.findings import GateResult, jsonable
+from governance.findings import jsonable
 from governance.io import file_sha256
 from governance.provenance import new_run_id
 from governance.recorder import RunRecorder
 from governance.trail import open_trail
 from governance.trail.chain import normalize_time
 from governance.trail.signing import KeyRing
-from governance.vocabulary import DEFAULT_MIN_GROUP_SIZE, Status
 from governance.workspace import Workspace
 from lifecycle.deploy import RegistryEntry, verified_entry
 from lifecycle.labels import code_batch_labels
@@ -46,8 +47,6 @@ from lifecycle.predlog.query import iter_segments
 from lifecycle.serve import ServedModel
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-_NO_OUTCOMES = "missing evidence 'predictions'"
-AWAITING = "awaiting outcomes: no label is joined to this window yet (rai monitor --log --labels FILE)"
 _WINDOW = re.compile(r"^(\d{1,9})([smhd]?)$")
 JOIN_KEYS = ("request_id", "client_request_id")
 
@@ -172,9 +171,8 @@ def window_evidence(entry: RegistryEntry, window: Window, labels: Labels | None)
     frame = frame_of(window.records, schema)
     scores = np.asarray([float(r["score"]) for r in window.records])
     served = ServedModel(entry, {}, _no_rescoring)
-    evidence, numbers = batch_evidence(served, frame, None, scores)
     y_pred = np.asarray([int(r["label"]) for r in window.records])
-    numbers["selection_rate_gaps"] = selection_rate_gaps(frame[schema["sensitive"]], y_pred)
+    evidence, numbers = batch_evidence(served, frame, None, scores, y_pred)
     numbers["flags"] = sum(1 for r in window.records if r.get("flags"))
     if labels is None:
         return evidence, numbers, 0
@@ -189,22 +187,12 @@ def window_evidence(entry: RegistryEntry, window: Window, labels: Labels | None)
     numbers["performance"] = performance(predictions)
     numbers["group_gaps"] = group_gaps(predictions, schema["sensitive"])
     labelled = frame.iloc[at].reset_index(drop=True).assign(**{schema["target"]: y_true})
-    return evidence.with_(predictions=predictions, dataset=labelled, target=schema["target"]), numbers, len(at)
+    return (evidence.with_(predictions=predictions, dataset=labelled, target=schema["target"], missing_labels=None),
+            numbers, len(at))
 
 
 def _no_rescoring(frame: pd.DataFrame) -> np.ndarray:
     raise RuntimeError("windows of the prediction log use the logged scores")
-
-
-def selection_rate_gaps(sensitive: pd.DataFrame, y_pred: np.ndarray) -> dict[str, float | None]:
-    """Label-free fairness: per sensitive column, the largest difference in positive-decision rate
-    between groups of at least the default minimum size (None when fewer than two such groups)."""
-    gaps: dict[str, float | None] = {}
-    for column in sensitive.columns:
-        groups = pd.Series(y_pred).groupby(sensitive[column].astype(object).fillna("(missing)").astype(str).to_numpy())
-        rates = groups.mean()[groups.size() >= DEFAULT_MIN_GROUP_SIZE]
-        gaps[f"{column}.selection_rate_difference"] = float(rates.max() - rates.min()) if len(rates) >= 2 else None
-    return gaps
 
 
 def monitor_log(*, name: str, window: str, version: int | None = None, registry: str | Path | None = None,
@@ -229,7 +217,7 @@ def monitor_log(*, name: str, window: str, version: int | None = None, registry:
                                               "model_sha256": entry.body.get("model_sha256")},
                "window": {"kind": kind, "size": size}, "decisions": len(records), "windows": results,
                "decision": "blocked" if any(w["decision"] == "blocked" for w in results) else "passed",
-               "policy": {"name": policy.policy, "sha256": policy.sha256}}
+               "policy": {"name": policy.policy, "sha256": policy.sha256, "on_missing_labels": policy.on_missing_labels}}
     if labels is not None:
         summary["labels"] = _label_report(labels, records)
     return jsonable(summary)
@@ -243,8 +231,6 @@ def _record(ws: Workspace, entry: RegistryEntry, policy: Any, windows: list[Wind
         for w in windows:
             evidence, numbers, labelled = window_evidence(entry, w, labels)
             result = evaluate_gate(policy, "monitor", evidence)
-            if not labelled:
-                result = awaiting_outcomes(result)
             recorder = RunRecorder(trail, "monitor-" + new_run_id())
             info = {"source": "prediction_log", "spec": spec, "index": w.index, "start": w.start, "end": w.end,
                     "rows": len(w.records), "labelled": labelled, "segments": w.segments,
@@ -262,17 +248,6 @@ def _record(ws: Workspace, entry: RegistryEntry, policy: Any, windows: list[Wind
                         "findings": [finding_brief(f) for f in result.findings]})
         trail.checkpoint()
     return out
-
-
-def awaiting_outcomes(result: GateResult) -> GateResult:
-    """A window without outcomes: the rules that need them are ``skipped`` (recorded as awaiting
-    outcomes), not errors; they run on the window once labels are joined (``--labels``).
-
-    Only the engine's own "missing evidence 'predictions'" is turned over: any other error stays.
-    """
-    findings = [replace(f, status=Status.SKIPPED, message=f"{AWAITING}; {f.message}")
-                if f.status == Status.ERROR and f.message.startswith(_NO_OUTCOMES) else f for f in result.findings]
-    return replace(result, findings=findings)
 
 
 def _label_report(labels: Labels, records: list[dict[str, Any]]) -> dict[str, Any]:

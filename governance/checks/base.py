@@ -92,9 +92,24 @@ class Check:
     # The `rai audit` commands (``fairness``, ``drift``) whose evidence this check needs no more
     # than, for checks outside those families (plugins): their rules then run in that audit.
     audits: ClassVar[tuple[str, ...]] = ()
+    # Whether the check reads the model's outputs only (selection rates, score levels), never the
+    # labels: its rules run on rows whose outcomes are not known yet (a live batch, a window of the
+    # prediction log). Other checks never see such rows' predictions; see runs_without_labels.
+    label_free: ClassVar[bool] = False
 
     def evaluate(self, evidence: Evidence, params: Any) -> Outcome:  # pragma: no cover
         raise NotImplementedError
+
+    @classmethod
+    def runs_without_labels(cls, params: Any) -> bool:
+        """Whether a rule of this check with ``params`` is decided on rows without labels.
+
+        When not, the engine hands it no ``predictions`` (nor ``target``) on such rows; a rule
+        that then asks for them is recorded as needing labels, as the policy's
+        ``on_missing_labels`` says. Checks whose need depends on a parameter (the metric) say so
+        here.
+        """
+        return cls.label_free
 
     @classmethod
     def doc(cls) -> str:

@@ -31,7 +31,14 @@ from governance.checks.base import Check, Outcome, register
 from governance.checks.fairness import FairnessParams
 from governance.display import group_label
 from governance.evidence import Evidence
-from governance.metrics.groupwise import AGGREGATES, LABEL_FREE, METRICS, GroupMetric, group_metric, metric_problem
+from governance.metrics.groupwise import (
+    AGGREGATES,
+    LABEL_FREE,
+    METRICS,
+    GroupMetric,
+    group_metric,
+    metric_problem,
+)
 from governance.metrics.intervals import intervals
 from governance.vocabulary import DEFAULT_MIN_GROUP_SIZE
 from governance.yamlvalidate import refusing

@@ -16,6 +16,10 @@ The table (:data:`METRICS`; ``docs/policies.md`` documents it):
   ``mean_score``;
 * regression: ``mae``, ``rmse``, ``mean_prediction``, ``mean_target``.
 
+:data:`LABEL_FREE` metrics (``selection_rate``, ``mean_score``, ``mean_prediction``) read the
+model's outputs only: they are computed for predictions without labels (live rows whose
+outcomes are not known) too; every other metric needs labels.
+
 Each equals fairlearn's ``MetricFrame`` with the scikit-learn function on the group's rows.
 Where scikit-learn returns 0 for a zero denominator (a group without positive labels has
 ``tpr`` 0), the value here is undefined (``NaN``): callers never decide a rule on it.
@@ -45,6 +49,9 @@ NEEDS_SCORES = "metric {name!r} needs prediction scores (predictions.y_score), w
 NOT_PROBABILITIES = ("metric {name!r} needs scores that are probabilities in [0, 1]; y_score ranges "
                      "from {low:.4g} to {high:.4g}")
 RATIO_NEEDS_POSITIVE = "a ratio of {name} needs non-negative values; group {group} has {value:.4g}"
+NEEDS_LABELS = "metric {name!r} needs labels (predictions.y_true), which the predictions do not carry"
+#: Metrics of the model's outputs alone: they need no labels.
+LABEL_FREE = ("selection_rate", "mean_score", "mean_prediction")
 
 
 @dataclass(frozen=True)
@@ -258,9 +265,14 @@ def _inputs(spec: MetricSpec, predictions: Any) -> tuple[np.ndarray, np.ndarray]
         raise ValueError(f"predictions: expected Predictions or RegressionPredictions, got {type(predictions).__name__}")
     if spec.task != task:
         raise ValueError(WRONG_TASK.format(name=spec.name, task=spec.task, found=found))
+    labels = predictions.y_true
+    if labels is None:  # a label-free metric does not read them: the predictions stand in
+        if spec.name not in LABEL_FREE:
+            raise ValueError(NEEDS_LABELS.format(name=spec.name))
+        labels = predictions.y_pred
     if spec.task == "regression":
-        return predictions.y_true, predictions.y_pred
-    truth = np.asarray(predictions.y_true, dtype=np.int64)
+        return labels, predictions.y_pred
+    truth = np.asarray(labels, dtype=np.int64)
     if not spec.needs_scores:
         return truth, np.asarray(predictions.y_pred, dtype=np.int64)
     score = predictions.y_score

@@ -6,7 +6,7 @@ first problem as ``FILE:LINE:COL: path: message``. :func:`lint_policy` returns e
 
 ``extends`` names a base policy: a shipped pack (``rai:default``) or a path, relative to the
 file or absolute. The base's rules are inherited in order; a rule with the same ``id`` replaces
-the base rule in place, new rules follow. ``description``, ``frameworks``, ``fail_on`` and
+the base rule in place, new rules follow. ``description``, ``frameworks``, ``fail_on``, ``on_missing_labels`` and
 ``sensitive_features`` are inherited unless the file sets them; waivers and plugins of both apply.
 
 ``plugins`` names Python files defining checks (:mod:`governance.policy.plugins`); a check of a
@@ -272,7 +272,7 @@ def _merge(base: Policy | None, child: Policy, doc: Document) -> Policy:
         rules[rule.id] = rule  # an existing key keeps its position: overridden in place
     inherited = {
         name: getattr(base, name)
-        for name in ("description", "frameworks", "fail_on", "sensitive_features")
+        for name in ("description", "frameworks", "fail_on", "on_missing_labels", "sensitive_features")
         if name not in child.model_fields_set
     }
     return child.model_copy(

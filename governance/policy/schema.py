@@ -22,6 +22,8 @@ from governance.yamlvalidate import describe_value
 
 Stage = Literal[STAGES]  # type: ignore[valid-type]  (the vocabulary's tuple, as Literal arguments)
 Framework = Literal[FRAMEWORKS]  # type: ignore[valid-type]
+#: What a rule that needs labels does on rows that have none (``on_missing_labels``); the first is the default.
+MISSING_LABELS = ("skip", "warn", "block")
 
 RULE_ID_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,79}$"
 CLAUSE_PATTERN = rf"^({'|'.join(FRAMEWORKS)}):[a-z0-9][a-z0-9.()_-]*$"
@@ -114,6 +116,11 @@ class Policy(_Strict):
     description: str | None = None
     frameworks: list[Framework] = Field(default_factory=list)
     fail_on: Severity = Field(Severity.HIGH, description="Lowest severity that blocks.")
+    on_missing_labels: Literal[MISSING_LABELS] = Field(  # type: ignore[valid-type]
+        "skip",
+        description="What a rule that needs labels does on rows without them (a live batch without the target "
+                    "column, a prediction-log window without outcomes): skip, warn or block.",
+    )
     extends: str | None = Field(
         None, min_length=1, max_length=MAX_EXTENDS,
         description="A base policy: a shipped pack (rai:default) or a path, relative to this file or absolute.",
@@ -151,6 +158,8 @@ class Policy(_Strict):
             for key in ("sensitive_features", "plugins", "roles", "waiver_approvers"):
                 if key in data and not data[key]:
                     del data[key]
+            if data.get("on_missing_labels") == MISSING_LABELS[0]:
+                del data["on_missing_labels"]
         return data
 
     @field_validator("version", mode="before")

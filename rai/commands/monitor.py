@@ -82,6 +82,13 @@ def _print(summary: dict) -> None:
         drifted = [c["column"] for c in data["columns"] if c["drifted"]]
         click.echo(f"  data drift: {data['n_drifted']} of {len(data['columns'])} columns"
                    + (f" ({', '.join(drifted)})" if drifted else ""))
+    gaps = [f"{name.split('.')[0]} {value:.4f}" for name, value in (numbers.get("selection_rate_gaps") or {}).items()
+            if value is not None]
+    if gaps:
+        click.echo(f"  selection-rate gap between groups: {', '.join(gaps)}")
+    if not summary["batch"]["labelled"]:
+        click.echo(f"  no labels in the batch: rules that need them are not run "
+                   f"(on_missing_labels: {summary['policy']['on_missing_labels']})")
     for f in summary["findings"]:
         click.echo(f"  {f['status']:<8} {f['rule_id']}: {f['message']}")
     if not summary["findings"]:

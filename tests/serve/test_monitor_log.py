@@ -65,7 +65,7 @@ def test_windows_of_decisions_are_audited_and_recorded(logged, rai):
     assert [w["decision"] for w in summary["windows"]] == ["passed", "passed", "blocked"]
     accuracy = [next(f for f in w["findings"] if f["rule_id"] == "live-accuracy") for w in summary["windows"]]
     assert {f["status"] for f in accuracy} == {"skipped"}  # no outcomes yet: not decided, and not an error
-    assert accuracy[0]["message"].startswith("awaiting outcomes: no label is joined to this window yet")
+    assert accuracy[0]["message"] == "needs labels (column Y absent): not run on these rows (on_missing_labels: skip)"
     assert code == 1 and summary["decision"] == "blocked" and err == ""
     assert "sex.selection_rate_difference" in summary["windows"][0]["numbers"]["selection_rate_gaps"]
     with open_trail(ws, create=False) as trail:
