@@ -13,7 +13,14 @@ import streamlit as st
 from dashboards import runview
 from dashboards.runview import RunView
 from dashboards.state import md
+from governance.report.blocks import interval_verdict
+from governance.report.layout_intervals import group_limits, inconclusive_paragraph, observed_text
 from governance.vocabulary import STATUS_ORDER, finding_blocks
+
+# Streamlit's coloured text for a finding's status; inconclusive reads apart from pass and fail.
+STATUS_COLOUR = {"passed": "green", "failed": "red", "error": "red", "warning": "orange", "waived": "orange",
+                 "inconclusive": "violet"}
+VERDICT_COLOURS = alt.Scale(domain=["pass", "inconclusive", "fail"], range=["#4c78a8", "#6b2fa0", "#e45756"])
 
 
 def timeline_tab(view: RunView) -> None:
@@ -85,8 +92,9 @@ def _evidence(view: RunView, indexes: list[int]) -> None:
 
 
 def fairness_tab(view: RunView) -> None:
-    """Per-group rates of every fairness finding, and the group sizes of ``data.group_size``,
-    charted and tabled (numeric bands such as ages in numeric order)."""
+    """Per-group rates of every fairness finding (a group metric as points with its confidence
+    intervals as error bars), and the group sizes of ``data.group_size``, charted and tabled
+    (numeric bands such as ages in numeric order)."""
     shown = 0
     for f in view.findings:
         table = runview.group_table(f)
@@ -94,15 +102,52 @@ def fairness_tab(view: RunView) -> None:
             continue
         shown += 1
         subject = f" on {f['subject']}" if f.get("subject") else ""
+        status = md(f.get("status"))
+        if f.get("status") in STATUS_COLOUR:
+            status = f":{STATUS_COLOUR[f['status']]}[**{status}**]"
         st.markdown(f"**{md(f.get('rule_id'))}** ({md(f.get('check'))}) at {md(f.get('stage'))}{md(subject)}: "
-                    f"**{md(f.get('status'))}**, observed {md(_fmt(f.get('observed')))} against "
-                    f"{md(view.threshold(f))}")
-        chart = _rates_chart(table) or _sizes_chart(table, f.get("threshold"))
+                    f"{status}, observed {md(observed_text(f))} against {md(view.threshold(f))}")
+        if f.get("status") == "inconclusive":
+            note = inconclusive_paragraph(f, view.rule_params.get(f.get("rule_id"), {})).text
+            st.markdown(f":violet[{md(note)}]")
+        chart = _interval_chart(table, f) or _rates_chart(table) or _sizes_chart(table, f.get("threshold"))
         if chart is not None:
             st.altair_chart(chart, width="stretch")
         st.dataframe(table, hide_index=True, width="stretch")
     if not shown:
         st.info("No fairness findings in this run.")
+
+
+def _interval_chart(table: pd.DataFrame, finding: dict) -> alt.LayerChart | None:
+    """Each compared group's metric as a point, its confidence interval as an error bar coloured
+    by where it lies against the policy's bound (a dashed line), groups in the table's order."""
+    evidence = finding.get("evidence") or {}
+    metric = str(evidence.get("metric") or "value")
+    if not {"low", "high", metric} <= set(table.columns):
+        return None
+    data = table[table[metric].notna() & (table["low"].notna() | table["high"].notna())]
+    if "excluded" in data:
+        data = data[~data["excluded"].fillna(False).astype(bool)]
+    if data.empty:
+        return None
+    limits = group_limits(str(evidence.get("aggregate") or ""), finding.get("threshold"), data[metric].tolist())
+    ends = pd.concat([data[metric], data["low"], data["high"], pd.Series([x.value for x in limits] + [0.0])])
+    # An end the bootstrap could not close is recorded as null: its bar runs to the axis' end.
+    data = data.assign(verdict=[interval_verdict(lo, hi, limits) for lo, hi in zip(data["low"], data["high"], strict=True)],
+                       low=data["low"].fillna(ends.min()), high=data["high"].fillna(ends.max()))
+    level = (evidence.get("confidence") or {}).get("level")
+    title = f"{metric}, {level:.0%} interval" if isinstance(level, (int, float)) else metric
+    base = alt.Chart(data).encode(y=alt.Y("group:N", sort=None, title=None),
+                                  color=alt.Color("verdict:N", scale=VERDICT_COLOURS, title="interval"))
+    tooltip = [c for c in ("group", "count", metric, "low", "high", runview.MDE, "verdict") if c in data]
+    layers = [base.mark_errorbar(ticks=True, thickness=2).encode(x=alt.X("low:Q", title=title), x2="high:Q",
+                                                                  tooltip=tooltip),
+              base.mark_point(filled=True, size=70, opacity=1).encode(x=f"{metric}:Q", tooltip=tooltip)]
+    if limits:
+        lines = pd.DataFrame({"limit": [x.value for x in limits], "bound": [x.label for x in limits]})
+        layers.append(alt.Chart(lines).mark_rule(strokeDash=[4, 3], color="#b3261e", size=2).encode(
+            x="limit:Q", tooltip=["bound", "limit"]))
+    return alt.layer(*layers)
 
 
 def _rates_chart(table: pd.DataFrame) -> alt.Chart | None:

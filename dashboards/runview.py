@@ -152,20 +152,33 @@ def epsilon_limit(policy: dict[str, Any], findings: list[dict[str, Any]]) -> flo
     return min(numbers) if numbers else None
 
 
-GROUP_COLUMNS = ("count", "selection_rate", "accuracy", "tpr", "fpr", "excluded", "too_small")
+GROUP_COLUMNS = ("count", "selection_rate", "accuracy", "tpr", "fpr")
+MDE = "min detectable effect"
 
 
 def group_table(finding: dict[str, Any]) -> pd.DataFrame | None:
-    """The per-group table of a finding's evidence (fairness rates, or the sizes of
-    ``data.group_size``), numeric bands in numeric order; ``None`` for other findings."""
-    groups = (finding.get("evidence") or {}).get("groups")
+    """The per-group table of a finding's evidence (fairness rates, a group metric with its
+    confidence interval as ``low`` and ``high`` and its minimum detectable effect, or the sizes
+    of ``data.group_size``), numeric bands in numeric order; ``None`` for other findings."""
+    evidence = finding.get("evidence") or {}
+    groups = evidence.get("groups")
     if not isinstance(groups, list) or not groups or not all(isinstance(g, dict) for g in groups):
         return None
+    metric = str(evidence.get("metric") or "value")
     rows = []
     for g in in_numeric_order(groups, lambda g: g.get("group") or {}):
         label = " × ".join(f"{k}={v}" for k, v in (g.get("group") or {}).items())
-        rows.append({"group": label, **{k: g.get(k) for k in GROUP_COLUMNS if k in g}})
-    return pd.DataFrame(rows)
+        row = {"group": label, **{k: g.get(k) for k in GROUP_COLUMNS if k in g}}
+        if "value" in g:  # fairness.group_metric: one metric, named by the rule
+            row[metric] = g["value"]
+        if isinstance(g.get("interval"), list) and len(g["interval"]) == 2:
+            row["low"], row["high"] = g["interval"]
+        if "mde" in g:
+            row[MDE] = g["mde"]
+        row.update({k: g[k] for k in ("excluded", "too_small") if k in g})
+        rows.append(row)
+    order = ["group", *GROUP_COLUMNS, metric, "low", "high", MDE, "excluded", "too_small"]
+    return pd.DataFrame(rows, columns=[c for c in dict.fromkeys(order) if any(c in r for r in rows)])
 
 
 def drift_table(evidence: Any) -> pd.DataFrame | None:

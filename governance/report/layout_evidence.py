@@ -6,6 +6,14 @@ from typing import Any
 
 from governance.report.accountability import oversight_blocks as accountability_blocks
 from governance.report.blocks import BarChart, Block, Bullets, Heading, KeyValues, Paragraph, Table
+from governance.report.layout_intervals import (
+    confidence_rows,
+    has_intervals,
+    inconclusive_paragraph,
+    interval_charts,
+    interval_table,
+    observed_text,
+)
 from governance.report.readable import fmt_threshold, groups_in_order
 from governance.report.text import (
     CLAUSE_STATUS_WORDS,
@@ -14,11 +22,12 @@ from governance.report.text import (
     evidence_scalars,
     evidence_tables,
     fmt_bytes,
+    fmt_interval,
     fmt_params,
     fmt_value,
     short_hash,
 )
-from governance.vocabulary import Decision, gate_decision
+from governance.vocabulary import Decision, finding_blocks, gate_decision
 
 _PRIVACY_FIELDS = ("dp", "epsilon", "epsilon_pld", "delta", "accountant", "l2_norm_clip", "noise_multiplier",
                    "sampling_rate", "steps", "epochs", "batch_size", "examples", "microbatches")
@@ -27,12 +36,27 @@ _PRIVACY_FIELDS = ("dp", "epsilon", "epsilon_pld", "delta", "accountant", "l2_no
 def evidence_blocks(evidence: Any) -> list[Block]:
     """Scalars of an evidence dict as key-values, then each of its tables (groups in numeric order)."""
     out: list[Block] = []
-    scalars = evidence_scalars(evidence)
-    if scalars:
-        out.append(KeyValues([(k, fmt_value(v)) for k, v in scalars]))
+    intervals = has_intervals(evidence)
+    rows = [(k, fmt_interval(None, v) if k.endswith("interval") else fmt_value(v))
+            for k, v in evidence_scalars(evidence) if not (intervals and k == "confidence")]
+    rows += confidence_rows(evidence) if intervals else []
+    if rows:
+        out.append(KeyValues(rows))
     for name, header, rows in evidence_tables(groups_in_order(evidence)):
-        out.append(Table(header, [[fmt_value(c) for c in row] for row in rows], caption=name))
+        if name == "groups" and has_intervals(evidence):
+            out.append(interval_table(evidence))
+        else:
+            out.append(Table(header, [[fmt_value(c) for c in row] for row in rows], caption=name))
     return out
+
+
+def status_text(finding: dict[str, Any]) -> str:
+    """``FAILED``, ``passed``, ...; an inconclusive finding also says whether it blocks."""
+    status = finding.get("status")
+    word = STATUS_WORDS.get(status, str(status))
+    if status == "inconclusive":
+        word += " (blocks)" if finding_blocks(finding) else " (warns)"
+    return word
 
 
 def _included(f: dict[str, Any], column: str) -> list[float]:
@@ -84,17 +108,21 @@ def findings_blocks(doc: dict[str, Any]) -> list[Block]:
                                  "of how the conversion behaves.", "note"))
         out.append(Table(
             ["Rule", "Status", "Severity", "Observed", "Threshold", "Message"],
-            [[f.get("rule_id"), STATUS_WORDS.get(f.get("status"), str(f.get("status"))), fmt_value(f.get("severity")),
-              fmt_value(f.get("observed")), fmt_threshold(f.get("threshold"), params.get(f.get("rule_id"))),
+            [[f.get("rule_id"), status_text(f), fmt_value(f.get("severity")),
+              observed_text(f), fmt_threshold(f.get("threshold"), params.get(f.get("rule_id"))),
               fmt_value(f.get("message"))]
              for f in g["findings"]], status_column=1))
         for f in g["findings"]:
             if not f.get("evidence"):
                 continue
             out.append(Heading(4, f"Evidence for {f.get('rule_id')}"))
-            chart = _finding_chart(f, params.get(f.get("rule_id"), {}))
-            if chart:
-                out.append(chart)
+            if f.get("status") == "inconclusive":
+                out.append(inconclusive_paragraph(f, params.get(f.get("rule_id"), {})))
+            if has_intervals(f["evidence"]):
+                out += interval_charts(f, params.get(f.get("rule_id"), {}))
+            else:
+                chart = _finding_chart(f, params.get(f.get("rule_id"), {}))
+                out += [chart] if chart else []
             out += evidence_blocks(f["evidence"])
     return out
 

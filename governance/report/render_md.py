@@ -10,9 +10,18 @@ from __future__ import annotations
 
 import re
 
-from governance.report.blocks import BarChart, Block, Bullets, Heading, KeyValues, Paragraph, Table
+from governance.report.blocks import (
+    BarChart,
+    Block,
+    Bullets,
+    Heading,
+    IntervalChart,
+    KeyValues,
+    Paragraph,
+    Table,
+)
 from governance.report.layout import report_blocks
-from governance.report.text import fmt_value
+from governance.report.text import fmt_interval, fmt_value
 from governance.textsafe import printable
 
 _TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
@@ -43,7 +52,7 @@ def _inline(text: str) -> str:
 
 def _paragraph(b: Paragraph) -> str:
     text = _inline(b.text)
-    if b.tone == "alert":
+    if b.tone in ("alert", "unsure"):
         return "\n".join(f"> **{ln}**" if ln else ">" for ln in text.splitlines())
     if b.tone in ("ok", "note"):
         return "\n".join(f"> {ln}" if ln else ">" for ln in text.splitlines())
@@ -68,6 +77,14 @@ def _chart(b: BarChart) -> str:
     return text + "".join(f"\n\n{_inline(n)}" for n in b.notes)
 
 
+def _intervals(b: IntervalChart) -> str:
+    # Each group's value with its interval in brackets, the limits below.
+    rows = [[label, fmt_interval(v, [low, high])] for label, v, low, high in b.points]
+    rows += [[f"({limit.label})", fmt_value(limit.value)] for limit in b.limits]
+    text = _table(Table(["", "value [interval]"], rows, caption=b.title))
+    return text + "".join(f"\n\n{_inline(n)}" for n in b.notes)
+
+
 def render_blocks_md(blocks: list[Block]) -> str:
     """Markdown text of ``blocks``: one blank line between blocks, trailing newline."""
     parts = []
@@ -84,6 +101,8 @@ def render_blocks_md(blocks: list[Block]) -> str:
             parts.append("\n".join(f"- {_cell(i)}" for i in b.items))
         elif isinstance(b, BarChart):
             parts.append(_chart(b))
+        elif isinstance(b, IntervalChart):
+            parts.append(_intervals(b))
     return "\n\n".join(parts) + "\n"
 
 

@@ -7,9 +7,11 @@ from typing import Any
 
 from governance.display import group_label
 
+# Statuses a reviewer must act on are in capitals; an inconclusive finding (its confidence
+# interval straddles the bound) is neither a pass nor a failure, and reads apart from both.
 STATUS_WORDS = {
     "passed": "passed", "failed": "FAILED", "warning": "warning", "error": "ERROR",
-    "skipped": "skipped", "waived": "waived", "inconclusive": "inconclusive",
+    "skipped": "skipped", "waived": "waived", "inconclusive": "INCONCLUSIVE",
 }
 
 CLAUSE_STATUS_WORDS = {
@@ -37,6 +39,17 @@ def fmt_value(value: Any, digits: int = 4) -> str:
     if isinstance(value, (dict, list)):
         return json.dumps(value, sort_keys=True, separators=(", ", ": "), ensure_ascii=False, default=str)
     return str(value)
+
+
+def fmt_interval(value: Any, interval: Any, digits: int = 4) -> str:
+    """``0.4127 [0.3512, 0.4703]``: a value and its confidence interval; an end the interval
+    could not close (recorded as ``None``) reads ``-∞`` or ``∞``. Without an interval, the value."""
+    if not (isinstance(interval, (list, tuple)) and len(interval) == 2):
+        return fmt_value(value, digits)
+    low = "-∞" if interval[0] is None else fmt_value(interval[0], digits)
+    high = "∞" if interval[1] is None else fmt_value(interval[1], digits)
+    text = f"[{low}, {high}]"
+    return text if value is None else f"{fmt_value(value, digits)} {text}"
 
 
 def fmt_params(params: Any) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from governance.report.layout_intervals import observed_text
 from governance.report.readable import fmt_threshold
 from governance.report.text import fmt_value
 from governance.vocabulary import Decision, finding_blocks, gate_decision
@@ -31,8 +32,10 @@ def _finding_sentence(f: dict[str, Any], params: dict[str, dict[str, Any]]) -> s
     numbers = ""
     if f.get("observed") is not None or f.get("threshold") is not None:
         required = fmt_threshold(f.get("threshold"), params.get(f.get("rule_id")))
-        numbers = f" Measured {fmt_value(f.get('observed'))}; the policy requires {required}."
+        numbers = f" Measured {observed_text(f)}; the policy requires {required}."
     message = str(f.get("message") or "").rstrip(".")
+    if f.get("status") == "inconclusive":  # not a failure: the interval neither clears nor breaks the bound
+        return f"{rule} was inconclusive{where}: {message}.{numbers} Under this policy an inconclusive result blocks."
     return f"{rule} failed{where}: {message}.{numbers}"
 
 
