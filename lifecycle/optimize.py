@@ -24,17 +24,15 @@ encoded features); the Keras "preprocess" part encodes raw rows for it, see
 from __future__ import annotations
 
 import statistics
-import tempfile
 import time
 import warnings
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from lifecycle import tfcompat
-from lifecycle.model import CORE, core_model, save_model
+from lifecycle.model import CORE, core_model
 
 MODES = ("float32", "dynamic_range", "float16", "int8")
 _CHUNK = 8192  # rows per interpreter call: bounds the resized tensors' memory
@@ -191,9 +189,3 @@ def benchmark_latency(
         "p95_ms": times[min(len(times) - 1, int(0.95 * len(times)))],
         "batch_size": batch_size,
     }
-
-
-def keras_size_bytes(model: Any) -> int:
-    """Size of ``model`` saved as a ``.keras`` file (what the registry stores for Keras)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        return save_model(model, Path(tmp) / "model.keras").stat().st_size

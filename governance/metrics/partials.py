@@ -20,7 +20,7 @@ statistic from partials, whatever read the data.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -242,16 +242,3 @@ def _chan(a: tuple[int, float, float], b: tuple[int, float, float]) -> tuple[int
     n = na + nb
     delta = mb - ma
     return n, ma + delta * nb / n, sa + sb + delta * delta * na * nb / n
-
-
-def merge_all(parts, cap: int | None = None) -> ColumnPartial:
-    """Merge partials in order."""
-    out = ColumnPartial()
-    for part in parts:
-        out = merge(out, part, cap)
-    return out
-
-
-def without_counts(part: ColumnPartial) -> ColumnPartial:
-    """A copy marked ``overflow`` (used to test the histogram fallback on small data)."""
-    return replace(part, keys=None, counts=None, overflow=True)

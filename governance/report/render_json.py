@@ -8,7 +8,6 @@ and ``rai report verify`` checks it against the trail.
 from __future__ import annotations
 
 import json
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +21,6 @@ NOT_A_REPORT = "{path}: not a rai JSON report ({why})"
 def render_json(doc: dict[str, Any]) -> str:
     """The report as indented JSON text (UTF-8, no NaN), ending in a newline."""
     return json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-
-
-def report_schema() -> dict[str, Any]:
-    """The published JSON Schema of the report (draft 2020-12)."""
-    text = resources.files("governance.report").joinpath("report.schema.json").read_text(encoding="utf-8")
-    return json.loads(text)
 
 
 def load_report(path: str | Path) -> dict[str, Any]:

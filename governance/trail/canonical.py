@@ -81,11 +81,6 @@ def jcs(value: Any, where: str = "value") -> str:
     return "".join(parts)
 
 
-def jcs_bytes(value: Any, where: str = "value") -> bytes:
-    """:func:`jcs` of ``value`` as UTF-8 bytes."""
-    return jcs(value, where).encode("utf-8")
-
-
 class _Refused(Exception):
     """Raised by the fast walk; the slow one then says where and why."""
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 import difflib
 import json
 import os
+from importlib import resources
 from pathlib import Path
 
 import jsonschema
 import pytest
 
 from governance.report import render_report
-from governance.report.render_json import report_schema
 
 from .synthetic import BLOCKED_RUN, PASSED_RUN
 
@@ -24,6 +24,11 @@ GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("RAI_UPDATE_GOLDEN") == "1"
 CASES = [(run, fmt) for run in ("passed", "blocked") for fmt in ("json", "md")]
 RUN_IDS = {"passed": PASSED_RUN, "blocked": BLOCKED_RUN}
+
+
+def report_schema() -> dict:
+    """The published JSON Schema of the report (draft 2020-12), as the installed package ships it."""
+    return json.loads(resources.files("governance.report").joinpath("report.schema.json").read_text(encoding="utf-8"))
 
 
 @pytest.mark.parametrize("name,fmt", CASES)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -10,9 +12,22 @@ from scipy import stats
 from governance.metrics import sketch
 from governance.metrics.counted import CountedSample, Histograms, binned, sturges_edges
 from governance.metrics.drift import DriftInputs, DriftOptions, HistogramRequest, report_from_partials
-from governance.metrics.partials import from_series, merge, merge_all, without_counts
+from governance.metrics.partials import ColumnPartial, from_series, merge
 
 rng = np.random.default_rng(7)
+
+
+def merge_all(parts, cap: int | None = None) -> ColumnPartial:
+    """Merge partials in order, as the streaming engine does batch by batch."""
+    out = ColumnPartial()
+    for part in parts:
+        out = merge(out, part, cap)
+    return out
+
+
+def without_counts(part: ColumnPartial) -> ColumnPartial:
+    """A copy marked ``overflow``: the histogram fallback of a column past the distinct-value cap, on small data."""
+    return replace(part, keys=None, counts=None, overflow=True)
 
 
 def split(series: pd.Series, parts: int) -> list[pd.Series]:
