@@ -154,14 +154,24 @@ def predictions_frame(predictions: Predictions) -> pd.DataFrame:
     return frame
 
 
-def read_predictions(path: Path) -> Predictions:
-    """Inverse of :func:`predictions_frame` for a stored Parquet file (binary or multiclass)."""
-    frame = pd.read_parquet(path)
+def read_predictions(source: Path | bytes, task: str | None = None) -> Predictions:
+    """Inverse of :func:`predictions_frame` for a stored Parquet file (or its bytes), of any task.
+
+    ``task`` is the task the predictions were recorded for, when known (a registry manifest's
+    schema says it); otherwise the layout says it: class-probability columns or class names are
+    multiclass, float targets regression, 0/1 integers binary.
+    """
+    frame = pd.read_parquet(io.BytesIO(source) if isinstance(source, bytes) else source)
     classes = [c[len("y_score["):-1] for c in frame.columns if c.startswith("y_score[")]
     sensitive = frame.drop(columns=["y_true", "y_pred", "y_score", *(f"y_score[{c}]" for c in classes)])
-    if classes:
+    kind = frame["y_true"].dtype.kind
+    task = task or ("multiclass" if classes or kind not in "biuf" else "regression" if kind == "f" else "binary")
+    if task == "regression":
+        return Predictions(frame["y_true"].to_numpy(), frame["y_pred"].to_numpy(), sensitive, task="regression")
+    if task == "multiclass":
+        scores = frame[[f"y_score[{c}]" for c in classes]].to_numpy() if classes else None
         return Predictions(frame["y_true"].to_numpy(), frame["y_pred"].to_numpy(), sensitive, task="multiclass",
-                           classes=classes, y_score=frame[[f"y_score[{c}]" for c in classes]].to_numpy())
+                           classes=classes or None, y_score=scores)
     score = frame["y_score"].to_numpy()
     return Predictions(
         y_true=frame["y_true"].to_numpy(),

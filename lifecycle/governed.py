@@ -57,6 +57,7 @@ class Governor:
         self.registry: Path = ws.registry
         self.lineage: dict[str, Any] = {"datasets": {}, "model": None}
         self.privacy: dict[str, Any] = {"dp": False}
+        self.evaluation_rows: Any = None  # feature rows of the gated predictions: rescore rules score baselines on them
         self.deployed: dict[str, Any] | None = None
         self._entries: list[dict[str, Any]] = []
         self._metrics: dict[str, dict[str, Any]] = {}
@@ -66,8 +67,12 @@ class Governor:
     def configure(self, policy: Any, metadata: dict[str, Any], model_name: str | None,
                   registry: str | Path | None = None) -> None:
         """Set the policy, the model-card fields and where the run's model is registered."""
+        from lifecycle.baseline import policy_references
+
         self.policy, self.metadata, self.model_name = policy, metadata, model_name
         self.registry = Path(registry) if registry else self.ws.registry
+        # A relative_to version that is not registered stops the run now, not after training.
+        policy_references(policy.rules, self.registry, model_name)
 
     # -- recording ------------------------------------------------------------------------
     def record(self, stage: str, result: StageResult) -> str:
@@ -103,6 +108,10 @@ class Governor:
         """Put the hash of the model the run gates next into its lineage."""
         self.lineage["model"] = digest
 
+    def note_evaluation_rows(self, rows: Any) -> None:
+        """The raw feature rows the next gates' predictions are of (``rescore: true`` rules score baselines on them)."""
+        self.evaluation_rows = rows
+
     # -- gates ----------------------------------------------------------------------------
     def gate(self, stage: str, evidence: Evidence, *, rules: list | None = None, subject: str | None = None,
              binding: bool = True) -> GateResult:
@@ -117,7 +126,8 @@ class Governor:
         evidence = self._context(stage, evidence)
         selected = rules if rules is not None else self.policy.rules_for(stage)
         # Rules with relative_to compare with a model registered under this run's model name.
-        evidence = with_baselines(evidence, selected, self.registry, self.model_name or "", self.ws.keys)
+        evidence = with_baselines(evidence, selected, self.registry, self.model_name or "", self.ws.keys,
+                                  rows=self.evaluation_rows)
         result = evaluate(self.policy, stage, evidence, rules=rules, subject=subject)
         self.recorder.gate(result, self.policy, binding=binding)
         if binding:

@@ -232,6 +232,7 @@ def _train(run: _Run, done: dict[str, Any]) -> tuple[Any, GateResult]:
 
 
 def _evaluate(run: _Run, done: dict[str, Any]) -> tuple[Any, GateResult]:
+    run.gov.note_evaluation_rows(done["ingest"].dataset.test)  # what the evaluate and optimize gates' rows are
     return _recorded_and_gated(run, "evaluate", stages.evaluate(done["train"], done["ingest"], run.artifacts))
 
 

@@ -90,8 +90,9 @@ def test_the_champion_gates_the_next_model_group_by_group(models, tmp_path, monk
     second, result = governed("policy.yaml", good, data)  # the same model: nothing changed
     (finding,) = result.findings
     assert finding.status == Status.PASSED, finding.message
-    assert finding.evidence["baseline"] == {"relative_to": "champion", "model": "credit", "version": 1,
-                                            "compare": "groups"}
+    assert finding.evidence["baseline"] == {"relative_to": "champion", "model": "credit", "version": 1, "compare": "groups",
+                                            "model_sha256": first.deployed["model_sha256"], "source": "recorded",
+                                            "rows": 800}
     assert all(row["change"] == 0 for row in finding.evidence["groups"])
     assert second.deployed["version"] == 2
 
@@ -118,5 +119,6 @@ def test_a_named_version_and_an_unknown_one(models, tmp_path, monkeypatch):
     assert accuracy.status == Status.FAILED and accuracy.evidence["baseline"]["version"] == 1
 
     Path("v9.yaml").write_text(POLICY + VERSION_RULE.format(version=9))
-    with pytest.raises(rai.UserError, match=r"rule 'accuracy-vs-v9': relative_to version 9: .*no version 9; versions are 1"):
-        governed("v9.yaml", good, data, register=False)
+    with pytest.raises(rai.UserError, match=r"^v9.yaml:11:5: rule 'accuracy-vs-v9': relative_to version 9: .*no version 9; "
+                                            r"versions are 1$"):
+        governed("v9.yaml", good, data, register=False)  # refused when the run starts, before any gate

@@ -234,10 +234,12 @@ def test_min_and_max_aggregates_take_the_groups_bounds():
 # --- thresholds against a baseline ----------------------------------------------------------------
 
 CLOSE, FAR = (28, 10, 52, 10), (10, 10, 65, 15)
+SHA = "5e" * 32  # the baseline model's hash, as its manifest names it
 
 
 def against(current: Predictions, baseline: Predictions | None, missing: str | None = None) -> Evidence:
-    found = Baseline("champion", "credit", 3 if baseline is not None else None, baseline, missing)
+    found = Baseline("champion", "credit", 3 if baseline is not None else None, baseline, missing,
+                     model_sha256=SHA if baseline is not None else None)
     return Evidence(predictions=current, baselines={"champion": found})
 
 
@@ -261,7 +263,8 @@ def test_group_by_group_the_finding_shows_both_numbers():
     assert female["baseline"] == pytest.approx(10 / 38) and female["value"] == pytest.approx(0.6)
     assert female["change"] == pytest.approx(0.6 - 10 / 38) and female["verdict"] == "fail"
     assert "vs champion credit v3: group by group, 1 beyond of 2 groups for max_increase 0.02 (sex=Female)" in finding.message
-    assert finding.evidence["baseline"] == {"relative_to": "champion", "model": "credit", "version": 3, "compare": "groups"}
+    assert finding.evidence["baseline"] == {"relative_to": "champion", "model": "credit", "version": 3, "model_sha256": SHA,
+                                            "source": "recorded", "rows": 200, "compare": "groups"}
     assert finding.observed["largest_increase"] == pytest.approx(0.6 - 10 / 38)
 
 

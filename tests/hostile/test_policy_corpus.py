@@ -82,6 +82,18 @@ CASES = [
      f"9:19: rules[0].params.max: {MUST_BE_0_1}, got '0.01'; write it without quotes", 2),
     ("params-latency-ratio-inf.yaml", "9:19: rules[0].params.max: must be a finite number > 0, got inf", 2),
     ("params-size-ratio-1e999.yaml", "9:19: rules[0].params.max: must be a finite number > 0, got -inf", 2),
+    # thresholds against a baseline model
+    ("params-rescore-without-relative-to.yaml",
+     "9:13: rules[0].params: rescore needs relative_to (champion or {version: N}): it re-scores that model", 2),
+    ("params-rescore-string.yaml", "9:84: rules[0].params.rescore: must be true or false, got 'yes'", 2),
+    ("params-max-decrease-negative.yaml", "9:69: rules[0].params.max_decrease: must be a number >= 0, got -0.05", 2),
+    ("params-max-increase-nan.yaml", "9:69: rules[0].params.max_increase: must be a finite number >= 0, got nan", 2),
+    ("params-max-decrease-percent.yaml", "9:13: rules[0].params: max_decrease: must be a number in [0, 1] for "
+     "accuracy, whose values lie in [0, 1], got 5", 2),
+    ("params-max-relative-change-string.yaml",
+     "9:76: rules[0].params.max_relative_change: must be a number >= 0, got '0.1'; write it without quotes", 2),
+    ("params-relative-to-version-typo.yaml",
+     "9:45: rules[0].params.relative_to: unknown key 'verison' in {version: N}; did you mean 'version'?", 2),
     # text that is no text: escapes giving what a file may not contain
     ("text-policy-surrogate.yaml", "1:9: policy: lone surrogate U+DC80 is not allowed in YAML", 2),
     ("text-key-surrogate.yaml", "4:1: lone surrogate U+D83D is not allowed in YAML", 2),

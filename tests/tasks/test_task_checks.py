@@ -212,7 +212,7 @@ def test_error_bounds_are_in_the_metrics_units():
 
 
 @pytest.mark.parametrize("check, params, message", [
-    ("performance.error", {"metric": "mae"}, "max\n  Field required"),
+    ("performance.error", {"metric": "mae"}, "give max, or relative_to with max_decrease, max_increase or "),
     ("performance.error", {"metric": "mae", "max": -1}, "greater than or equal to 0"),
     ("performance.error", {"metric": "mae", "max": 1, "min": 2}, r"min \(2.0\) must not exceed max \(1.0\)"),
     ("performance.error", {"metric": "r2", "max": 1}, "'log_loss', 'mae' or 'rmse'"),
