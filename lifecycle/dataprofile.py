@@ -49,6 +49,16 @@ def target_balance(target: pd.Series, task: str, classes: list[str] | None = Non
     return {"positive": positives, "negative": int(rows - positives), "positive_rate": positives / rows if rows else None}
 
 
+def predictions_balance(predictions: Any) -> dict[str, Any]:
+    """:func:`target_balance` of a model's true and of its predicted labels: ``{"true", "predicted"}``."""
+    from governance.evidence import task_of
+
+    task = task_of(predictions)
+    classes = [str(c) for c in predictions.classes] if task == "multiclass" else None
+    return {side: target_balance(pd.Series(values), task, classes)
+            for side, values in (("true", predictions.y_true), ("predicted", predictions.y_pred))}
+
+
 #: Above this many distinct values a categorical column's categories are not listed (nor enforced).
 MAX_PROFILE_CATEGORIES = 10_000
 

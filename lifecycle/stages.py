@@ -144,15 +144,18 @@ def evaluate(trained: Trained, ingested: Ingested, artifacts: Any) -> Evaluated:
 
 def evaluated(predictions: Any, artifact: dict[str, Any] | None = None,
               lineage: dict[str, Any] | None = None) -> Evaluated:
-    """What the trail records of ``predictions``: performance, group gaps and per-group tables.
+    """What the trail records of ``predictions``: performance, group gaps, per-group tables and the
+    balance of the true and of the predicted labels.
 
     ``artifact`` is the stored predictions table, if any; ``lineage`` goes into the evidence when
     given (a run adds its own otherwise).
     """
+    from lifecycle.dataprofile import predictions_balance
+
     sensitive = [str(c) for c in predictions.sensitive.columns]
     metrics = {**performance(predictions), **group_gaps(predictions, sensitive)}
     blob: dict[str, Any] = {"metrics": metrics, "fairness": fairness_reports(predictions, sensitive),
-                            "rows": len(predictions.y_true)}
+                            "rows": len(predictions.y_true), "label_balance": predictions_balance(predictions)}
     if artifact is not None:
         blob["predictions"] = artifact
     evidence = Evidence(predictions=predictions, lineage=None if lineage is None else dict(lineage))

@@ -109,21 +109,28 @@ def data_blocks(doc: dict[str, Any]) -> list[Block]:
         out.append(Paragraph("No dataset hashes were recorded for this run.", "alert"))
     if d.get("profile"):
         out.append(Heading(3, "Profile"))
-        out += profile_blocks(d["profile"])
+        out += profile_blocks(d["profile"], d.get("predicted"))
     out.append(Heading(3, "Train versus test drift"))
     out += evidence_blocks(d["drift"]) if d.get("drift") else [Paragraph("No drift table was recorded.", "note")]
     return out
 
 
-def profile_blocks(profile: Any) -> list[Block]:
-    """Rows, label balance, missing values and group sizes per split, when the profile has them."""
+PREDICTED = "predicted (evaluate)"
+_SPLIT_ORDER = {"train": 0, "test": 1}
+
+
+def profile_blocks(profile: Any, predicted: dict[str, Any] | None = None) -> list[Block]:
+    """Rows, labels (and the evaluate stage's predictions), missing values and group sizes per
+    split, when the profile has them."""
     if not (isinstance(profile, dict) and isinstance(profile.get("rows"), dict)):
         return evidence_blocks(profile)
-    splits = list(profile["rows"])
+    # The trail keeps keys sorted ("test" before "train"): the training split is read first.
+    splits = sorted(profile["rows"], key=lambda name: _SPLIT_ORDER.get(name, len(_SPLIT_ORDER)))
     balance = profile.get("label_balance") or {}
-    out: list[Block] = [Table(["Split", "Rows", "Positive labels", "Positive rate"], [
-        [name, fmt_value(profile["rows"][name]), fmt_value((balance.get(name) or {}).get("positive")),
-         fmt_value((balance.get(name) or {}).get("positive_rate"))] for name in splits], caption="Rows and labels")]
+    entries = [(name, profile["rows"][name], balance.get(name) or {}) for name in splits]
+    if predicted:
+        entries.append((PREDICTED, predicted.get("rows"), predicted.get("balance") or {}))
+    out: list[Block] = [labels_table(entries)]
     missing = profile.get("missing") or {}
     columns = sorted({c for split in missing.values() for c in (split or {})})
     if columns:
@@ -134,6 +141,32 @@ def profile_blocks(profile: Any) -> list[Block]:
         out.append(Table([feature] + splits, [[g] + [fmt_value((counts.get(s) or {}).get(g, 0)) for s in splits]
                                               for g in groups], caption=f"Group sizes by {feature}"))
     return out
+
+
+def labels_table(entries: list[tuple[str, Any, dict[str, Any]]]) -> Table:
+    """``(split, rows, balance)`` as the task reads best: binary, positives and their rate;
+    multiclass, rows and share per class; regression, the target's mean, spread and range."""
+    if any("classes" in b for _, _, b in entries):
+        classes = list(dict.fromkeys(c for _, _, b in entries for c in b.get("classes") or {}))
+        rows = [["rows", *(fmt_value(n) for _, n, _ in entries)]]
+        for label in classes:
+            rows.append([label, *(_share((b.get("classes") or {}).get(label), b.get("classes")) for _, _, b in entries)])
+        return Table(["Class", *(name for name, _, _ in entries)], rows, caption="Rows and labels")
+    if any("mean" in b for _, _, b in entries):
+        return Table(["Split", "Rows", "Mean", "Std", "Min", "Max"],
+                     [[name, fmt_value(n), *(fmt_value(b.get(k)) for k in ("mean", "std", "min", "max"))]
+                      for name, n, b in entries], caption="Rows and labels")
+    return Table(["Split", "Rows", "Positive labels", "Positive rate"],
+                 [[name, fmt_value(n), fmt_value(b.get("positive")), fmt_value(b.get("positive_rate"))]
+                  for name, n, b in entries], caption="Rows and labels")
+
+
+def _share(count: Any, counts: Any) -> str:
+    """``2428 (24.3%)``: a class's rows and its share of the split."""
+    total = sum(v for v in counts.values() if isinstance(v, int)) if isinstance(counts, dict) else 0
+    if not isinstance(count, int) or isinstance(count, bool):
+        return "-"
+    return f"{count} ({count / total:.1%})" if total else str(count)
 
 
 def policy_blocks(doc: dict[str, Any]) -> list[Block]:

@@ -172,7 +172,35 @@ def data_lineage(rec: RecordedRun, stage_list: list[dict[str, Any]], findings: l
         drift = next((f.get("evidence") for f in findings
                       if str(f.get("check", "")).startswith("drift.") and f.get("stage") == "ingest"
                       and f.get("evidence")), None)
-    return {"datasets": datasets, "profile": ev.get("profile"), "drift": drift or None}
+    out = {"datasets": datasets, "profile": ev.get("profile"), "drift": drift or None}
+    predicted = predicted_labels(rec)
+    if predicted is not None:  # absent, not null, for runs that recorded nothing of it (reports stay as they were)
+        out["predicted"] = predicted
+    return out
+
+
+def predicted_labels(rec: RecordedRun) -> dict[str, Any] | None:
+    """How the evaluate stage's predictions are spread: ``{"rows", "balance"}``, the balance in the
+    shape of the ingest profile's (positives, rows per class, or the mean, spread and range).
+
+    Runs record it as ``label_balance.predicted``; for earlier multiclass and regression runs it is
+    read from the per-group tables' overall row (rows per class predicted; the mean prediction).
+    """
+    ev = rec.stage_evidence("evaluate")
+    recorded = ev.get("label_balance")
+    if isinstance(recorded, dict) and isinstance(recorded.get("predicted"), dict):
+        return {"rows": ev.get("rows"), "balance": recorded["predicted"]}
+    tables = ev.get("fairness") if isinstance(ev.get("fairness"), dict) else {}
+    for table in tables.values():
+        overall = table.get("overall") if isinstance(table, dict) else None
+        if not isinstance(overall, dict):
+            continue
+        if table.get("task") == "multiclass" and isinstance(overall.get("classes"), list):
+            counts = {str(c.get("class")): c.get("tp", 0) + c.get("fp", 0) for c in overall["classes"] if isinstance(c, dict)}
+            return {"rows": overall.get("count"), "balance": {"classes": counts}}
+        if table.get("task") == "regression":
+            return {"rows": overall.get("count"), "balance": {"mean": overall.get("mean_prediction")}}
+    return None
 
 
 def privacy(rec: RecordedRun) -> dict[str, Any] | None:
