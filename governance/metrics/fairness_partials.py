@@ -27,7 +27,6 @@ from governance.metrics.fairness import FairnessReport, _disparities, _rates
 from governance.metrics.partials import canonical_order
 
 _TABLE_COLUMNS = ("count", "selection_rate", "accuracy", "tpr", "fpr", "excluded", "tp", "fp", "tn", "fn")
-_MAX_LABELS = 2
 #: Label values kept for the message about too many; past them a batch fails at once, so that a
 #: column of scores passed as labels cannot fill the memory.
 _MAX_KEPT_LABELS = 1000
