@@ -72,10 +72,11 @@ def check_references(references: dict[str, Reference], registry: Path, name: str
 
     Cheap (no manifest is verified), so a run can call it before it trains anything.
     """
+    problem = name_problem(name)
+    if problem:
+        first = next(iter(references.values()))
+        raise UserError(f"{first.where}: relative_to: the model name to compare under {problem}")
     for key, reference in references.items():
-        problem = name_problem(name)
-        if problem:
-            raise UserError(f"{reference.where}: relative_to: the model name to compare under {problem}")
         if key != CHAMPION:
             try:
                 find_entry(registry, name, int(key.split()[-1]))
