@@ -70,7 +70,7 @@ def print_findings(console: Console, findings: list[Finding]) -> None:
         style = _STATUS_STYLE.get(f.status, "")
         table.add_row(
             markup(f.rule_id), markup(f.check), markup(f.stage), markup(f.severity.value),
-            f"[{style}]{markup(f.status.value)}[/]", markup(format_value(f.observed)), markup(format_value(f.threshold)),
+            f"[{style}]{markup(f.status.value)}[/]", markup(_observed(f)), markup(format_value(f.threshold)),
         )
     print_table(console, table)
     for f in findings:  # messages are long; below the table they stay readable at any width
@@ -80,6 +80,15 @@ def print_findings(console: Console, findings: list[Finding]) -> None:
         console.print(f"[bold red]decision: blocked[/] ({markup(', '.join(blocked))})")
     else:
         console.print("[green]decision: passed[/]")
+
+
+def _observed(f: Finding) -> str:
+    """The observed value, with its confidence interval when the rule decided on one (as reports show it)."""
+    if isinstance(f.evidence, dict) and isinstance(f.evidence.get("confidence"), dict):
+        from governance.report.layout_intervals import observed_text
+
+        return observed_text({"observed": f.observed, "evidence": f.evidence})
+    return format_value(f.observed)
 
 
 def format_value(value: Any) -> str:

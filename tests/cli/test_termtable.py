@@ -112,6 +112,7 @@ def test_policy_findings_keep_inconclusive_whole(audit_file, rai, tmp_path):
     table = out[out.index("Policy findings"):out.index("fnr-gap-by-sex-and-race-and-age-band: ")]
     assert max(len(line) for line in table.splitlines()) <= WIDTH
     assert {"inconclusive", "fairness.group_metric", "fnr-gap-by-sex-and-race-and-age-band"} <= set(words(table))
+    assert re.search(r"observed +[\d.]+ \[[\d.]+, [\d.]+\]$", table, re.M)  # the difference with its interval
 
 
 # --- the layouts, one by one ----------------------------------------------------------------------
