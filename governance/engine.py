@@ -24,8 +24,10 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
+from pydantic import ValidationError
+
 from governance.checks.base import RUN_FEATURES, Outcome, get_check, takes_run_features
-from governance.errors import MissingEvidence
+from governance.errors import MissingEvidence, UserError
 from governance.evidence import LABEL_PIECES, Evidence, missing_labels
 from governance.findings import Finding, GateResult, Status
 from governance.policy.schema import Policy, Rule
@@ -48,6 +50,14 @@ def evaluate(
     return GateResult(stage=stage, findings=findings, subject=subject)
 
 
+def _failure(err: Exception) -> str:
+    """Why a rule could not be decided: the check's own reason (a ValueError or UserError saying
+    what in the evidence it cannot use), or the exception of a check that broke."""
+    if isinstance(err, (ValueError, UserError)) and not isinstance(err, ValidationError):
+        return f"cannot evaluate: {err}"
+    return f"check raised {type(err).__name__}: {err}"
+
+
 def _run_rule(policy, rule, stage, evidence, today, subject) -> Finding:
     base = dict(
         rule_id=rule.id, check=rule.check, stage=stage, severity=rule.severity,
@@ -68,7 +78,7 @@ def _run_rule(policy, rule, stage, evidence, today, subject) -> Finding:
             return _needs_labels(policy, rule, Finding(**base, status=Status.SKIPPED, message=""), absent, today)
         return Finding(**base, status=Status.ERROR, message=f"{err} at stage '{stage}'")
     except Exception as err:  # fail closed: a broken check blocks, it never passes
-        return Finding(**base, status=Status.ERROR, message=f"check raised {type(err).__name__}: {err}")
+        return Finding(**base, status=Status.ERROR, message=_failure(err))
 
     finding = Finding(
         **base, status=Status.PASSED, message=outcome.message, observed=outcome.observed,

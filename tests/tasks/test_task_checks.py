@@ -52,7 +52,7 @@ def test_fairness_checks_refuse_regression_with_the_reason(check, params, what):
     finding = run_rule(check, Evidence(predictions=regression()), {**SEX, **params})
     assert finding.status == Status.ERROR and finding.blocks
     assert finding.message == (
-        f"check raised ValueError: {check} compares {what}, which regression predictions do not have; for "
+        f"cannot evaluate: {check} compares {what}, which regression predictions do not have; for "
         "regression, compare errors (metric mae or rmse) or predicted levels (mean_prediction) with "
         "fairness.group_metric")
 
@@ -182,17 +182,17 @@ def test_binary_log_loss_and_macro_f1_equal_sklearn():
 
 @pytest.mark.parametrize("check, params, predictions, message", [
     ("performance.metric", {"metric": "f1", "min": 0.5}, multiclass,
-     "check raised ValueError: metric 'f1' does not apply to multiclass predictions (metrics for multiclass: "
+     "cannot evaluate: metric 'f1' does not apply to multiclass predictions (metrics for multiclass: "
      "accuracy, balanced_accuracy, macro_f1, log_loss)"),
     ("performance.metric", {"metric": "accuracy", "min": 0.5}, regression,
-     "check raised ValueError: metric 'accuracy' does not apply to regression predictions (metrics for regression: "
+     "cannot evaluate: metric 'accuracy' does not apply to regression predictions (metrics for regression: "
      "mae, rmse, r2)"),
     ("performance.error", {"metric": "mae", "max": 5}, multiclass,
-     "check raised ValueError: metric 'mae' does not apply to multiclass predictions (metrics for multiclass: "
+     "cannot evaluate: metric 'mae' does not apply to multiclass predictions (metrics for multiclass: "
      "accuracy, balanced_accuracy, macro_f1, log_loss)"),
     ("performance.metric", {"metric": "r2", "min": 0.5},
      lambda: rai.Predictions([3.0, 3.0, 3.0], [1.0, 2.0, 3.0], {"g": [1, 1, 1]}, task="regression"),
-     "check raised ValueError: r2 is undefined: y_true is constant"),
+     "cannot evaluate: r2 is undefined: y_true is constant"),
     ("performance.error", {"metric": "log_loss", "max": 1},
      lambda: rai.Predictions(["a", "b"], ["a", "a"], {"g": [1, 1]}, task="multiclass"),
      "missing evidence 'predictions.y_score': log_loss needs prediction scores"),
@@ -263,7 +263,7 @@ def test_regression_variants_compare_errors_and_gaps():
     assert gap.observed == pytest.approx(expected_gap) and gap.status == Status.PASSED
     refused = run_rule("optimize.accuracy_drop", evidence)
     assert refused.status == Status.ERROR and refused.message == (
-        "check raised ValueError: optimize.accuracy_drop compares accuracy, which regression predictions do not "
+        "cannot evaluate: optimize.accuracy_drop compares accuracy, which regression predictions do not "
         "have; use optimize.error_increase with metric mae or rmse")
 
 
@@ -285,7 +285,7 @@ def test_parent_and_variant_of_different_tasks_are_an_error():
     finding = run_rule("optimize.error_increase", Evidence(parent_predictions=parent, predictions=variant),
                        {"metric": "mae", "max": 1})
     assert finding.status == Status.ERROR
-    assert finding.message == "check raised ValueError: parent predictions are regression but the variant's are binary"
+    assert finding.message == "cannot evaluate: parent predictions are regression but the variant's are binary"
 
 
 def test_performance_reads_regression_predictions_of_either_class():
