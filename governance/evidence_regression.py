@@ -9,7 +9,7 @@ checks that understand regression (``fairness.group_metric`` with ``mae``, ``rms
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -43,9 +43,9 @@ class RegressionPredictions:
     def __post_init__(self) -> None:
         from governance import evidence_input as inp
 
-        self.sensitive = inp.as_frame(self.sensitive, "sensitive")
-        self.y_true = _finite(inp.as_array(self.y_true, "y_true"), "y_true")
-        self.y_pred = _finite(inp.as_array(self.y_pred, "y_pred"), "y_pred")
+        self.sensitive = inp.as_sensitive(self.sensitive)
+        self.y_true = inp.as_regression(self.y_true, "y_true")
+        self.y_pred = inp.as_regression(self.y_pred, "y_pred")
         lengths = {"y_true": len(self.y_true), "y_pred": len(self.y_pred), "sensitive": len(self.sensitive)}
         if len(set(lengths.values())) > 1:
             raise UserError("regression predictions are misaligned: "
@@ -55,13 +55,3 @@ class RegressionPredictions:
     def y_score(self) -> None:
         """Regression has no classification scores."""
         return None
-
-
-def _finite(array: Any, field: str) -> np.ndarray:
-    if array.dtype.kind not in "iuf":
-        raise UserError(f"{field}: regression values must be numbers, got {array.dtype}")
-    array = array.astype(np.float64)
-    bad = ~np.isfinite(array)
-    if bad.any():
-        raise UserError(f"{field}: {int(bad.sum())} missing or non-finite value(s) (first at row {int(np.argmax(bad))})")
-    return array
