@@ -171,3 +171,10 @@ def test_values_beyond_one_get_their_own_scale():
     assert drawn["a"][:3] == pytest.approx((LABEL_W + 7 / hi * PLOT_W, LABEL_W + 9.5 / hi * PLOT_W,
                                             LABEL_W + 8 / hi * PLOT_W), abs=0.06)
     assert drawn["a"][3] == "pass" and drawn["b"][3] == "fail"
+
+
+def test_recorded_text_in_an_interval_chart_stays_text():
+    chart = IntervalChart("<b>rule</b>", [("sex=<script>alert(1)</script>", 0.4, 0.3, 0.5)], status="inconclusive")
+    svg = interval_chart_svg(chart)
+    assert "<script>" not in svg and "<b>" not in svg
+    assert "sex=&lt;script&gt;alert(1)&lt;/script&gt;" in svg and "&lt;b&gt;rule&lt;/b&gt;" in svg
