@@ -28,8 +28,7 @@ import pandas as pd
 
 from governance.errors import UserError
 from governance.evidence import Predictions
-from governance.fsutil import file_sha256 as sha256_file  # noqa: F401  (re-exported)
-from governance.fsutil import write_atomic
+from governance.fsutil import file_sha256, write_atomic
 from governance.workspace import Workspace
 
 ArtifactKind = Literal["dataset", "model", "litert", "predictions", "reference", "deployment"]
@@ -80,7 +79,7 @@ class Artifact:
         path = self.location(workspace)
         if not path.is_file():
             raise UserError(f"{path}: {self.kind} artifact '{self.name}' is missing from the workspace")
-        actual = sha256_file(path)
+        actual = file_sha256(path)
         if actual != self.sha256:
             raise UserError(
                 f"{path}: {self.kind} artifact '{self.name}' was modified "
@@ -107,7 +106,7 @@ class RunArtifacts:
         """Record a file already written inside the run directory (e.g. by Keras)."""
         path = Path(path)
         relative = path.resolve().relative_to(self.workspace.root.resolve()).as_posix()
-        return Artifact(kind, name, sha256_file(path), relative, path.stat().st_size)
+        return Artifact(kind, name, file_sha256(path), relative, path.stat().st_size)
 
     def put_bytes(self, kind: ArtifactKind, name: str, relative: str, data: bytes) -> Artifact:
         """Write ``data`` to ``runs/RUN_ID/relative`` and record it."""

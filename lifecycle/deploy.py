@@ -37,12 +37,11 @@ from typing import Any
 
 from governance.errors import UserError
 from governance.findings import jsonable
-from governance.fsutil import fsync_dir
+from governance.fsutil import file_sha256, fsync_dir
 from governance.manifest import MANIFEST, SCHEMA, ManifestCheck, read_manifest, sign_body
 from governance.manifest import verify_manifest as verify_signed_files
 from governance.provenance import utc_now_seconds
 from governance.trail.signing import KeyRing, Signer
-from lifecycle.artifacts import sha256_file
 from lifecycle.spec import name_problem
 
 MODEL_CARD = "model_card.json"
@@ -102,7 +101,7 @@ def register(
         listed = _copy_files(staging, files)
         card_bytes = json.dumps(jsonable(model_card), indent=2, sort_keys=True).encode("utf-8")
         (staging / MODEL_CARD).write_bytes(card_bytes)
-        listed[MODEL_CARD] = {"role": "model_card", "sha256": sha256_file(staging / MODEL_CARD), "size_bytes": len(card_bytes)}
+        listed[MODEL_CARD] = {"role": "model_card", "sha256": file_sha256(staging / MODEL_CARD), "size_bytes": len(card_bytes)}
         entry = _publish(model_dir, staging, name, {**jsonable(body), "files": listed, "model_card": jsonable(model_card)},
                          signer, keyring)
     finally:
@@ -119,7 +118,7 @@ def _copy_files(staging: Path, files: dict[str, tuple[str, Path]]) -> dict[str, 
     for file_name, (role, source) in files.items():
         target = staging / file_name
         shutil.copyfile(source, target)
-        listed[file_name] = {"role": role, "sha256": sha256_file(target), "size_bytes": target.stat().st_size}
+        listed[file_name] = {"role": role, "sha256": file_sha256(target), "size_bytes": target.stat().st_size}
     return listed
 
 

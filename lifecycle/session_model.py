@@ -31,7 +31,7 @@ class ModelSteps:
         same rows give the same hash wherever they were loaded from.
         """
         from governance.evidence_input import as_frame
-        from governance.io import file_sha256
+        from governance.fsutil import file_sha256
 
         self._require_open()
         if not isinstance(name, str) or not name.strip():

@@ -24,10 +24,10 @@ from typing import Any
 
 import pandas as pd
 
+from governance.fsutil import file_sha256
 from governance.trail import keys, open_trail
 from governance.trail.signing import KeyRing
 from governance.workspace import Workspace
-from lifecycle.artifacts import sha256_file
 from lifecycle.data import feature_profile
 from lifecycle.deploy import RegistryEntry, register
 
@@ -74,7 +74,7 @@ def register_demo(ws: Workspace, *, name: str = "demo", profile: bool = True, re
     else:
         files["model.keras"] = ("model", model)
     body = {"run_id": "test-run", "format": fmt, "variant": "dynamic_range" if fmt == "litert" else "keras",
-            "model_sha256": sha256_file(model), "schema": schema, **({"threshold": 0.5} if task == "binary" else {}),
+            "model_sha256": file_sha256(model), "schema": schema, **({"threshold": 0.5} if task == "binary" else {}),
             **extra}
     with open_trail(ws) as trail:
         signer = trail.signer()
