@@ -126,7 +126,7 @@ class Predictions:
         from governance.groups import apply_groups
 
         _refuse_options(self)
-        self.sensitive = apply_groups(inp.as_frame(self.sensitive, "sensitive"), self.value_labels, self.bins)
+        self.sensitive = apply_groups(inp.as_sensitive(self.sensitive), self.value_labels, self.bins)
         labelled = self.y_true is not None
         truth = self.y_true if labelled else self.y_pred  # without labels, coded alongside the predictions only
         if self.task == "binary":

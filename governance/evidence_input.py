@@ -114,6 +114,22 @@ def as_frame(values: Any, field: str, default_name: str = "sensitive"):
     return frame
 
 
+def as_sensitive(values: Any, field: str = "sensitive"):
+    """:func:`as_frame` of sensitive columns, which may hold no missing value.
+
+    One rule wherever groups are formed (``rai audit``, pipelines, monitoring, the API): a row
+    whose group is unknown cannot be counted in any group, and silently dropping or pooling it
+    would change every rate; the user fills it (with a value such as ``unknown``) or drops it.
+    """
+    frame = as_frame(values, field)
+    for name in frame.columns:
+        missing = frame[name].isna().to_numpy()
+        if missing.any():
+            raise UserError(f"{field}: column '{name}' has {int(missing.sum())} missing value(s) (first at row "
+                            f"{int(missing.argmax())}); every row needs a known group: fill or drop them first")
+    return frame
+
+
 def binary_favorable(y_true: Any, y_pred: Any, pos_label: Any, favorable_label: Any) -> int:
     """The coded label (1 positive, 0 the other) that ``favorable_label`` names; 1 when it is ``None``.
 

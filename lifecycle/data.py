@@ -26,7 +26,7 @@ import pandas as pd
 
 from governance.errors import UserError
 from governance.fsutil import file_sha256
-from governance.io import read_table
+from governance.io import read_table, require_no_missing
 from lifecycle.dataprofile import feature_profile, profile
 from lifecycle.labels import label_classes, label_keys
 from lifecycle.spec import DataSpec
@@ -214,6 +214,7 @@ def _prepare(frame: pd.DataFrame, path: Path, spec: DataSpec, columns: dict[str,
     sensitive_only = [c for c in spec.sensitive_features if c not in features]
     for column in [*features, *sensitive_only, spec.target]:
         _require(frame, path, column, "present in the training file")
+    require_no_missing(frame, spec.sensitive_features, path)  # a row of no known group: see as_sensitive
     out = frame.loc[frame[spec.target].notna(), features + sensitive_only].copy()
     if out.empty:
         raise UserError(f"{path}: target column '{spec.target}' has no labelled rows")

@@ -7,7 +7,6 @@ the same :class:`~governance.evidence.Predictions` with the same metric function
 
 from __future__ import annotations
 
-import copy
 import math
 from typing import Any
 
@@ -20,7 +19,6 @@ from governance.vocabulary import DEFAULT_MIN_GROUP_SIZE
 GAP_METRICS = {"binary": ("demographic_parity_difference", "equalized_odds_difference"),
                "multiclass": ("demographic_parity_difference", "equalized_odds_difference"),
                "regression": ("mae_difference", "mean_prediction_difference")}
-MISSING = "[MISSING]"
 #: Groups smaller than this are left out of the gaps (their rates are noise): the one default.
 MIN_GROUP_SIZE = DEFAULT_MIN_GROUP_SIZE
 
@@ -65,28 +63,12 @@ def fairness_reports(predictions: Predictions, features: list[str]) -> dict[str,
 
 
 def _reports(predictions: Predictions, features: list[str]) -> dict[str, Any]:
-    """Each feature's fairness report for the predictions' task; a missing value is a group of its own."""
-    import pandas as pd
-
+    """Each feature's fairness report for the predictions' task (groups are never missing:
+    :func:`governance.evidence_input.as_sensitive`)."""
     from governance.metrics.fairness_tasks import report_for
 
-    out = {}
-    for feature in features:
-        if feature in predictions.sensitive.columns:
-            alone = copy.copy(predictions)
-            alone.sensitive = pd.DataFrame({feature: _with_missing(predictions.sensitive[feature])})
-            out[feature] = report_for(alone, [feature], MIN_GROUP_SIZE)
-    return out
-
-
-def _with_missing(column: Any) -> Any:
-    import pandas as pd
-
-    if not column.isna().any():
-        return column
-    if isinstance(column.dtype, pd.CategoricalDtype):  # labelled or binned: keep the order, add a group
-        return column.cat.add_categories([MISSING]).fillna(MISSING)
-    return column.fillna(MISSING)
+    return {feature: report_for(predictions, [feature], MIN_GROUP_SIZE)
+            for feature in features if feature in predictions.sensitive.columns}
 
 
 def finding_brief(finding: Finding) -> dict[str, Any]:

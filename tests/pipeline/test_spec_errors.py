@@ -96,6 +96,8 @@ DATA_CASES = [
     ("target with one class", lambda f: f[f["Y"] == "<=50K"], None,
      "train.csv: target column 'Y' has a single class '<=50K'; need two"),
     ("empty file", lambda f: "", None, "train.csv: data file is empty"),
+    ("missing sensitive value", lambda f: f.assign(sex=f["sex"].mask(f.index == 3)), None,
+     "train.csv: column 'sex' has 1 missing value(s) (first in data row 4); fill or drop them first"),
 ]
 
 

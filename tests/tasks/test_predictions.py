@@ -132,6 +132,13 @@ BAD = [
      "y_score: 1 row(s) with missing or non-finite scores (first at row 2)"),
     ((["a", "b", "c"], ["a", "b", "c"], {"sex": ["f", "m"]}), {"task": "multiclass"},
      "predictions are misaligned: y_true has 3 rows, y_pred has 3 rows, sensitive has 2 rows"),
+    # groups: never missing, in any task
+    (([1, 0, 1], [1, 0, 1], {"sex": ["f", None, "m"]}), {},
+     "sensitive: column 'sex' has 1 missing value(s) (first at row 1); every row needs a known group: fill or "
+     "drop them first"),
+    (([1.0, 2.0, 3.0], [1.0, 2.0, 3.0], {"age": [30, 40, np.nan]}), {"task": "regression"},
+     "sensitive: column 'age' has 1 missing value(s) (first at row 2); every row needs a known group: fill or "
+     "drop them first"),
     # regression
     ((["a", "b", "a"], [1.0, 2.0, 3.0], S3), {"task": "regression"},
      "y_true: regression values must be numbers, got 'a', 'b' (<U1); class labels need task binary or multiclass"),
