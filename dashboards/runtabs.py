@@ -13,6 +13,7 @@ import streamlit as st
 from dashboards import runview
 from dashboards.runview import RunView
 from dashboards.state import md
+from governance.display import format_value
 from governance.report.blocks import interval_verdict
 from governance.report.layout_intervals import group_limits, inconclusive_paragraph, observed_text
 from governance.vocabulary import STATUS_ORDER, finding_blocks
@@ -186,10 +187,10 @@ def privacy_tab(view: RunView) -> None:
         return
     epsilon, limit = record.get("epsilon"), view.epsilon_limit
     c = st.columns(4)
-    c[0].metric("ε spent", _fmt(epsilon))
-    c[1].metric("δ", _fmt(record.get("delta")))
-    c[2].metric("Noise multiplier", _fmt(record.get("noise_multiplier")))
-    c[3].metric("ε limit (policy)", _fmt(limit) if limit is not None else "none")
+    c[0].metric("ε spent", format_value(epsilon))
+    c[1].metric("δ", format_value(record.get("delta")))
+    c[2].metric("Noise multiplier", format_value(record.get("noise_multiplier")))
+    c[3].metric("ε limit (policy)", format_value(limit) if limit is not None else "none")
     if isinstance(epsilon, (int, float)) and limit:
         share = float(epsilon) / limit
         st.progress(min(1.0, share), text=f"{100 * share:.0f}% of the policy's privacy budget spent")
@@ -223,7 +224,7 @@ def drift_tab(view: RunView) -> None:
         return
     for report in view.drift:
         status = f": **{md(report['status'])}**" if report["status"] else ""
-        share = f", {md(_fmt(report['share']))} of columns drifted" if report["share"] is not None else ""
+        share = f", {md(format_value(report['share']))} of columns drifted" if report["share"] is not None else ""
         st.markdown(f"{md(report['title'])}{status}{share}")
         table = report["table"]
         if {"column", "statistic"} <= set(table.columns):
@@ -252,9 +253,3 @@ def oversight_tab(view: RunView) -> None:
 def _ordered(values: pd.Series) -> list[str]:
     present = set(values.dropna())
     return [s for s in STATUS_ORDER if s in present] + sorted(present - set(STATUS_ORDER))
-
-
-def _fmt(value) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return "" if value is None else str(value)

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from governance.display import format_value
 from governance.errors import UserError
 from governance.findings import Finding, Status
 from governance.textsafe import markup
@@ -89,17 +90,6 @@ def _observed(f: Finding) -> str:
 
         return observed_text({"observed": f.observed, "evidence": f.evidence})
     return format_value(f.observed)
-
-
-def format_value(value: Any) -> str:
-    """Numbers to four significant digits, dicts as ``k=v``, ``None`` as empty."""
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    if isinstance(value, dict):
-        return ", ".join(f"{k}={format_value(v)}" for k, v in value.items())
-    return str(value)
 
 
 def record_audit(workspace: Path, kind: str, inputs: dict[str, str], result: dict[str, Any],

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from governance.display import format_value
 from governance.errors import UserError
 from governance.metrics.drift import DriftReport
 from governance.textsafe import markup
-from rai.commands.audit_common import format_value
 
 if TYPE_CHECKING:  # rich is imported when a table is printed: --json output does not pay for it
     from rich.console import Console
