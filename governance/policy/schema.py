@@ -12,13 +12,13 @@ import datetime as dt
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_serializer
+from pydantic import AfterValidator, Field, field_validator, model_serializer
 
 from governance.findings import Severity
 from governance.policy.roles import Role
 from governance.provenance import utc_today
 from governance.vocabulary import FRAMEWORKS, STAGES
-from governance.yamlvalidate import describe_value
+from governance.yamlvalidate import ClosedModel, describe_value
 
 Stage = Literal[STAGES]  # type: ignore[valid-type]  (the vocabulary's tuple, as Literal arguments)
 Framework = Literal[FRAMEWORKS]  # type: ignore[valid-type]
@@ -51,11 +51,7 @@ def _plugin_ref(ref: str) -> str:
 PluginRef = Annotated[str, AfterValidator(_plugin_ref)]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class Rule(_Strict):
+class Rule(ClosedModel):
     """A user-named binding of a registered check to a stage, a severity and parameters."""
 
     id: str = Field(pattern=RULE_ID_PATTERN, description="Unique rule id chosen by the user.")
@@ -75,7 +71,7 @@ class Rule(_Strict):
     location: tuple[str, int, int] | None = Field(default=None, exclude=True, repr=False)
 
 
-class Waiver(_Strict):
+class Waiver(ClosedModel):
     """A time-limited, approved exception for one rule."""
 
     rule: str = Field(description="Id of the waived rule.")
@@ -107,7 +103,7 @@ class Waiver(_Strict):
         return (today or utc_today()) <= self.expires
 
 
-class Policy(_Strict):
+class Policy(ClosedModel):
     """A governance policy: rules bound to stages, a blocking threshold and waivers."""
 
     policy: str = Field(min_length=1, description="Policy name.")
