@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from dashboards.queries import event_summary, monitored_policy, policy_label
+from governance.display import group_label
 from governance.report import sections as S
 from governance.report.readable import fmt_threshold, in_numeric_order
 from governance.report.source import RecordedRun, load_run
@@ -167,8 +168,7 @@ def group_table(finding: dict[str, Any]) -> pd.DataFrame | None:
     metric = str(evidence.get("metric") or "value")
     rows = []
     for g in in_numeric_order(groups, lambda g: g.get("group") or {}):
-        label = " × ".join(f"{k}={v}" for k, v in (g.get("group") or {}).items())
-        row = {"group": label, **{k: g.get(k) for k in GROUP_COLUMNS if k in g}}
+        row = {"group": group_label(g.get("group") or {}), **{k: g.get(k) for k in GROUP_COLUMNS if k in g}}
         if "value" in g:  # fairness.group_metric: one metric, named by the rule
             row[metric] = g["value"]
         if isinstance(g.get("interval"), list) and len(g["interval"]) == 2:
