@@ -17,6 +17,8 @@ from cliargs import override
 from governance.fsutil import file_sha256
 from governance.io import read_table
 
+from .recorded import recorded_blocked_audit
+
 BASE = ("audit", "drift", "--reference", "ref.csv", "--current", "cur.csv")
 HEAVY = ("tensorflow", "tf_keras", "keras", "tensorflow_privacy", "ai_edge_litert", "fairlearn", "evidently")
 JSON_KEYS = {"schema_version", "columns", "drifted_share", "n_drifted", "dataset_drift", "drift_share_threshold",
@@ -193,23 +195,10 @@ def test_whole_process_loads_no_tensorflow_nor_oracles(files):
 
 
 def test_record_appends_an_audit_event(files, rai):
-    from governance.trail import open_trail
-
     path = policy(rule("label", "drift.column", "{columns: [Y]}"))
-    code, out, err = rai(*BASE, "--policy", path, "--json", "--record", "--workspace", "ws")
-    assert code == 1 and "recorded audit run " in err
-    with open_trail("ws", create=False) as trail:
-        (event,) = trail.events(kind="audit.completed")
-        assert trail.verify().ok
-        kinds = [e.kind for e in trail.events(run_id=event.run_id)]
-    assert kinds == ["run.started", "stage.completed", "audit.completed", "gate.decided", "run.finished"]
-    code, report, err = rai("report", event.run_id, "--format", "json", "--workspace", "ws")
-    assert code == 0, err
-    assert json.loads(report)["verdict"]["decision"] == "blocked"
+    event = recorded_blocked_audit(rai, *BASE, "--policy", path)
     inputs = {"ref.csv": file_sha256("ref.csv"), "cur.csv": file_sha256("cur.csv")}
     assert event.payload["kind"] == "drift" and event.payload["inputs"] == inputs
-    assert event.payload["result"] == json.loads(out)
-    assert event.payload["decision"] == "blocked" and event.payload["findings"][0]["status"] == "failed"
 
 
 def test_audit_group_lists_drift(rai):

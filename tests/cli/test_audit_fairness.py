@@ -25,6 +25,8 @@ from fairlearn.metrics import (
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score
 
+from .recorded import recorded_blocked_audit
+
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "examples" / "adult-income" / "data"
 NUMERIC = ["age", "education-num", "capital-gain", "capital-loss", "hours-per-week"]
@@ -296,24 +298,12 @@ def test_console_script_error_has_no_traceback(files):
 
 def test_record_appends_an_audit_event(files, rai):
     from governance.fsutil import file_sha256
-    from governance.trail import open_trail
 
     path = policy(rule("dp", "fairness.demographic_parity_difference", "{sensitive_features: [sex], max: 0.05}"))
-    code, out, err = rai(*BASE, "--sensitive", "sex", "--policy", path, "--json", "--record", "--workspace", "ws")
-    assert code == 1 and "recorded audit run " in err
-    with open_trail("ws", create=False) as trail:
-        (event,) = trail.events(kind="audit.completed")
-        assert trail.verify().ok
-        kinds = [e.kind for e in trail.events(run_id=event.run_id)]
-    assert kinds == ["run.started", "stage.completed", "audit.completed", "gate.decided", "run.finished"]
-    code, report, err = rai("report", event.run_id, "--format", "json", "--workspace", "ws")
-    assert code == 0, err
-    assert json.loads(report)["verdict"]["decision"] == "blocked"
+    event = recorded_blocked_audit(rai, *BASE, "--sensitive", "sex", "--policy", path)
     digest = file_sha256("adult.csv")
     assert event.subjects == {"inputs": [digest]}
     assert event.payload["kind"] == "fairness" and event.payload["inputs"] == {"adult.csv": digest}
-    assert event.payload["result"] == json.loads(out)
-    assert event.payload["decision"] == "blocked" and event.payload["findings"][0]["status"] == "failed"
 
 
 def test_audit_group_lists_fairness(rai):
