@@ -136,7 +136,7 @@ class Predictions:
             if self.y_score is not None:
                 self.y_score = inp.as_scores(self.y_score, "y_score")
         elif self.task == "multiclass":
-            truth, self.y_pred, self.classes = inp.as_multiclass(truth, self.y_pred, self.classes)
+            truth, self.y_pred, self.classes = inp.as_multiclass(self.y_true, self.y_pred, self.classes)
             self.favorable_code = _class_index(self.classes, self.favorable_label)
             if self.y_score is not None:
                 self.y_score = inp.as_score_matrix(self.y_score, "y_score", len(self.classes))
@@ -165,7 +165,7 @@ class Predictions:
             other.y_score = None if y_score is None else inp.as_scores(y_score, "y_score")
         elif self.task == "multiclass":
             codes = np.arange(len(self.classes))
-            other.y_pred = inp.as_multiclass(y_pred, y_pred, codes)[1]
+            other.y_pred = inp.as_multiclass(None, y_pred, codes)[1]
             other.y_score = None if y_score is None else inp.as_score_matrix(y_score, "y_score", len(codes))
         else:
             if y_score is not None:

@@ -157,6 +157,8 @@ def binary_favorable(y_true: Any, y_pred: Any, pos_label: Any, favorable_label: 
 def as_multiclass(y_true: Any, y_pred: Any, classes: Any = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Class codes of ``y_true`` and ``y_pred`` (``int64``, indexes into ``classes``) and the classes.
 
+    ``y_true`` may be ``None`` (rows without labels): its codes are then ``None`` too.
+
     Without ``classes`` they are the distinct labels of both, sorted (first-seen order for labels
     of mixed types). Labels must be classes: text, integers, booleans or whole numbers; a
     number with a fraction, a missing label, a label outside ``classes`` or more than
@@ -164,7 +166,8 @@ def as_multiclass(y_true: Any, y_pred: Any, classes: Any = None) -> tuple[np.nda
     """
     import pandas as pd
 
-    truth, pred = (_class_labels(as_array(v, f), f) for v, f in ((y_true, "y_true"), (y_pred, "y_pred")))
+    pred = _class_labels(as_array(y_pred, "y_pred"), "y_pred")
+    truth = pred if y_true is None else _class_labels(as_array(y_true, "y_true"), "y_true")
     if classes is None:
         both = np.concatenate([truth, pred]) if truth.dtype == pred.dtype else np.concatenate(
             [truth.astype(object), pred.astype(object)])
@@ -179,14 +182,16 @@ def as_multiclass(y_true: Any, y_pred: Any, classes: Any = None) -> tuple[np.nda
     if len(known) > MAX_CLASSES:
         raise UserError(f"y_true, y_pred: {len(known)} distinct labels; a multiclass target has at most "
                         f"{MAX_CLASSES} classes (a numeric target needs task regression)")
-    codes = []
+    codes: dict[str, np.ndarray] = {}
     for field, labels in (("y_true", truth), ("y_pred", pred)):
+        if field == "y_true" and y_true is None:
+            continue
         code = known.get_indexer(labels)
         if (code < 0).any():
             unknown = _distinct(labels[code < 0])
             raise UserError(f"{field}: labels {_show(unknown)} are not among classes ({_show(list(known))})")
-        codes.append(code.astype(np.int64, copy=False))
-    return codes[0], codes[1], known.to_numpy()
+        codes[field] = code.astype(np.int64, copy=False)
+    return codes.get("y_true"), codes["y_pred"], known.to_numpy()
 
 
 def as_regression(values: Any, field: str) -> np.ndarray:

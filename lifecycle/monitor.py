@@ -1,18 +1,21 @@
 """Monitor: audit a batch of live data against a deployed model and its policy's ``monitor`` rules.
 
 The registry entry is verified (signature, hashes, and its place in the registry) and the batch is
-read and checked before the model is loaded; then the model scores the batch. Labels are mapped
-exactly as at training (:mod:`lifecycle.labels`): a batch with a missing label or one the model
-was not trained on is refused, never counted as negative. Evidence for the ``monitor`` gate
-(names as in :mod:`governance.evidence`):
+read and checked before the model is loaded; then the model scores the batch. The batch is read
+as the pipeline reads its data (:func:`governance.io.read_table`, with the model's ``na_values``).
+Labels are mapped exactly as at training (:mod:`lifecycle.labels`): a batch with a missing label
+or one the model was not trained on is refused, never counted as negative. Evidence for the
+``monitor`` gate (names as in :mod:`governance.evidence`; built for the model's task by
+:mod:`lifecycle.monitor_evidence`):
 
 ``reference`` / ``current``
     the training features kept in the entry (``reference.parquet``) against the batch's features;
 ``prediction_reference`` / ``prediction_current``
-    the model's test-set scores recorded at registration against its scores on the batch;
+    the model's test-set outputs recorded at registration against its outputs on the batch
+    (scores, predicted classes or predicted values);
 ``predictions``
-    the model's decisions and scores with the sensitive columns, and the labels when the batch
-    carries the target column;
+    the model's decisions (0/1, classes or values) and scores (probabilities) with the sensitive
+    columns grouped as at training, and the labels when the batch carries the target column;
 ``missing_labels``
     when it does not: the target column's name. Label-free rules (selection-rate parity, score
     levels by group, drift) decide on the batch all the same; the others are recorded as needing
@@ -36,9 +39,8 @@ import pandas as pd
 
 from governance.engine import evaluate as evaluate_gate
 from governance.errors import UserError
-from governance.evidence import Evidence, Predictions
 from governance.findings import jsonable
-from governance.io import file_sha256, missing_column_message
+from governance.io import file_sha256, missing_column_message, read_columns, read_table
 from governance.policy.loader import load_policy
 from governance.policy.schema import Policy
 from governance.provenance import new_run_id
@@ -48,8 +50,9 @@ from governance.trail.signing import KeyRing
 from governance.workspace import Workspace
 from lifecycle.deploy import RegistryEntry, verified_entry
 from lifecycle.labels import code_batch_labels
-from lifecycle.measure import finding_brief, group_gaps, performance, reasons
-from lifecycle.serve import ServedModel, load_served
+from lifecycle.measure import finding_brief, reasons
+from lifecycle.monitor_evidence import batch_evidence, model_outputs, sensitive_groups
+from lifecycle.serve import load_served
 
 _SCHEMA_LISTS = ("numeric", "categorical", "sensitive")
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
@@ -81,12 +84,14 @@ def monitor_batch(batch: str | Path, *, name: str, version: int | None = None, r
     served = load_served(registry, name, entry.version, trusted)
     if served.entry.body != entry.body:
         raise UserError(f"{entry.dir}: the entry changed while it was being loaded; refusing to monitor")
-    scores = np.asarray(served.scorer(frame), dtype=float).reshape(-1)
-    if not np.isfinite(scores).all():  # a score that is not a number must never become a negative label
-        row = int((~np.isfinite(scores)).argmax())
+    raw = np.asarray(served.scorer(frame), dtype=float)
+    finite = np.isfinite(raw.reshape(len(raw), -1)).all(axis=1)
+    if not finite.all():  # an output that is not a number must never become a decision
+        row = int((~finite).argmax())
         raise UserError(f"{batch}: the model gives no finite score for data row {row + 1} (a value far outside "
                         "the training data's range?); nothing was recorded")
-    evidence, numbers = batch_evidence(served, frame, labels, scores)
+    outputs = model_outputs(raw, served.schema, served.threshold, str(batch))
+    evidence, numbers = batch_evidence(served, frame, labels, outputs, str(batch))
     trail = open_trail(ws.ensure())
     try:
         recorder = RunRecorder(trail, "monitor-" + new_run_id())
@@ -126,13 +131,15 @@ def monitor_policy(entry: RegistryEntry, policy_path: str | Path | None) -> Poli
 
 
 def read_batch(path: Path, schema: dict[str, Any] | None) -> tuple[pd.DataFrame, np.ndarray | None]:
-    """The batch's typed features (and sensitive columns), and its 0/1 labels if it has the target.
+    """The batch's typed features (and sensitive columns), and its labels coded for the model's
+    task if it has the target column (0/1, class names or numbers).
 
     Raises
     ------
     UserError
         An unreadable or empty file, a missing column, a missing label or a label the model was
-        not trained on (see :func:`lifecycle.labels.code_batch_labels`).
+        not trained on (see :func:`lifecycle.labels.code_batch_labels`), a sensitive value
+        without one of the model's value labels or outside its bins.
     """
     if not isinstance(schema, dict) or not all(isinstance(schema.get(k), list) for k in _SCHEMA_LISTS):
         raise UserError(f"{path}: the registered model records no table schema (numeric, categorical and "
@@ -140,26 +147,27 @@ def read_batch(path: Path, schema: dict[str, Any] | None) -> tuple[pd.DataFrame,
     problem = _file_problem(path)
     if problem:
         raise UserError(f"{path}: {problem}")
-    try:
-        raw = pd.read_parquet(path) if path.name.lower().endswith((".parquet", ".pq")) else pd.read_csv(
-            path, skipinitialspace=True, na_values=schema.get("na_values") or ["?", ""], low_memory=False)
-    except Exception as err:  # any parser failure is the file's problem
-        raise UserError(f"{path}: cannot read batch: {str(err).splitlines()[0] if str(err) else type(err).__name__}") from None
-    if raw.empty:
-        raise UserError(f"{path}: batch has no rows")
-    raw.columns = [str(c).strip() for c in raw.columns]
+    names = {str(c).strip(): c for c in read_columns(path)}
     wanted = list(dict.fromkeys(schema["numeric"] + schema["categorical"] + schema["sensitive"]))
     for column in wanted:
-        if column not in raw.columns:
-            raise UserError(f"{path}: {missing_column_message(column, list(raw.columns))}")
+        if column not in names:
+            raise UserError(f"{path}: {missing_column_message(column, list(names))}")
+    target = schema.get("target")
+    read = wanted + ([target] if target in names and target not in wanted else [])
+    # The pipeline's reader, with the model's missing-value markers: the batch reads as its data did.
+    raw = read_table(path, [names[c] for c in read], na_values=schema.get("na_values") or ["?", ""])
+    raw.columns = read
+    if raw.empty:
+        raise UserError(f"{path}: batch has no rows")
     frame = raw[wanted].copy()
     for column in schema["numeric"]:
         frame[column] = _finite_numbers(frame[column], path, column)
     for column in schema["categorical"]:
         frame[column] = frame[column].where(frame[column].isna(), frame[column].astype(str).str.strip())
-    target = schema.get("target")
-    labels = code_batch_labels(raw[target], schema, str(path)) if target in raw.columns else None
-    return frame.reset_index(drop=True), labels
+    frame = frame.reset_index(drop=True)
+    sensitive_groups(frame, schema, str(path))  # a value the model's groups do not know: refused before scoring
+    labels = code_batch_labels(raw[target], schema, str(path)) if target in names else None
+    return frame, labels
 
 
 def _finite_numbers(values: pd.Series, path: Path, column: str) -> pd.Series:
@@ -181,66 +189,3 @@ def _file_problem(path: Path) -> str | None:
         return "not a regular file (a batch is a CSV or Parquet file)" if path.exists() else "batch file not found"
     except (OSError, ValueError) as err:  # a name too long, a NUL byte
         return f"cannot read batch: {getattr(err, 'strerror', None) or err}"
-
-
-def batch_evidence(served: ServedModel, frame: pd.DataFrame, labels: np.ndarray | None, scores: np.ndarray,
-                   decisions: np.ndarray | None = None) -> tuple[Evidence, dict[str, Any]]:
-    """The monitor gate's evidence for rows of live data and their scores, and the headline numbers.
-
-    ``decisions`` are the 0/1 decisions made (default: the scores against the entry's threshold);
-    without ``labels`` the predictions carry none and the evidence says which column is absent.
-    """
-    schema, body = served.schema, served.entry.body
-    features = schema["numeric"] + schema["categorical"]
-    reference = pd.read_parquet(served.entry.file("reference"))
-    reference_scores = pd.read_parquet(served.entry.file("reference_predictions"))["y_score"]
-    current_scores = pd.Series(np.asarray(scores, dtype=float), name="y_score")
-    numbers: dict[str, Any] = {"rows": len(frame), "reference_rows": len(reference),
-                               "mean_score": {"reference": float(reference_scores.mean()), "current": float(current_scores.mean())},
-                               "positive_rate": {"reference": float((reference_scores >= served.threshold).mean()),
-                                                 "current": float((current_scores >= served.threshold).mean())}}
-    if decisions is None:
-        decisions = (current_scores.to_numpy() >= served.threshold).astype(int)
-    predictions = Predictions(y_true=labels, y_pred=decisions, y_score=current_scores.to_numpy(),
-                              sensitive=frame[schema["sensitive"]].reset_index(drop=True))
-    numbers["selection_rate_gaps"] = selection_rate_gaps(predictions, schema["sensitive"])
-    if labels is not None:
-        numbers["performance"] = performance(predictions)
-        numbers["group_gaps"] = group_gaps(predictions, schema["sensitive"])
-    card = body.get("model_card") or {}
-    metadata = {"owner": (card.get("model_details") or {}).get("owner"),
-                "intended_use": (card.get("intended_use") or {}).get("primary"),
-                "limitations": card.get("caveats_and_recommendations")}
-    numbers["drift"] = _drift_summary(reference[features], frame[features], reference_scores, current_scores)
-    dataset = frame.assign(**{schema["target"]: labels}) if labels is not None else frame
-    evidence = Evidence(reference=reference[features], current=frame[features], prediction_reference=reference_scores,
-                        prediction_current=current_scores, predictions=predictions, metadata=metadata,
-                        lineage=body.get("lineage"), dataset=dataset, target=schema["target"] if labels is not None else None,
-                        missing_labels=schema["target"] if labels is None else None,
-                        sensitive_features=list(schema["sensitive"]) or None)
-    return evidence, numbers
-
-
-def selection_rate_gaps(predictions: Predictions, features: list[str]) -> dict[str, float | None]:
-    """Label-free fairness: per sensitive column, the largest difference in selection rate between
-    groups of at least the default minimum size (None when fewer than two such groups)."""
-    gaps = group_gaps(predictions, features)
-    return {f"{feature}.selection_rate_difference": gaps.get(f"{feature}.demographic_parity_difference")
-            for feature in features}
-
-
-def _drift_summary(reference: pd.DataFrame, current: pd.DataFrame, ref_scores: pd.Series,
-                   cur_scores: pd.Series) -> dict[str, Any]:
-    """Descriptive drift of the batch (evidently's default methods), recorded whatever the rules say."""
-    from governance.metrics.drift import drift_report, prediction_drift
-
-    out: dict[str, Any] = {}
-    try:
-        report = drift_report(reference, current).to_dict()
-        keep = ("column", "method", "statistic", "threshold", "drifted")
-        out["data"] = {"drifted_share": report["drifted_share"], "n_drifted": report["n_drifted"],
-                       "columns": [{k: row.get(k) for k in keep} for row in report["columns"]]}
-        out["prediction"] = prediction_drift(ref_scores, cur_scores)
-    except UserError as err:  # nothing comparable: say so rather than fail the monitor run
-        out["error"] = str(err)
-    return out

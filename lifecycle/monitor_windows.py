@@ -14,7 +14,11 @@ or blocking as the policy's ``on_missing_labels`` says. Labels are joined on the
 (``--join request_id``, or a client's ``client_request_id``), plus a ``row`` column for batch
 requests; labels whose id is not in the log are counted and reported, never silently dropped.
 
-The decision scores are the logged ones: what the model answered, not a re-scoring.
+The decisions are the logged ones: what the model answered, not a re-scoring. A binary model's
+records carry its score and 0/1 label; a multiclass model's its class (``label``, named as the
+schema's ``classes``), that class's probability (``score``) and every class's ``probabilities``;
+a regression model's its prediction (``score``). Outcomes in a labels file are coded as at
+training, for the model's task (:func:`lifecycle.labels.code_batch_labels`).
 """
 
 from __future__ import annotations
@@ -30,7 +34,6 @@ import pandas as pd
 
 from governance.engine import evaluate as evaluate_gate
 from governance.errors import UserError
-from governance.evidence import Predictions
 from governance.findings import jsonable
 from governance.io import file_sha256
 from governance.provenance import new_run_id
@@ -42,7 +45,8 @@ from governance.workspace import Workspace
 from lifecycle.deploy import RegistryEntry, verified_entry
 from lifecycle.labels import code_batch_labels
 from lifecycle.measure import finding_brief, group_gaps, performance, reasons
-from lifecycle.monitor import batch_evidence, monitor_policy
+from lifecycle.monitor import monitor_policy
+from lifecycle.monitor_evidence import batch_evidence, logged_outputs, predictions_of, sensitive_groups
 from lifecycle.predlog.query import iter_segments
 from lifecycle.serve import ServedModel
 
@@ -169,10 +173,10 @@ def window_evidence(entry: RegistryEntry, window: Window, labels: Labels | None)
     """The monitor gate's evidence and numbers for one window, and how many of its decisions are labelled."""
     schema = entry.body["schema"]
     frame = frame_of(window.records, schema)
-    scores = np.asarray([float(r["score"]) for r in window.records])
+    where = f"the prediction log ({window.start} .. {window.end})"
+    outputs = logged_outputs(window.records, schema, where)
     served = ServedModel(entry, {}, _no_rescoring)
-    y_pred = np.asarray([int(r["label"]) for r in window.records])
-    evidence, numbers = batch_evidence(served, frame, None, scores, y_pred)
+    evidence, numbers = batch_evidence(served, frame, None, outputs, where)
     numbers["flags"] = sum(1 for r in window.records if r.get("flags"))
     if labels is None:
         return evidence, numbers, 0
@@ -182,8 +186,8 @@ def window_evidence(entry: RegistryEntry, window: Window, labels: Labels | None)
         return evidence, numbers, 0
     at = [i for i, _ in found]
     y_true = code_batch_labels(pd.Series([v for _, v in found], dtype=object), schema, labels.file)
-    sensitive = frame[schema["sensitive"]].iloc[at].reset_index(drop=True)
-    predictions = Predictions(y_true=y_true, y_pred=y_pred[at], y_score=scores[at], sensitive=sensitive)
+    sensitive = sensitive_groups(frame, schema, where).iloc[at].reset_index(drop=True)
+    predictions = predictions_of(outputs.at(at), schema, y_true, sensitive)
     numbers["performance"] = performance(predictions)
     numbers["group_gaps"] = group_gaps(predictions, schema["sensitive"])
     labelled = frame.iloc[at].reset_index(drop=True).assign(**{schema["target"]: y_true})

@@ -75,17 +75,16 @@ def _print(summary: dict) -> None:
     model, numbers = summary["model"], summary["numbers"]
     click.echo(f"monitor {summary['run_id']}: {model['name']} v{model['version']} on {summary['batch']['rows']} rows: "
                f"{summary['decision']}")
-    mean = numbers["mean_score"]
-    click.echo(f"  mean score {mean['reference']:.4f} (reference) -> {mean['current']:.4f} (batch)")
+    click.echo(f"  {_levels(numbers)}")
     data = (numbers.get("drift") or {}).get("data")
     if data:
         drifted = [c["column"] for c in data["columns"] if c["drifted"]]
         click.echo(f"  data drift: {data['n_drifted']} of {len(data['columns'])} columns"
                    + (f" ({', '.join(drifted)})" if drifted else ""))
-    gaps = [f"{name.split('.')[0]} {value:.4f}" for name, value in (numbers.get("selection_rate_gaps") or {}).items()
-            if value is not None]
-    if gaps:
-        click.echo(f"  selection-rate gap between groups: {', '.join(gaps)}")
+    for key, what in (("selection_rate_gaps", "selection-rate"), ("mean_prediction_gaps", "mean-prediction")):
+        gaps = [f"{name.split('.')[0]} {value:.4g}" for name, value in (numbers.get(key) or {}).items() if value is not None]
+        if gaps:
+            click.echo(f"  {what} gap between groups: {', '.join(gaps)}")
     if not summary["batch"]["labelled"]:
         click.echo(f"  no labels in the batch: rules that need them are not run "
                    f"(on_missing_labels: {summary['policy']['on_missing_labels']})")
@@ -95,6 +94,17 @@ def _print(summary: dict) -> None:
         click.echo("  the policy has no monitor rules")
     for reason in summary["reasons"]:
         click.echo(f"  blocked by {reason}")
+
+
+def _levels(numbers: dict) -> str:
+    """The model's output level on the batch against the reference: by task."""
+    if "class_shares" in numbers:
+        shares = numbers["class_shares"]
+        return "predicted classes (reference -> batch): " + ", ".join(
+            f"{c} {shares['reference'][c]:.3f} -> {shares['current'][c]:.3f}" for c in shares["current"])
+    what, key = ("mean prediction", "mean_prediction") if "mean_prediction" in numbers else ("mean score", "mean_score")
+    mean = numbers[key]
+    return f"{what} {mean['reference']:.4g} (reference) -> {mean['current']:.4g} (batch)"
 
 
 def _print_windows(summary: dict) -> None:
