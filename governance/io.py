@@ -20,7 +20,6 @@ import pandas as pd
 from governance import csvoptions
 from governance.csvoptions import CsvOptions
 from governance.errors import UserError
-from governance.fsutil import file_sha256  # noqa: F401  (its callers import it from here too)
 
 CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.bz2", ".csv.zip", ".csv.xz", ".tsv", ".tsv.gz")
 PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")

@@ -40,7 +40,8 @@ import pandas as pd
 from governance.engine import evaluate as evaluate_gate
 from governance.errors import UserError
 from governance.findings import jsonable
-from governance.io import file_sha256, missing_column_message, read_columns, read_table
+from governance.fsutil import file_sha256
+from governance.io import missing_column_message, read_columns, read_table
 from governance.policy.loader import load_policy
 from governance.policy.schema import Policy
 from governance.provenance import new_run_id

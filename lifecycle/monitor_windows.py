@@ -35,7 +35,7 @@ import pandas as pd
 from governance.engine import evaluate as evaluate_gate
 from governance.errors import UserError
 from governance.findings import jsonable
-from governance.io import file_sha256
+from governance.fsutil import file_sha256
 from governance.provenance import new_run_id
 from governance.recorder import RunRecorder
 from governance.trail import open_trail
