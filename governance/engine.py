@@ -29,8 +29,9 @@ from pydantic import ValidationError
 from governance.checks.base import RUN_FEATURES, Outcome, get_check, takes_run_features
 from governance.errors import MissingEvidence, UserError
 from governance.evidence import LABEL_PIECES, Evidence, missing_labels
-from governance.findings import Finding, GateResult, Status
+from governance.findings import Finding, GateResult
 from governance.policy.schema import Policy, Rule
+from governance.vocabulary import Status
 
 NEEDS_LABELS = "needs labels ({absent}): not run on these rows (on_missing_labels: {how})"
 

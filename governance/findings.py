@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from enum import Enum
 from typing import Any
 
-from governance.vocabulary import Decision, Severity, Status, status_blocks  # noqa: F401  (Status, Severity: historic home)
+from governance.vocabulary import Decision, Severity, Status, status_blocks
 
 
 def jsonable(value: Any) -> Any:

@@ -33,9 +33,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from governance.errors import LocatedError, UserError
-from governance.findings import Status
 from governance.packs import is_pack_ref
-from governance.vocabulary import STAGES
+from governance.vocabulary import STAGES, Status
 from governance.yamlsafe import Document, load_document
 from governance.yamlvalidate import validate
 

@@ -14,9 +14,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from governance.findings import GateResult, Status, jsonable
+from governance.findings import GateResult, jsonable
 from governance.policy.schema import Policy
 from governance.provenance import current_actor
+from governance.vocabulary import Status
 
 
 class RunRecorder:

@@ -32,8 +32,8 @@ _EXPORTS: dict[str, str] = {
     # results
     "GateResult": "governance.findings",
     "Finding": "governance.findings",
-    "Status": "governance.findings",
-    "Severity": "governance.findings",
+    "Status": "governance.vocabulary",
+    "Severity": "governance.vocabulary",
     "Decision": "governance.vocabulary",
     "STAGES": "governance.vocabulary",
     # runs in your own code

@@ -18,9 +18,9 @@ from pydantic import Field
 from governance.checks.base import REGISTRY, STAGES, Check, CheckParams, Outcome, register
 from governance.engine import evaluate
 from governance.evidence import Evidence
-from governance.findings import Status
 from governance.policy.loader import load_policy
 from governance.policy.schema import Policy, Rule
+from governance.vocabulary import Status
 
 
 class AlwaysFail(Check):

@@ -18,10 +18,9 @@ from __future__ import annotations
 from typing import Any
 
 from governance.errors import LocatedError
-from governance.findings import Severity
 from governance.policy.roles import ROLE_MESSAGE, ROLE_PATTERN, roles_record
 from governance.policy.schema import Policy
-from governance.vocabulary import closest
+from governance.vocabulary import Severity, closest
 from governance.yamlsafe import Document
 from governance.yamlvalidate import describe_value
 

@@ -14,10 +14,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, field_validator, model_serializer
 
-from governance.findings import Severity
 from governance.policy.roles import Role
 from governance.provenance import utc_today
-from governance.vocabulary import FRAMEWORKS, STAGES
+from governance.vocabulary import FRAMEWORKS, STAGES, Severity
 from governance.yamlvalidate import ClosedModel, describe_value
 
 Stage = Literal[STAGES]  # type: ignore[valid-type]  (the vocabulary's tuple, as Literal arguments)

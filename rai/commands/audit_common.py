@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 from governance.display import format_value
 from governance.errors import UserError
-from governance.findings import Finding, Status
+from governance.findings import Finding
 from governance.textsafe import markup
+from governance.vocabulary import Status
 from governance.workspace import Workspace
 
 if TYPE_CHECKING:  # rich is imported when a table is printed: --json output does not pay for it

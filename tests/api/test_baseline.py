@@ -11,7 +11,7 @@ import pytest
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 
 import rai
-from governance.findings import Status
+from governance.vocabulary import Status
 
 pytestmark = pytest.mark.tf
 

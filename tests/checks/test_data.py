@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from governance.checks.base import get_check
 from governance.evidence import Evidence
-from governance.findings import Status
+from governance.vocabulary import Status
 
 from .cases import frame
 from .support import family_cases, run_rule

@@ -16,10 +16,10 @@ from pydantic import ValidationError
 from governance.checks.base import get_check
 from governance.errors import UserError
 from governance.evidence import Evidence
-from governance.findings import Status
 from governance.metrics.coltypes import infer_kind
 from governance.metrics.drift import drift_report, prediction_drift
 from governance.metrics.stattests import STATTESTS
+from governance.vocabulary import Status
 
 from .cases import drift_frame
 from .drift_oracle import assert_rows_equal, preset, read_adult, same_number, shifted, value_drift

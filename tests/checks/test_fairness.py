@@ -27,8 +27,8 @@ import governance.metrics.fairness as fairness_module
 from governance.checks.base import get_check
 from governance.errors import UserError
 from governance.evidence import Evidence, Predictions
-from governance.findings import Status
 from governance.metrics.fairness import METRICS, RATES, fairness_report
+from governance.vocabulary import Status
 
 from .support import family_cases, run_rule
 

@@ -16,8 +16,8 @@ from sklearn.linear_model import LogisticRegression
 
 from governance.checks.base import get_check
 from governance.evidence import Evidence, Predictions
-from governance.findings import Status
 from governance.metrics.performance import PERFORMANCE_METRICS, performance_metric, roc_auc
+from governance.vocabulary import Status
 
 from .support import family_cases, run_rule
 

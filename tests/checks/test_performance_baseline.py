@@ -14,8 +14,8 @@ from sklearn import metrics as skm
 
 from governance.baseline import Baseline
 from governance.evidence import Evidence, Predictions
-from governance.findings import Status
 from governance.policy.loader import lint_policy
+from governance.vocabulary import Status
 
 from .support import run_rule
 

@@ -11,7 +11,6 @@ import sys
 import pytest
 
 from governance.evidence import Evidence
-from governance.findings import Status
 from governance.metrics.privacy import (
     PLD_VALUE_DISCRETIZATION,
     calibrate_noise_multiplier,
@@ -21,6 +20,7 @@ from governance.metrics.privacy import (
     privacy_statement,
     record_epsilon,
 )
+from governance.vocabulary import Status
 
 from .cases import dp_record
 from .support import family_cases, run_rule

@@ -29,10 +29,11 @@ from report.synthetic import (
     tamper,
 )
 
-from governance.findings import Finding, Severity, Status
+from governance.findings import Finding
 from governance.manifest import MANIFEST, SCHEMA, sign_body
 from governance.trail import open_trail
 from governance.trail.signing import load_signer
+from governance.vocabulary import Severity, Status
 
 __all__ = ["AWAITING_RUN", "BLOCKED_RUN", "HOSTILE", "HOSTILE_RUN", "MONITOR_RUN", "PASSED_RUN",
            "add_hostile_run", "build", "tamper"]

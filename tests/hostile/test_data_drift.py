@@ -17,9 +17,9 @@ import pytest
 
 from governance.engine import evaluate
 from governance.evidence import Evidence
-from governance.findings import Status
 from governance.metrics.drift import drift_report
 from governance.policy.schema import Policy, Rule
+from governance.vocabulary import Status
 
 from .rai_case import deadline, one_clean_line, run
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from governance.errors import LocatedError
-from governance.findings import Severity
 from governance.policy.loader import lint_policy, load_policy, policy_json
+from governance.vocabulary import Severity
 
 HEAD = "policy: credit\nversion: '1.0'\nowner: risk@example.org\n"
 FAIR = (

@@ -13,8 +13,8 @@ import pytest
 import governance.policy.schema as schema
 from governance.engine import evaluate
 from governance.evidence import Evidence
-from governance.findings import Status
 from governance.policy.loader import load_policy
+from governance.vocabulary import Status
 
 EXPIRES = dt.date(2030, 6, 30)
 UTC, PLUS_14, MINUS_12 = dt.UTC, dt.timezone(dt.timedelta(hours=14)), dt.timezone(dt.timedelta(hours=-12))

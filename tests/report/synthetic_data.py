@@ -9,7 +9,8 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from governance.findings import Finding, Severity, Status
+from governance.findings import Finding
+from governance.vocabulary import Severity, Status
 
 
 def _h(label: str) -> str:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 
-from governance.findings import Finding, Severity, Status
+from governance.findings import Finding
 from governance.report import build_report, render_report
 from governance.report.trailinfo import NOT_COVERED
 from governance.trail import open_trail
+from governance.vocabulary import Severity, Status
 
 
 def _report(workspace, run_id):
