@@ -15,8 +15,13 @@ over the groups with at least ``min_group_size`` rows (``difference``, ``ratio``
   predictions or, with ``rescore: true``, of its model re-scored on the gate's rows, read from
   the ``baselines`` evidence (:mod:`governance.baseline`, :mod:`governance.checks._relative`).
 
+Multiclass predictions get ``accuracy`` per group and every other binary metric one vs rest,
+class by class (:mod:`governance.metrics.groupwise_classes`); each class is judged as a binary
+rule would be and the worst class decides (:mod:`governance.checks._group_classes`).
+
 Undefined numbers never pass: a group whose metric has a zero denominator, or a ratio whose
-largest value is 0, raises, and the engine records an ``error`` finding naming the group.
+largest value is 0, raises, and the engine records an ``error`` finding naming the group (and
+the class).
 """
 
 from __future__ import annotations
@@ -25,20 +30,16 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
+from governance.checks import _group_baseline as baseline
 from governance.checks import _group_compare as compare
+from governance.checks._group_classes import decide
 from governance.checks._relative import RelativeParams
 from governance.checks.base import Check, Outcome, register
 from governance.checks.fairness import FairnessParams
 from governance.display import group_label
 from governance.evidence import Evidence
-from governance.metrics.groupwise import (
-    AGGREGATES,
-    LABEL_FREE,
-    METRICS,
-    GroupMetric,
-    group_metric,
-    metric_problem,
-)
+from governance.metrics.groupwise import AGGREGATES, LABEL_FREE, METRICS, GroupMetric, metric_problem
+from governance.metrics.groupwise_classes import ClassMetrics, class_metrics
 from governance.metrics.intervals import intervals
 from governance.vocabulary import DEFAULT_MIN_GROUP_SIZE
 from governance.yamlvalidate import refusing
@@ -105,7 +106,7 @@ def _num(x: float) -> str:
 
 @register("fairness.group_metric")
 class GroupMetricRule(Check):
-    """A metric of the group-metric table (`metric`: fnr, precision, calibration_gap, mae, ...) aggregated over sensitive groups (`aggregate`: difference, ratio, min, max) is within `min`/`max`; with `confidence`, decided on intervals; with `relative_to`, compared with a registered baseline."""
+    """A metric of the group-metric table (`metric`: fnr, precision, calibration_gap, mae, ...) aggregated over sensitive groups (`aggregate`: difference, ratio, min, max) is within `min`/`max` (multiclass: per class, the worst class); with `confidence`, decided on intervals; with `relative_to`, compared with a registered baseline."""
 
     stages = ("evaluate", "optimize", "monitor")
     Params = GroupMetricParams
@@ -115,29 +116,38 @@ class GroupMetricRule(Check):
         return params.metric in LABEL_FREE
 
     def evaluate(self, evidence: Evidence, params: GroupMetricParams) -> Outcome:
-        current = measure(evidence.require("predictions"), params)
-        value = current.aggregate(params.aggregate)
-        report = compare.Report(current, params, value)
-        if params.min is not None or params.max is not None:
-            _absolute(report, current, value, params)
-        if params.relative_to is not None:
-            compare.against_baseline(report, evidence, params)
-        return report.outcome()
+        measured = measure(evidence.require("predictions"), params)
+        numbers = None if params.relative_to is None else baseline.baseline_numbers(evidence, params, measured)
+        return decide([_judged(current, numbers, params) for current in measured.metrics], measured, params)
 
 
-def measure(predictions: Any, params: GroupMetricParams) -> GroupMetric:
-    """The metric per group; raises when too few groups remain or an included group's value is undefined."""
-    current = group_metric(params.metric, predictions, params.sensitive_features, params.min_group_size)
+def _judged(current: GroupMetric, numbers: baseline.BaselineNumbers | None, params: GroupMetricParams) -> compare.Report:
+    """One metric (one class's, for multiclass) against the rule's bounds and baseline."""
+    value = current.aggregate(params.aggregate)
+    report = compare.Report(current, params, value)
+    if params.min is not None or params.max is not None:
+        _absolute(report, current, value, params)
+    if numbers is not None:
+        baseline.against_baseline(report, numbers, params)
+    return report
+
+
+def measure(predictions: Any, params: GroupMetricParams) -> ClassMetrics:
+    """The metric per group (and class); raises when too few groups remain or an included value is undefined."""
+    measured = class_metrics(params.metric, predictions, params.sensitive_features, params.min_group_size)
     needed = 2 if params.aggregate in ("difference", "ratio") else 1
-    if len(current.included) < needed:
-        sizes = ", ".join(f"{group_label(current.group(i))} ({current.count[i]})" for i in range(len(current.count)))
+    first = measured.metrics[0] if measured.metrics else None
+    if first is None or len(first.included) < needed:
+        count = [] if first is None else first.count
+        sizes = ", ".join(f"{group_label(first.group(i))} ({count[i]})" for i in range(len(count)))
         raise ValueError(
             f"fewer than {needed} group(s) of {', '.join(params.sensitive_features)} have at least "
             f"{params.min_group_size} rows (groups: {sizes or 'none'}); a {params.aggregate} needs {needed}")
-    compare.refuse_undefined(current, "")
-    if params.aggregate == "ratio" and current.value[current.included].max() <= 0:
-        raise ValueError(f"the ratio of {params.metric} is undefined: every included group's value is 0")
-    return current
+    for current in measured.metrics:
+        compare.refuse_undefined(current, "")
+        if params.aggregate == "ratio" and current.value[current.included].max() <= 0:
+            raise ValueError(f"the ratio of {current.what} is undefined: every included group's value is 0")
+    return measured
 
 
 def _absolute(report: compare.Report, current: GroupMetric, value: float, params: GroupMetricParams) -> None:

@@ -23,10 +23,15 @@ outcomes are not known) too; every other metric needs labels.
 Each equals fairlearn's ``MetricFrame`` with the scikit-learn function on the group's rows.
 Where scikit-learn returns 0 for a zero denominator (a group without positive labels has
 ``tpr`` 0), the value here is undefined (``NaN``): callers never decide a rule on it.
+
+Multiclass predictions get the binary metrics one class at a time
+(:mod:`governance.metrics.groupwise_classes`); a :class:`GroupMetric` of one class names it
+in ``label``.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -178,7 +183,9 @@ class GroupMetric:
         sums of the terms ``(G, k)`` (mean metrics)
     value : the metric per group, ``NaN`` where undefined
     excluded : groups with fewer than ``min_group_size`` rows (listed, never compared)
-    group_id, terms : per-row group ids and terms (mean metrics), for resampling
+    group_id, terms : per-row group ids and terms (mean metrics), for resampling; ``terms`` may
+        be a function that makes them, so that many classes' terms are never held at once
+    label : multiclass, one-vs-rest metrics: the class the metric is of (``None`` otherwise)
     """
 
     spec: MetricSpec
@@ -190,7 +197,26 @@ class GroupMetric:
     excluded: np.ndarray
     min_group_size: int
     group_id: np.ndarray
-    terms: np.ndarray | None = None
+    terms: np.ndarray | Callable[[], np.ndarray] | None = None
+    label: Any = None
+
+    @property
+    def what(self) -> str:
+        """The metric's name, and its class when it is one class's: ``tpr of class 'B'``."""
+        return self.spec.name if self.label is None else f"{self.spec.name} of class {class_text(self.label)}"
+
+    @property
+    def why_undefined(self) -> str:
+        """When a group has no value: ``no rows with y_true 1`` (``'B'`` and ``other than 'B'`` for a class)."""
+        if self.label is None:
+            return self.spec.undefined
+        name = class_text(self.label)
+        return re.sub(r"(y_true|y_pred) ([01])",
+                      lambda m: f"{m[1]} {name if m[2] == '1' else 'other than ' + name}", self.spec.undefined)
+
+    def row_terms(self) -> np.ndarray:
+        """The per-row terms of a mean metric (made now if they were left as a function)."""
+        return self.terms() if callable(self.terms) else self.terms
 
     @property
     def included(self) -> np.ndarray:
@@ -199,7 +225,7 @@ class GroupMetric:
 
     def group(self, index: int) -> dict[str, Any]:
         """The key of group ``index`` as ``{feature: value}``."""
-        return {name: _plain(values[index]) for name, values in self.keys.items()}
+        return {name: plain(values[index]) for name, values in self.keys.items()}
 
     def undefined_groups(self) -> list[dict[str, Any]]:
         """Included groups whose metric is undefined (a zero denominator)."""
@@ -229,16 +255,33 @@ def group_metric(name: str, predictions: Any, sensitive_features: list[str],
         Unknown metric, a metric of the other task, scores missing or not probabilities, or a
         sensitive column that does not exist; one line saying which.
     """
+    spec = known_metric(name)
+    truth, output = _inputs(spec, predictions)
+    group_id, keys = groups_of(predictions, sensitive_features)
+    return from_rows(spec, truth, output, group_id, keys, sensitive_features, min_group_size)
+
+
+def known_metric(name: str) -> MetricSpec:
+    """The row of :data:`METRICS` named ``name``; raises ``ValueError`` with the closest names."""
     problem = metric_problem(name)
     if problem:
         raise ValueError(problem)
-    spec = METRICS[name]
-    truth, output = _inputs(spec, predictions)
+    return METRICS[name]
+
+
+def groups_of(predictions: Any, sensitive_features: list[str]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """``(group id per row, {feature: value per group})``; raises naming a column that does not exist."""
     columns = [str(c) for c in predictions.sensitive.columns]
     for feature in sensitive_features:
         if feature not in columns:
             raise ValueError(f"predictions.sensitive: {missing_column_message(feature, columns)}")
-    group_id, keys = encode_groups(predictions.sensitive[list(sensitive_features)])
+    return encode_groups(predictions.sensitive[list(sensitive_features)])
+
+
+def from_rows(spec: MetricSpec, truth: np.ndarray, output: np.ndarray, group_id: np.ndarray,
+              keys: dict[str, np.ndarray], sensitive_features: list[str], min_group_size: int,
+              label: Any = None) -> GroupMetric:
+    """The metric per group from per-row labels (0/1) and outputs (0/1 predictions, scores or numbers)."""
     n_groups = len(next(iter(keys.values()))) if keys else 0
     count = np.bincount(group_id, minlength=n_groups)
     terms = None
@@ -251,7 +294,7 @@ def group_metric(name: str, predictions: Any, sensitive_features: list[str],
         stats = np.column_stack([np.bincount(group_id, weights=t, minlength=n_groups) for t in terms.T])
         value = spec.finish(_div(stats, count[:, None]))
     return GroupMetric(spec, list(sensitive_features), keys, count, stats, value,
-                       count < min_group_size, int(min_group_size), group_id, terms)
+                       count < min_group_size, int(min_group_size), group_id, terms, label)
 
 
 def _inputs(spec: MetricSpec, predictions: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -283,5 +326,11 @@ def _inputs(spec: MetricSpec, predictions: Any) -> tuple[np.ndarray, np.ndarray]
     return truth.astype(float), np.asarray(score, dtype=float)
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
+    """A numpy scalar as the Python value it holds (JSON and messages show it plainly)."""
     return value.item() if hasattr(value, "item") else value
+
+
+def class_text(label: Any) -> str:
+    """A class as messages show it: ``'B'``, ``3``."""
+    return repr(plain(label))

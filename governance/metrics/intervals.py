@@ -95,7 +95,7 @@ def _poisson(metric: GroupMetric, groups: np.ndarray, samples: int, rng: np.rand
     order = rows[np.argsort(row_group[rows], kind="stable")]
     starts = np.searchsorted(row_group[order], np.arange(len(groups)))
     spans = list(zip(starts.tolist(), [*starts[1:].tolist(), len(order)], strict=True))
-    design = np.column_stack([np.ones(len(order)), metric.terms[order]])  # weight total, then the terms
+    design = np.column_stack([np.ones(len(order)), metric.row_terms()[order]])  # weight total, then the terms
     step = max(1, CHUNK // max(len(order), 1))
     out = []
     for start in range(0, samples, step):

@@ -15,6 +15,7 @@ import pytest
 
 from governance.baseline import Baseline
 from governance.engine import evaluate
+from governance.errors import UserError
 from governance.evidence import Evidence, Predictions
 from governance.evidence_regression import RegressionPredictions
 from governance.findings import Status
@@ -58,9 +59,6 @@ ERRORS = [
      rule(max=0.1), "fewer than 2 group(s) of sex have at least 30 rows (groups: sex=Female (5), sex=Male (100))"),
     ("ratio-of-zeros", Evidence(predictions=Predictions([1, 0] * 40, [0] * 80, SEX)),
      rule(metric="selection_rate", aggregate="ratio", min=0.8), "the ratio of selection_rate is undefined"),
-    ("missing-sensitive-value", Evidence(predictions=Predictions([0, 1] * 40, [0, 1] * 40,
-                                                                 pd.DataFrame({"sex": ["F", None] * 40}))),
-     rule(max=0.1), "sensitive column 'sex' has 40 missing value(s) (first in data row 2)"),
     ("no-rows", Evidence(predictions=Predictions([], [], pd.DataFrame({"sex": []}))),
      rule(max=0.1), "fewer than 2 group(s) of sex have at least 30 rows (groups: none)"),
     ("no-baseline-lookup", Evidence(predictions=counts((28, 10, 52, 10))),
@@ -81,6 +79,19 @@ def test_untrusted_values_are_blocking_errors_that_say_why(evidence, params, mes
     finding = run_rule(CHECK, evidence, params, severity="low")
     assert finding.status == Status.ERROR and finding.blocks
     assert message in finding.message
+
+
+def test_a_missing_sensitive_value_never_passes():
+    """Refused where the groups are formed: building the predictions, or at the latest the rule."""
+    sex = pd.DataFrame({"sex": ["F", None] * 40})
+    try:
+        predictions = Predictions([0, 1] * 40, [0, 1] * 40, sex)
+    except UserError as err:
+        assert "column 'sex' has 40 missing value(s)" in str(err)
+        return
+    finding = run_rule(CHECK, Evidence(predictions=predictions), rule(max=0.1), severity="low")
+    assert finding.status == Status.ERROR and finding.blocks
+    assert "column 'sex' has 40 missing value(s)" in finding.message
 
 
 # --- bad parameters: one located line each -------------------------------------------------------

@@ -120,9 +120,10 @@ def test_group_metric_reads_regression_predictions_as_regression():
     ours, theirs = (run_rule("fairness.group_metric", Evidence(predictions=p), params) for p in (predictions, other))
     assert ours.status == theirs.status == Status.PASSED and ours.observed == theirs.observed
     refused = run_rule("fairness.group_metric", Evidence(predictions=multiclass()),
-                       {**SEX, "metric": "accuracy", "aggregate": "min", "min": 0.1})
-    assert refused.status == Status.ERROR
-    assert "metric 'accuracy' is a binary metric, but the predictions are multiclass classification predictions" in refused.message
+                       {**SEX, "metric": "mae", "aggregate": "max", "max": 10.0})
+    assert refused.status == Status.ERROR and refused.blocks
+    assert refused.message == ("cannot evaluate: metric 'mae' is a regression metric, but the predictions are "
+                               "multiclass classification predictions")
 
 
 # --- performance -------------------------------------------------------------------------------
