@@ -18,6 +18,7 @@ from typing import IO, Any
 import click
 
 from governance.errors import UserError
+from governance.fsutil import fsync_dir
 from governance.textsafe import printable
 from governance.trail import Event, VerifyReport
 
@@ -110,8 +111,12 @@ def write_output(path: Path, write) -> Any:
     try:
         with target.open("w", encoding="utf-8", newline="") as f:
             result = write(f)
+            if not direct:  # durable before it replaces anything, as fsutil.write_atomic
+                f.flush()
+                os.fsync(f.fileno())
         if not direct:
             os.replace(target, path)
+            fsync_dir(path.parent)
         done = True
     except OSError as err:
         raise _cannot_write(path, err) from None
