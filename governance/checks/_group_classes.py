@@ -56,6 +56,11 @@ def _said(reports: list[Report], order: list[int], measured: ClassMetrics, param
     """``the worst of 3 classes (difference per class: 'B' 0.42, 'C' 0.2, 'A' 0.1)``."""
     if measured.favorable_class is not None:
         return f"class {class_text(measured.favorable_class)} is the favourable class, the only one compared"
+    compared = any(report.verdicts for report in reports)  # none without a baseline to compare with
+    if not compared:
+        order = list(range(len(reports)))
     listed = ", ".join(f"{class_text(reports[i].current.label)} {reports[i].value:.4g}" for i in order[:_LISTED])
     more = f", and {len(order) - _LISTED} more" if len(order) > _LISTED else ""
+    if not compared:
+        return f"{len(reports)} classes, none compared ({params.aggregate} per class: {listed}{more})"
     return f"the worst of {len(reports)} classes ({params.aggregate} per class, worst first: {listed}{more})"

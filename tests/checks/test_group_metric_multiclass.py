@@ -408,3 +408,12 @@ def test_a_multiclass_pipeline_gate_with_a_real_policy(tmp_path):
     assert calibration.status == Status.PASSED and len(calibration.evidence["classes"]) == 3
     assert gate.decision == "blocked"
     json.dumps(gate.to_dict())  # every number and label of the evidence is plain JSON
+
+
+def test_without_a_champion_no_class_is_compared():
+    evidence = Evidence(predictions=NOW, baselines={"champion": Baseline("champion", "grades", missing="no champion yet")})
+    finding = run_rule(CHECK, evidence, {"sensitive_features": ["sex"], "metric": "tpr", "aggregate": "max",
+                                         "min_group_size": 10, "relative_to": "champion", "max_decrease": 0.05})
+    assert finding.status == Status.WARNING
+    assert finding.message == ("3 classes, none compared (max per class: 'A' 0.9, 'B' 0.8, 'C' 0.9); no baseline: "
+                               "no champion yet (on_missing_baseline: warn)")
