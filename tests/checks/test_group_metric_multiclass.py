@@ -417,3 +417,33 @@ def test_without_a_champion_no_class_is_compared():
     assert finding.status == Status.WARNING
     assert finding.message == ("3 classes, none compared (max per class: 'A' 0.9, 'B' 0.8, 'C' 0.9); no baseline: "
                                "no champion yet (on_missing_baseline: warn)")
+
+
+def _alternating(n: int) -> pd.DataFrame:
+    return pd.DataFrame({"sex": (["F", "M"] * n)[:n]})
+
+
+HOSTILE = [  # (case, predictions, params, the finding's message)
+    ("no-rows", lambda: Predictions([], [], pd.DataFrame({"sex": []}), task="multiclass"),
+     {"metric": "tpr", "aggregate": "difference", "max": 0.1},
+     "fewer than 2 group(s) of sex have at least 30 rows (groups: none); a difference needs 2"),
+    ("a-group-without-a-class", lambda: Predictions(["a", "b"] * 40, ["a", "b"] * 40, _alternating(80), task="multiclass"),
+     {"metric": "tpr", "aggregate": "difference", "max": 0.1},
+     "tpr of class 'a' is undefined for 1 group(s) (no rows with y_true 'a'): sex=M"),
+    ("a-class-never-predicted-in-a-group", lambda: Predictions([0, 1, 2, 3] * 20, [0, 1, 2, 2] * 20, _alternating(80),
+                                                               task="multiclass"),
+     {"metric": "precision", "aggregate": "min", "min": 0.1},
+     "precision of class 0 is undefined for 1 group(s) (no rows with y_pred 0): sex=M"),
+    ("a-declared-class-that-never-occurs", lambda: Predictions(["a", "a", "b", "b"] * 20, ["a", "b", "b", "b"] * 20,
+                                                               _alternating(80), task="multiclass",
+                                                               classes=["a", "b", "c"]),
+     {"metric": "tpr", "aggregate": "max", "max": 0.5},
+     "tpr of class 'c' is undefined for 2 group(s) (no rows with y_true 'c'): sex=F; sex=M"),
+]
+
+
+@pytest.mark.parametrize("make, params, message", [h[1:] for h in HOSTILE], ids=[h[0] for h in HOSTILE])
+def test_hostile_multiclass_evidence_never_passes(make, params, message):
+    finding = run_rule(CHECK, Evidence(predictions=make()), {"sensitive_features": ["sex"], **params})
+    assert finding.status == Status.ERROR and finding.blocks
+    assert finding.message == f"cannot evaluate: {message}"
