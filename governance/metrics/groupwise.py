@@ -20,7 +20,10 @@ The table (:data:`METRICS`; ``docs/policies.md`` documents it):
 model's outputs only: they are computed for predictions without labels (live rows whose
 outcomes are not known) too; every other metric needs labels.
 
-Each equals fairlearn's ``MetricFrame`` with the scikit-learn function on the group's rows.
+Each equals fairlearn's ``MetricFrame`` with the scikit-learn function on the group's rows. When
+the favourable label of binary predictions is the negative one (``favorable_label``), the
+favourable label is the positive one throughout (fairlearn's ``pos_label``, and scores
+``1 - y_score``), so ``selection_rate`` is the share given the favourable outcome.
 Where scikit-learn returns 0 for a zero denominator (a group without positive labels has
 ``tpr`` 0), the value here is undefined (``NaN``): callers never decide a rule on it.
 
@@ -316,14 +319,19 @@ def _inputs(spec: MetricSpec, predictions: Any) -> tuple[np.ndarray, np.ndarray]
     if spec.task == "regression":
         return labels, predictions.y_pred
     truth = np.asarray(labels, dtype=np.int64)
+    # With the other label favourable (credit: "no default"), every number is fairlearn's with
+    # pos_label set to the favourable label, as in governance.metrics.fairness.fairness_report.
+    flip = task == "binary" and getattr(predictions, "favorable_code", None) == 0
     if not spec.needs_scores:
-        return truth, np.asarray(predictions.y_pred, dtype=np.int64)
+        pred = np.asarray(predictions.y_pred, dtype=np.int64)
+        return (1 - truth, 1 - pred) if flip else (truth, pred)
     score = predictions.y_score
     if score is None:
         raise ValueError(NEEDS_SCORES.format(name=spec.name))
     if len(score) and (score.min() < 0 or score.max() > 1):
         raise ValueError(NOT_PROBABILITIES.format(name=spec.name, low=score.min(), high=score.max()))
-    return truth.astype(float), np.asarray(score, dtype=float)
+    truth, score = truth.astype(float), np.asarray(score, dtype=float)
+    return (1 - truth, 1 - score) if flip else (truth, score)
 
 
 def plain(value: Any) -> Any:

@@ -102,9 +102,11 @@ def _frame(name: str, predictions, features: list[str], rows: np.ndarray | None 
                            sensitive_features=predictions.sensitive[features].iloc[keep])
 
 
-def assert_equals_fairlearn(name: str, predictions, features: list[str], min_group_size: int) -> None:
+def assert_equals_fairlearn(name: str, predictions, features: list[str], min_group_size: int, oracle=None) -> None:
+    """``oracle``: the predictions fairlearn is given, when they are not ``predictions`` as they are."""
     ours = group_metric(name, predictions, features, min_group_size)
-    frame = _frame(name, predictions, features)
+    oracle = predictions if oracle is None else oracle
+    frame = _frame(name, oracle, features)
     expected = frame.by_group.dropna()
     assert len(expected) == len(ours.value)
     for i in range(len(ours.value)):
@@ -113,7 +115,7 @@ def assert_equals_fairlearn(name: str, predictions, features: list[str], min_gro
         assert ours.count[i] == int((predictions.sensitive[features] == list(key)).all(axis=1).sum())
     included_rows = ~ours.excluded[ours.group_id]
     assert (~included_rows).sum() == (12 if min_group_size == 30 and "race" in features else 0)
-    kept = _frame(name, predictions, features, np.flatnonzero(included_rows))
+    kept = _frame(name, oracle, features, np.flatnonzero(included_rows))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fairlearn_aggregates = {"difference": kept.difference(), "ratio": kept.ratio(),
@@ -137,6 +139,14 @@ GROUPINGS = [(["sex"], 30), (["race"], 30), (["sex", "race"], 30), (["sex", "rac
 @pytest.mark.parametrize("name", BINARY)
 def test_binary_metric_equals_fairlearn(binary, name, features, min_group_size):
     assert_equals_fairlearn(name, binary, features, min_group_size)
+
+
+@pytest.mark.parametrize("name", BINARY)
+def test_a_favourable_negative_label_is_fairlearns_pos_label(binary, name):
+    # Credit: "no default" (0) is the outcome people want; selection is being given it.
+    favourable = Predictions(binary.y_true, binary.y_pred, binary.sensitive, y_score=binary.y_score, favorable_label=0)
+    as_positive = Predictions(1 - binary.y_true, 1 - binary.y_pred, binary.sensitive, y_score=1 - binary.y_score)
+    assert_equals_fairlearn(name, favourable, ["sex", "race"], 30, oracle=as_positive)
 
 
 @pytest.mark.parametrize("features, min_group_size", GROUPINGS[2:], ids=lambda v: "+".join(v) if isinstance(v, list) else str(v))
