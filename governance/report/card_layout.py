@@ -37,11 +37,19 @@ def _details(card: dict[str, Any]) -> list[Block]:
         blocks.append(Paragraph(f"REVOKED: version {r['version']} was revoked at {r['time']} by {r['actor']}: "
                                 f"{r['reason']} (trail entry #{r['seq']}). Do not use it.", "alert"))
     if oversight.get("approval_state"):
-        approved = "; ".join(f"{role}: {', '.join(who) or 'nobody'}" for role, who in oversight["approved_by"].items())
-        signed = oversight.get("signatures") or {}
-        rows.append(("Human approval", f"{oversight['approval_state']}" + (f" ({approved})" if approved else "")
-                     + f"; {signed.get('signed', 0)} signed, {signed.get('unsigned', 0)} unsigned"))
+        rows.append(("Human approval", _approval(oversight)))
     return blocks + [_text(d.get("description")), KeyValues([(k, fmt_value(v)) for k, v in rows])]
+
+
+def _approval(oversight: dict[str, Any]) -> str:
+    """``approved (risk: ana); 1 signed, 0 unsigned``, or that the policy asks for none."""
+    if oversight.get("approval_required") is False and not oversight.get("decisions"):
+        return "not required by the policy; no decision recorded"  # never "approved" by nobody
+    approved = "; ".join(f"{role}: {', '.join(who) or 'nobody'}" for role, who in oversight["approved_by"].items())
+    signed = oversight.get("signatures") or {}
+    return (f"{oversight['approval_state']}" + (f" ({approved})" if approved else "")
+            + f"; {signed.get('signed', 0)} signed, {signed.get('unsigned', 0)} unsigned"
+            + ("" if oversight.get("approval_required", True) else "; the policy requires none"))
 
 
 def _intended_use(card: dict[str, Any]) -> list[Block]:

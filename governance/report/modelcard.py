@@ -120,7 +120,8 @@ def _measured_rules(doc: dict[str, Any]) -> list[dict[str, Any]]:
 
 def card_oversight(acc: dict[str, Any]) -> dict[str, Any]:
     """Who approved the model, how far that is proven, and whether it was revoked."""
-    return {"approval_state": acc.get("state"),
+    return {"approval_state": acc.get("state"), "approval_required": bool(acc.get("required")),
+            "decisions": len(acc.get("decisions") or []),
             "approved_by": {role: s.get("approved_by", []) for role, s in (acc.get("roles") or {}).items()},
             "signatures": acc.get("signatures"), "revoked": acc.get("revocations") or [],
             "waivers_applied": (acc.get("waiver_tally") or {}).get("count", 0)}

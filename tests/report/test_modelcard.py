@@ -87,6 +87,18 @@ def test_card_of_a_blocked_run_says_so(workspace, tmp_path):
     assert "| **Governance decision** | blocked |" in text
 
 
+def test_human_approval_is_never_claimed_when_nobody_decided(workspace, tmp_path):
+    approved = render_card(_card(workspace, tmp_path / "a.yaml"), "md")
+    assert "| **Human approval** | approved (risk-officer: dana); 0 signed, 1 unsigned |" in approved
+    blocked = _card(workspace, tmp_path / "b.yaml", BLOCKED_RUN)
+    assert blocked["oversight"]["decisions"] == 0
+    assert "| **Human approval** | pending (risk-officer: nobody); 0 signed, 0 unsigned |" in render_card(blocked, "md")
+    # A policy that requires no approval is met by nobody's decision: the card does not call that "approved".
+    unrequired = {**blocked, "oversight": {**blocked["oversight"], "approval_state": "approved", "approved_by": {},
+                                           "approval_required": False}}
+    assert "| **Human approval** | not required by the policy; no decision recorded |" in render_card(unrequired, "md")
+
+
 @pytest.mark.parametrize("fmt", ["md", "json", "html"])
 def test_card_renders_in_every_format(workspace, tmp_path, fmt):
     text = render_card(_card(workspace, tmp_path / "card.yaml"), fmt)
