@@ -89,7 +89,7 @@ class SegmentWriter:
 
     def write(self, lines: list[bytes]) -> None:
         """Append lines in one write; on failure the file is cut back and nothing is counted."""
-        data = b"\n".join(lines) + b"\n"
+        data = lines[0] + b"\n" if len(lines) == 1 else b"\n".join(lines) + b"\n"
         try:
             written = os.write(self.fd, data)
             while written < len(data):

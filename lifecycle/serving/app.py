@@ -8,8 +8,13 @@ stderr, never to the client).
 ``POST /predict`` is the one endpoint on the hot path, so :class:`PredictApp` answers it from the
 raw ASGI messages, without building Starlette request, routing and response objects; the
 Starlette app behind it serves the rest and runs the life cycle (prediction log, integrity
-checks). Body deadlines are the protocol's (:mod:`lifecycle.serving.protocol`); the size limit
-is checked here, against ``Content-Length`` first and then against what actually arrives.
+checks). While the app serves, a small ``POST /predict`` body is admitted by
+:meth:`PredictApp.prepare` straight from the protocol's callbacks, without even an ASGI task,
+and the requests admitted together are decided and answered together by
+:meth:`PredictApp.finish` (:func:`lifecycle.serving.protocol.answer_directly`): the same
+service, metrics and headers.
+Body deadlines are the protocol's (:mod:`lifecycle.serving.protocol`); the size limit is checked
+here, against ``Content-Length`` first and then against what actually arrives.
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ from starlette.routing import Route
 
 from lifecycle.serving import protocol
 from lifecycle.serving.metrics import CONTENT_TYPE
-from lifecycle.serving.service import Service, error_body, new_request_id
+from lifecycle.serving.service import Service, Ticket, error_body, new_request_id
 from lifecycle.serving.settings import SETTINGS_ENV, ServeSettings
 
 JSON = "application/json"
@@ -63,28 +68,53 @@ class PredictApp:
         started = time.perf_counter()
         extra: list[tuple[bytes, bytes]] = []
         try:
-            declared, client = None, None
+            declared = None
             for name, value in scope["headers"]:
                 if name == b"content-length":
                     declared = value
-                elif name == b"x-request-id" and _CLIENT_ID.match(value):
-                    client = value.decode("ascii")
             body = await self._body(receive, declared)
             if len(body) > THREAD_BYTES:
-                status, payload = await anyio.to_thread.run_sync(self.service.predict, body, client)
+                status, payload = await anyio.to_thread.run_sync(self.service.predict, body,
+                                                                 _client_id(scope["headers"]))
             else:
-                status, payload = self.service.predict(body, client)
+                status, payload = self.service.predict(body, _client_id(scope["headers"]))
         except _BodyError as err:  # the rest of the body is unread: the connection cannot be reused
             status, payload, extra = err.status, error_body(str(err)), _CLOSE
         except Exception as err:
             status, payload, extra = 500, _crash(err), _CLOSE
-        elapsed = time.perf_counter() - started
-        self.service.metrics.observe("/predict", status, elapsed)
-        # Server-Timing (W3C): the app's own time, so clients can tell it from the network's.
-        headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(payload)),
-                   (b"server-timing", b"app;dur=%.3f" % (elapsed * 1000)), *extra]
+        headers = self._headers(status, payload, started, extra)
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": payload})
+
+    def prepare(self, headers: list[tuple[bytes, bytes]], body: bytes) -> Prepared:
+        """Admit a ``POST /predict`` whose whole (small) body arrived (see the module docstring)."""
+        started = time.perf_counter()
+        try:
+            return Prepared(self.service.admit(body, _client_id(headers)), started)
+        except Exception as err:
+            return Prepared(_crashed(err), started, _CLOSE)
+
+    def finish(self, prepared: list[Prepared]) -> list[tuple[int, list[tuple[bytes, bytes]], bytes]]:
+        """Decide the requests admitted together; ``(status, response headers, body)`` of each."""
+        try:
+            self.service.decide([p.ticket for p in prepared])
+        except Exception as err:
+            crashed = _crashed(err)
+            for p in prepared:
+                if p.ticket.status == 0:
+                    p.ticket, p.extra = crashed, _CLOSE
+        return [(p.ticket.status, self._headers(p.ticket.status, p.ticket.payload, p.started, p.extra),
+                 p.ticket.payload) for p in prepared]
+
+    def _headers(self, status: int, payload: bytes, started: float,
+                 extra: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+        """Count the answer in the metrics; its headers."""
+        elapsed = time.perf_counter() - started
+        self.service.metrics.observe("/predict", status, elapsed)
+        # Server-Timing (W3C): from the whole body to the answer (with the wait for requests decided
+        # with it), so clients can tell the server's time from the network's.
+        return [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(payload)),
+                (b"server-timing", b"app;dur=%.3f" % (elapsed * 1000)), *extra]
 
     async def _body(self, receive: Any, declared: bytes | None) -> bytes:
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
@@ -101,6 +131,29 @@ class PredictApp:
             if not message.get("more_body", False):
                 return b"".join(chunks) + chunk if chunks else chunk
             chunks.append(chunk)
+
+
+def _client_id(headers: list[tuple[bytes, bytes]]) -> str | None:
+    """The client's ``X-Request-ID``, if it is a safe id (echoed and logged as it is)."""
+    for name, value in headers:
+        if name == b"x-request-id" and _CLIENT_ID.match(value):
+            return value.decode("ascii")
+    return None
+
+
+class Prepared:
+    """A request admitted by :meth:`PredictApp.prepare`, waiting to be decided."""
+
+    __slots__ = ("ticket", "started", "extra")
+
+    def __init__(self, ticket: Ticket, started: float, extra: list[tuple[bytes, bytes]] | None = None):
+        self.ticket, self.started, self.extra = ticket, started, extra or []
+
+
+def _crashed(err: BaseException) -> Ticket:
+    ticket = Ticket("", None)
+    ticket.status, ticket.payload = 500, _crash(err)
+    return ticket
 
 
 def _crash(err: BaseException) -> bytes:
@@ -155,9 +208,11 @@ def create_app(service: Service) -> PredictApp:
         gc.collect()
         gc.freeze()
         watcher = asyncio.create_task(_watch(service, settings.recheck_seconds))
+        protocol.answer_directly(predict_app.prepare, predict_app.finish, min(THREAD_BYTES, predict_app.limit))
         try:
             yield
         finally:
+            protocol.answer_directly(None)
             watcher.cancel()
             await anyio.to_thread.run_sync(service.stop)
 
@@ -165,7 +220,8 @@ def create_app(service: Service) -> PredictApp:
               Route("/model", model, methods=["GET"]), Route("/metrics", prometheus, methods=["GET"]),
               Route("/openapi.json", openapi, methods=["GET"])]
     rest = Starlette(routes=routes, lifespan=lifespan, exception_handlers={HTTPException: http_error, Exception: crashed})
-    return PredictApp(service, rest)
+    predict_app = PredictApp(service, rest)
+    return predict_app
 
 
 async def _not_here(request: Request) -> Response:

@@ -42,12 +42,14 @@ class NoDecision(ValueError):
 class Decided:
     """One request's decisions, row by row.
 
-    ``labels``: each row's log ``label`` as JSON text (or an int, whose text it is);
+    ``scores``: each row's score (the prediction of a regression) as JSON text, written the same
+    in the answer and in the log; ``labels``: each row's log ``label`` as JSON text (or an int,
+    whose text it is);
     ``counted``: what ``rai_decisions_total`` counts per row (empty for regression);
     ``probabilities``: multiclass, each row's class probabilities as JSON numbers, in class order.
     """
 
-    scores: list[float]
+    scores: list[str]
     labels: list[Any]
     counted: list[Any]
     probabilities: list[list[str]] | None = None
@@ -87,15 +89,21 @@ class Binary:
 
     def decide(self, output: np.ndarray, rows: int) -> Decided:
         scores = output.tolist()
+        if rows == 1 == len(scores):  # one request, one row: the usual case
+            score = scores[0]
+            if not math.isfinite(score):
+                raise NoDecision(0)
+            label = 1 if score >= self.threshold else 0
+            return Decided([repr(score)], [label], [label])
         finite = math.isfinite
         if len(scores) != rows or not all(finite(x) for x in scores):
             raise NoDecision(_first_bad(scores))
         threshold = self.threshold
         labels = [1 if x >= threshold else 0 for x in scores]
-        return Decided(scores, labels, labels)
+        return Decided([repr(x) for x in scores], labels, labels)
 
     def answers(self, decided: Decided, flags: list[list[str]]) -> str:
-        return ",".join(f'{{"score":{score!r},"label":{label},"flags":{_STRICT.encode(f) if f else "[]"}}}'
+        return ",".join(f'{{"score":{score},"label":{label},"flags":{_STRICT.encode(f) if f else "[]"}}}'
                         for score, label, f in zip(decided.scores, decided.labels, flags, strict=True))
 
     def decision_schema(self) -> dict[str, Any]:
@@ -125,16 +133,15 @@ class Multiclass:
             raw = np.asarray(output, dtype=float).reshape(len(output), -1)
             raise NoDecision(int((~np.isfinite(raw).all(axis=1)).argmax()) if len(raw) else 0) from None
         best = proba.argmax(axis=1).tolist()
-        listed = proba.tolist()
-        scores = [row[j] for row, j in zip(listed, best, strict=True)]
-        return Decided(scores, [self._labels[j] for j in best], [self.metric_labels[j] for j in best],
-                       [[repr(p) for p in row] for row in listed])
+        shown = [[repr(p) for p in row] for row in proba.tolist()]
+        return Decided([row[j] for row, j in zip(shown, best, strict=True)], [self._labels[j] for j in best],
+                       [self.metric_labels[j] for j in best], shown)
 
     def answers(self, decided: Decided, flags: list[list[str]]) -> str:
         keys, items = self._keys, []
         for score, label, row, f in zip(decided.scores, decided.labels, decided.probabilities, flags, strict=True):
             probabilities = ",".join(key + value for key, value in zip(keys, row, strict=True))
-            items.append(f'{{"label":{label},"score":{score!r},"probabilities":{{{probabilities}}},'
+            items.append(f'{{"label":{label},"score":{score},"probabilities":{{{probabilities}}},'
                          f'"flags":{_STRICT.encode(f) if f else "[]"}}}')
         return ",".join(items)
 
@@ -158,10 +165,10 @@ class Regression:
         finite = math.isfinite
         if len(values) != rows or not all(finite(x) for x in values):
             raise NoDecision(_first_bad(values))
-        return Decided(values, ["null"] * rows, [])
+        return Decided([repr(x) for x in values], ["null"] * rows, [])
 
     def answers(self, decided: Decided, flags: list[list[str]]) -> str:
-        return ",".join(f'{{"prediction":{value!r},"flags":{_STRICT.encode(f) if f else "[]"}}}'
+        return ",".join(f'{{"prediction":{value},"flags":{_STRICT.encode(f) if f else "[]"}}}'
                         for value, f in zip(decided.scores, flags, strict=True))
 
     def decision_schema(self) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from lifecycle.serving.profile import UNSEEN_CHOICES, FeatureProfile
+from lifecycle.serving.profile import UNSEEN_CHOICES, FeatureProfile, NumericProfile
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 _SHOWN = 40  # characters of a bad value echoed in an error
@@ -68,6 +68,19 @@ class ValidRows:
         return np.array(self.values, dtype=np.float64).reshape(self.rows, self.width)
 
     @classmethod
+    def join(cls, parts: list[ValidRows]) -> ValidRows:
+        """The rows of several requests, one after the other."""
+        values: list[float] = []
+        inputs: list[str] = []
+        flags: list[list[str]] = []
+        for part in parts:
+            values += part.values
+            inputs += part.inputs
+            flags += part.flags
+        categorical = [sum(columns, []) for columns in zip(*(part.categorical for part in parts), strict=True)]
+        return cls(sum(part.rows for part in parts), values, parts[0].width, categorical, inputs, flags)
+
+    @classmethod
     def of(cls, numeric: np.ndarray, categorical: list[list[str | None]]) -> ValidRows:
         """Rows given as arrays (no inputs, no flags)."""
         rows, width = numeric.shape
@@ -91,8 +104,11 @@ class RowValidator:
         order = sorted(self.columns)
         self._width = len(order)
         slot = {c: (order.index(c), encode_basestring_ascii(c) + ":") for c in self.columns}
-        self._ranges = [(c, *slot[c], profile.numeric[c]) for c in self.numeric]
-        self._cats = [(c, *slot[c], profile.categorical[c]) for c in self.categorical]
+        # The profile's fields unpacked (no bound: an infinite one), read once per value on every request
+        self._ranges = [(c, *slot[c], *_bounds(profile.numeric[c]), profile.numeric[c].missing_seen)
+                        for c in self.numeric]
+        self._cats = [(c, *slot[c], profile.categorical[c].categories, profile.categorical[c].missing_seen)
+                      for c in self.categorical]
         self._extra = [(c, *slot[c]) for c in self.extra]
 
     def validate(self, rows: list[Any], where: str = "rows") -> ValidRows:
@@ -101,14 +117,15 @@ class RowValidator:
         ``ValidRows.inputs`` holds each row's values as canonical JSON (keys sorted, ASCII): what
         the prediction log keeps and hashes.
         """
+        count = len(rows)
         numeric: list[float] = []
-        categorical: list[list[str | None]] = [[None] * len(rows) for _ in self.categorical]
+        categorical: list[list[str | None]] = [[None] * count for _ in self.categorical]
         inputs, flags = [], []
         for i, row in enumerate(rows):
             canonical, row_flags = self._row(row, where, i, numeric, categorical)
             inputs.append(canonical)
             flags.append(row_flags)
-        return ValidRows(len(rows), numeric, len(self.numeric), categorical, inputs, flags)
+        return ValidRows(count, numeric, len(self.numeric), categorical, inputs, flags)
 
     def _row(self, row: Any, where: str, index: int, numeric: list[float],
              categorical: list[list[str | None]]) -> tuple[str, list[str]]:
@@ -119,23 +136,23 @@ class RowValidator:
             self._columns_error(row, _place(where, index))
         pieces: list[str | None] = [None] * self._width
         flags: list[str] = []
-        for column, at, key, rng in self._ranges:
+        markers, largest = self.markers, FLOAT32_MAX
+        for column, at, key, low, high, missing_seen in self._ranges:
             value = row[column]
             kind = type(value)
-            if (kind is float or kind is int) and -FLOAT32_MAX <= value <= FLOAT32_MAX:  # False for NaN, inf
+            if (kind is float or kind is int) and -largest <= value <= largest:  # False for NaN, inf
                 numeric.append(value)
                 pieces[at] = key + (repr(value) if kind is float else str(value))
-                if (rng.low is not None and value < rng.low) or (rng.high is not None and value > rng.high):
+                if value < low or value > high:
                     flags.append(f"{column}:out_of_range")
-            elif value is None or (kind is str and value.strip() in self.markers):
+            elif value is None or (kind is str and value.strip() in markers):
                 numeric.append(math.nan)
                 pieces[at] = key + "null"
-                if not rng.missing_seen:
+                if not missing_seen:
                     flags.append(f"{column}:missing")
             else:
                 raise _number_error(value, f"{_place(where, index)}.{column}")
-        markers = self.markers
-        for j, (column, at, key, prof) in enumerate(self._cats):
+        for j, (column, at, key, categories, missing_seen) in enumerate(self._cats):
             value = row[column]
             if type(value) is str and value not in markers and value == value.strip():  # the usual case
                 pieces[at] = key + encode_basestring_ascii(value)
@@ -143,12 +160,12 @@ class RowValidator:
                 value = self._category(value, where, index, column)
                 pieces[at] = key + ("null" if value is None else encode_basestring_ascii(value))
             if value is None:
-                if not prof.missing_seen:
+                if not missing_seen:
                     flags.append(f"{column}:missing")
-            elif prof.categories is not None and value not in prof.categories:
+            elif categories is not None and value not in categories:
                 if self.unseen == "reject":
                     raise RowError(f"{_place(where, index)}.{column}: category {_show(value)} was not seen in "
-                                   f"training (known: {_known(prof.categories)})")
+                                   f"training (known: {_known(categories)})")
                 flags.append(f"{column}:unseen_category")
                 if self.unseen == "missing":
                     value = None
@@ -157,7 +174,7 @@ class RowValidator:
             if column in row:
                 value = self._category(row[column], where, index, column)
                 pieces[at] = key + ("null" if value is None else encode_basestring_ascii(value))
-        return "{" + ",".join(p for p in pieces if p is not None) + "}", flags
+        return "{" + ",".join(filter(None, pieces)) + "}", flags
 
     def _columns_error(self, row: dict[str, Any], place: str) -> None:
         unknown = [str(k) for k in row if k not in self.known]
@@ -176,6 +193,11 @@ class RowValidator:
         if kind is int and abs(value) < 10**18:
             return str(value)
         raise RowError(f"{_place(where, index)}.{column}: must be a string, a whole number or null, got {_kind(value)}")
+
+
+def _bounds(profile: NumericProfile) -> tuple[float, float]:
+    """The training range, an unknown end as infinite (nothing lies beyond it)."""
+    return (-math.inf if profile.low is None else profile.low, math.inf if profile.high is None else profile.high)
 
 
 def _place(where: str, index: int) -> str:

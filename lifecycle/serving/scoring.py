@@ -30,6 +30,8 @@ class Scorer:
 
     ``encoder`` is None when the model's preprocessing runs in Keras (``path == "keras"``);
     ``numeric``/``categorical`` are the feature columns in the order the rows must give them.
+    ``shared_rows``: up to this many rows of different requests may share one call, each getting
+    the output it gets alone, bit for bit (0: never); a float32 LiteRT core computes rows apart.
     """
 
     encoder: Encoder | None
@@ -38,6 +40,7 @@ class Scorer:
     numeric: list[str]
     categorical: list[str]
     outputs: int = 1
+    shared_rows: int = 0
 
     def __call__(self, rows: ValidRows) -> np.ndarray:
         output = self.run(rows)
@@ -60,10 +63,11 @@ def build_scorer(fmt: str, files: dict[str, bytes], numeric: list[str], categori
         numeric, categorical = input_order(encoder, numeric, categorical)
     except UnsupportedGraph:
         encoder = None
+    shared_rows = 0
     if fmt == "litert":
-        core = _litert_core(files["model"])
+        core, one, shared_rows = _litert_core(files["model"])
     elif encoder is not None:
-        core = _numpy_core(keras_file)
+        core = one = _numpy_core(keras_file)
     else:
         core = None
     if encoder is None or core is None or not _fits(core, encoder.width, outputs):
@@ -73,12 +77,14 @@ def build_scorer(fmt: str, files: dict[str, bytes], numeric: list[str], categori
         if given != outputs:
             raise OutputMismatch(f"the model gives {given} value(s) per row; its schema's task needs {outputs}")
         return Scorer(None, fallback, "keras", numeric, categorical, outputs)
+    encode_one = encoder.encode_one
+
     def run(rows: ValidRows) -> np.ndarray:
-        if rows.rows == 1:
-            return core(encoder.encode_one(rows.values, [values[0] for values in rows.categorical]))
+        if rows.rows == 1:  # one request, one row: the usual case
+            return one(encode_one(rows.values, [values[0] for values in rows.categorical]))
         return core(encoder.encode(rows.numeric, rows.categorical))
 
-    return Scorer(encoder, run, "litert" if fmt == "litert" else "numpy", numeric, categorical, outputs)
+    return Scorer(encoder, run, "litert" if fmt == "litert" else "numpy", numeric, categorical, outputs, shared_rows)
 
 
 def input_order(encoder: Encoder, numeric: list[str], categorical: list[str]) -> tuple[list[str], list[str]]:
@@ -104,27 +110,57 @@ def _fits(core: Callable[[np.ndarray], np.ndarray], width: int, outputs: int) ->
         return False
 
 
-def _litert_core(content: bytes) -> Callable[[np.ndarray], np.ndarray]:
-    """Two interpreters: one stays allocated for single rows, one resizes for batches."""
+#: Rows of the interpreter kept allocated for small batches (several requests scored together).
+FEW_ROWS = 16
+
+
+def _litert_core(content: bytes) -> tuple[Callable[[np.ndarray], np.ndarray], Callable[[np.ndarray], np.ndarray], int]:
+    """Interpreters that stay allocated for one row and for up to :data:`FEW_ROWS` rows (padded),
+    and one that resizes for larger batches. Returns the core of any rows, the core of one row,
+    and how many rows of different requests may share a call: :data:`FEW_ROWS` when a probe finds
+    each row's output unchanged by the others, else 0 (so too for a model with quantized IO)."""
     from lifecycle.optimize import LiteRTModel
 
     batch = LiteRTModel(content)
-    single = _single_row(content) or LiteRTModel(content)
-    single_lock, batch_lock = threading.Lock(), threading.Lock()  # an interpreter owns its tensors
+    one_row, few_rows = _fixed_rows(content, 1), _fixed_rows(content, FEW_ROWS)
+    single = one_row[0] if one_row is not None else LiteRTModel(content)
+    # Unless rows scored together get the outputs they get alone, every request is scored on its own
+    few = few_rows[0] if few_rows is not None and _rows_apart(single, *few_rows) else None
+    single_lock, few_lock, batch_lock = threading.Lock(), threading.Lock(), threading.Lock()  # each owns its tensors
+
+    def one(x: np.ndarray) -> np.ndarray:
+        with single_lock:
+            return single(x)
 
     def run(x: np.ndarray) -> np.ndarray:
-        if len(x) == 1:
-            with single_lock:
-                return single(x)
+        rows = len(x)
+        if rows == 1:
+            return one(x)
+        if few is not None and rows <= FEW_ROWS:
+            padded = np.zeros((FEW_ROWS, x.shape[1]), dtype=np.float32)
+            padded[:rows] = x
+            with few_lock:
+                return few(padded)[:rows]
         with batch_lock:
             return batch(x)
 
-    return run
+    return run, one, FEW_ROWS if few is not None else 0
 
 
-def _single_row(content: bytes) -> Callable[[np.ndarray], np.ndarray] | None:
-    """The interpreter called directly, tensors allocated once for one row (float32 models only;
-    others go through :class:`lifecycle.optimize.LiteRTModel`, which quantizes their IO)."""
+def _rows_apart(single: Callable[[np.ndarray], np.ndarray], few: Callable[[np.ndarray], np.ndarray],
+                width: int) -> bool:
+    """Whether rows scored together get, bit for bit, the outputs they get alone (probed once)."""
+    rows = np.random.default_rng(0).normal(0, 2, (FEW_ROWS, width)).astype(np.float32)
+    rows[:, width // 2:] = rows[:, width // 2:] > 1  # one-hot-like columns too
+    together = np.array(few(rows))
+    return all(np.array_equal(together[i:i + 1], np.asarray(single(rows[i:i + 1])).reshape(1, -1))
+               for i in range(FEW_ROWS))
+
+
+def _fixed_rows(content: bytes, rows: int) -> tuple[Callable[[np.ndarray], np.ndarray], int] | None:
+    """The interpreter called directly, its tensors allocated once for ``rows`` rows, and its
+    input width (float32 models only; others go through :class:`lifecycle.optimize.LiteRTModel`,
+    which quantizes their IO)."""
     from ai_edge_litert.interpreter import Interpreter
 
     from lifecycle.tfcompat import quiet_stderr
@@ -133,12 +169,12 @@ def _single_row(content: bytes) -> Callable[[np.ndarray], np.ndarray] | None:
     source, target = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
     if source["dtype"] != np.float32 or target["dtype"] != np.float32:
         return None
-    interpreter.resize_tensor_input(source["index"], [1, int(source["shape"][-1])])
+    interpreter.resize_tensor_input(source["index"], [rows, int(source["shape"][-1])])
     interpreter.allocate_tensors()
     set_tensor, invoke, get_tensor = interpreter.set_tensor, interpreter.invoke, interpreter.get_tensor
     given, answer = source["index"], target["index"]
     with quiet_stderr():  # the first run announces the CPU delegate on stderr
-        set_tensor(given, np.zeros((1, int(source["shape"][-1])), dtype=np.float32))
+        set_tensor(given, np.zeros((rows, int(source["shape"][-1])), dtype=np.float32))
         invoke()
 
     def run(x: np.ndarray) -> np.ndarray:
@@ -146,7 +182,7 @@ def _single_row(content: bytes) -> Callable[[np.ndarray], np.ndarray] | None:
         invoke()
         return get_tensor(answer)
 
-    return run
+    return run, int(source["shape"][-1])
 
 
 def _numpy_core(keras_file: bytes) -> Callable[[np.ndarray], np.ndarray] | None:

@@ -4,11 +4,18 @@
 is valid JSON (scores are checked finite before anything is sent), every decision is in the
 prediction log before its answer exists, and a server whose entry stopped verifying answers
 503 instead of deciding.
+
+``predict`` is two steps, which the server also runs apart: :meth:`Service.admit` parses and
+validates one body into a :class:`Ticket`; :meth:`Service.decide` scores the rows of several
+tickets together (one model call), decides each, writes all their log lines in one write and
+fills in each ticket's answer. Requests that arrive together are so answered together, at the
+cost of one model call and one log write instead of one each.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import math
 import os
@@ -23,12 +30,12 @@ from governance.trail import open_trail
 from governance.workspace import Workspace
 from lifecycle.predlog import PredictionLog, PredictionLogError
 from lifecycle.serve import VerifiedEntry
-from lifecycle.serving.decisions import Decided, NoDecision, task_of
+from lifecycle.serving.decisions import NoDecision, task_of
 from lifecycle.serving.integrity import entry_checks, first_problem
 from lifecycle.serving.metrics import Metrics
 from lifecycle.serving.openapi import build_openapi
 from lifecycle.serving.profile import derived_profile, profile_from_manifest
-from lifecycle.serving.rows import HugeNumber, RowError, RowValidator
+from lifecycle.serving.rows import HugeNumber, RowError, RowValidator, ValidRows
 from lifecycle.serving.scoring import OutputMismatch, build_scorer
 from lifecycle.serving.settings import ServeSettings
 
@@ -49,6 +56,7 @@ def _parse_int(text: str) -> int | HugeNumber:
 
 
 _DECODER = json.JSONDecoder(parse_int=_parse_int)
+_BODY_KEYS = frozenset({"rows", "row", "model", "version"})
 _STRICT = json.JSONEncoder(allow_nan=False, ensure_ascii=True, separators=(",", ":"))
 _CANONICAL = json.JSONEncoder(sort_keys=True, allow_nan=False, ensure_ascii=True, separators=(",", ":"))
 
@@ -60,6 +68,24 @@ def dumps(value: Any) -> bytes:
 
 def error_body(message: str, request_id: str | None = None) -> bytes:
     return dumps({"error": message} if request_id is None else {"error": message, "request_id": request_id})
+
+
+class Ticket:
+    """One request on its way through :meth:`Service.admit` and :meth:`Service.decide`: its ids,
+    validated rows and, once answered, ``status`` (0 until then) and ``payload``."""
+
+    __slots__ = ("request_id", "client_id", "where", "valid", "decided", "status", "payload")
+
+    def __init__(self, request_id: str, client_id: str | None):
+        self.request_id, self.client_id, self.where = request_id, client_id, "rows"
+        self.valid: Any = None
+        self.decided: Any = None
+        self.status, self.payload = 0, b""
+
+    def answered(self, status: int, message: str) -> Ticket:
+        """Answer with an error (no decision made)."""
+        self.status, self.payload = status, error_body(message, self.request_id)
+        return self
 
 
 class Service:
@@ -135,27 +161,60 @@ class Service:
 
     def predict(self, body: bytes, client_id: str | None = None) -> tuple[int, bytes]:
         """Answer one ``POST /predict`` body: ``(HTTP status, JSON bytes)``."""
-        request_id = new_request_id()
+        ticket = self.admit(body, client_id)
+        self.decide([ticket])
+        return ticket.status, ticket.payload
+
+    def admit(self, body: bytes, client_id: str | None = None) -> Ticket:
+        """Parse and validate a body; a ticket whose ``status`` is already set is refused."""
+        ticket = Ticket(new_request_id(), client_id)
         if self.refused:
-            return 503, error_body(f"{self.refused}; no decision made", request_id)
+            return ticket.answered(503, f"{self.refused}; no decision made")
+        if self.log is None and self.settings.prediction_log:  # not started yet, or stopped
+            return ticket.answered(503, "the prediction log is closed; no decision made")
         try:
-            rows, where = self._rows(body)
-            valid = self.validator.validate(rows, where)
+            rows, ticket.where = self._rows(body)
+            ticket.valid = self.validator.validate(rows, ticket.where)
         except BadRequest as err:
-            return err.status, error_body(str(err), request_id)
+            return ticket.answered(err.status, str(err))
         except RowError as err:
-            return 400, error_body(str(err), request_id)
-        try:
-            decided = self.task.decide(self.scorer(valid), len(rows))
-        except NoDecision as err:
-            return 500, error_body(f"{where}[{err.row}]: the model gave no finite score; no decision made", request_id)
-        if self.log is not None:
+            return ticket.answered(400, str(err))
+        return ticket
+
+    def decide(self, tickets: list[Ticket]) -> None:
+        """Score the admitted tickets' rows (in one model call when they are few and the scorer
+        computes rows apart: the scores are those of separate calls), decide, log all decisions
+        in one write, and set every ticket's ``status`` and ``payload``."""
+        admitted = [t for t in tickets if t.status == 0]
+        if not admitted:
+            return
+        if len(admitted) == 1 or sum(t.valid.rows for t in admitted) > self.scorer.shared_rows:
+            outputs = [self.scorer(t.valid) for t in admitted]
+        else:
+            joined = self.scorer(ValidRows.join([t.valid for t in admitted]))
+            ends = list(itertools.accumulate(t.valid.rows for t in admitted))
+            outputs = [joined[end - t.valid.rows:end] for t, end in zip(admitted, ends, strict=True)]
+        made = []
+        for ticket, output in zip(admitted, outputs, strict=True):
             try:
-                self.log.append(self._records(request_id, client_id, valid, decided))
+                ticket.decided = self.task.decide(output, ticket.valid.rows)
+            except NoDecision as err:
+                ticket.answered(500, f"{ticket.where}[{err.row}]: the model gave no finite score; no decision made")
+            else:
+                made.append(ticket)
+        if made and self.log is not None:
+            try:
+                self.log.append(self._log_lines(made))
             except PredictionLogError as err:
-                return 503, error_body(f"the prediction log cannot record decisions ({err}); no decision made", request_id)
-        self.metrics.decided(decided.counted, len(rows), valid.flags, self.log is not None)
-        return 200, self._answer(request_id, client_id, self.task.answers(decided, valid.flags))
+                for ticket in made:
+                    ticket.answered(503, f"the prediction log cannot record decisions ({err}); no decision made")
+                return
+        for ticket in made:
+            valid = ticket.valid
+            self.metrics.decided(ticket.decided.counted, valid.rows, valid.flags, self.log is not None)
+            ticket.status = 200
+            ticket.payload = self._answer(ticket.request_id, ticket.client_id,
+                                          self.task.answers(ticket.decided, valid.flags))
 
     def _answer(self, request_id: str, client_id: str | None, decisions: str) -> bytes:
         """The 200 body, written out (every piece is a number, a validated id or JSON-encoded)."""
@@ -177,11 +236,14 @@ class Service:
         if isinstance(data, list):
             rows, where = data, "rows"
         elif isinstance(data, dict):
-            self._check_model(data)
-            unknown = sorted(set(data) - {"rows", "row", "model", "version"})
-            if unknown or ("rows" in data) == ("row" in data):
+            keys = data.keys()
+            if not keys <= _BODY_KEYS or ("rows" in data) == ("row" in data):
+                self._check_model(data)
+                unknown = sorted(set(keys) - _BODY_KEYS)
                 raise BadRequest(400, 'body must be {"rows": [...]} or {"row": {...}} (optionally with "model", '
                                       f'"version"){"; unknown key " + repr(unknown[0])[:40] if unknown else ""}')
+            if "model" in data or "version" in data:
+                self._check_model(data)
             rows, where = (data["rows"], "rows") if "rows" in data else ([data["row"]], "row")
         else:
             raise BadRequest(400, 'body must be {"rows": [ {column: value, ...}, ... ]} or {"row": {...}}')
@@ -197,22 +259,26 @@ class Service:
             raise BadRequest(404, f"model {str(name)[:60]!r} version {str(version)[:20]} is not served here; "
                                   f"this server serves {self.entry.name} version {self.entry.version}")
 
-    def _records(self, request_id: str, client_id: str | None, valid: Any, decided: Decided) -> list[bytes]:
-        """Log lines, written out in canonical form (sorted keys, as :func:`encode_record` would:
-        every piece is a number, null, a validated id or time, or JSON-encoded here)."""
-        now, keep, tail = record_time(), self.settings.log_inputs, self._record_tail
-        head = f'{{"client_request_id":"{client_id}",' if client_id is not None else "{"
-        scores, labels, probabilities = decided.scores, decided.labels, decided.probabilities
+    def _log_lines(self, tickets: list[Ticket]) -> list[bytes]:
+        """The log lines of the decided tickets, written out in canonical form (sorted keys, as
+        :func:`encode_record` would: every piece is a number, null, a validated id or time, or
+        JSON-encoded here). Decided together, they share their time."""
+        keep, (model, version) = self.settings.log_inputs, self._record_tail
+        end, sha256, flags_json = f',"time":"{record_time()}",{version}', hashlib.sha256, _CANONICAL.encode
         lines = []
-        for i, canonical in enumerate(valid.inputs):
-            digest = hashlib.sha256(canonical.encode("ascii")).hexdigest()
-            flags = valid.flags[i]
-            kept = f'"inputs":{canonical},' if keep else ""
-            # "probabilities" sorts between "model_sha256" (the end of tail[0]) and "request_id"
-            listed = f'"probabilities":[{",".join(probabilities[i])}],' if probabilities is not None else ""
-            lines.append(f'{head}"flags":{_CANONICAL.encode(flags) if flags else "[]"},"input_sha256":"{digest}",'
-                         f'{kept}"label":{labels[i]},{tail[0]}{listed}"request_id":"{request_id}","row":{i},'
-                         f'"score":{scores[i]!r},"time":"{now}",{tail[1]}'.encode("ascii"))
+        for ticket in tickets:
+            head = f'{{"client_request_id":"{ticket.client_id}",' if ticket.client_id is not None else "{"
+            middle = f'"request_id":"{ticket.request_id}","row":'
+            scores, labels, probabilities = ticket.decided.scores, ticket.decided.labels, ticket.decided.probabilities
+            all_flags = ticket.valid.flags
+            for i, canonical in enumerate(ticket.valid.inputs):
+                flags = all_flags[i]
+                kept = f'"inputs":{canonical},' if keep else ""
+                # "probabilities" sorts between "model_sha256" (the end of model) and "request_id"
+                listed = f'"probabilities":[{",".join(probabilities[i])}],' if probabilities is not None else ""
+                lines.append(f'{head}"flags":{flags_json(flags) if flags else "[]"},"input_sha256":'
+                             f'"{sha256(canonical.encode("ascii")).hexdigest()}",{kept}"label":{labels[i]},'
+                             f'{model}{listed}{middle}{i},"score":{scores[i]}{end}'.encode("ascii"))
         return lines
 
 

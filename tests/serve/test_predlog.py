@@ -254,3 +254,33 @@ def test_every_acknowledged_decision_survives_sigkill(demo_ws, rai):
     with open_trail(demo_ws, create=False) as trail:
         (closed,) = trail.events(kind=CLOSED)
     assert closed.payload["recovered"] is True
+
+
+def test_decisions_the_log_cannot_take_are_not_made_for_any_request_decided_with_them(demo_ws):
+    from lifecycle.serving.server import load_service
+    from lifecycle.serving.settings import ServeSettings
+
+    service = load_service(ServeSettings(name="demo", registry=demo_ws.registry, workspace=demo_ws.root))
+    service.start()
+    (segment,) = log_dir(demo_ws).glob("*.jsonl")
+    fd = next(int(entry.name) for entry in Path("/proc/self/fd").iterdir()
+              if os.path.realpath(entry) == str(segment.resolve()))
+    saved, full = os.dup(fd), os.open("/dev/full", os.O_WRONLY)
+    try:
+        os.dup2(full, fd)  # the disk is full from now on
+        tickets = [service.admit(json.dumps({"row": {**ROW, "age": age}}).encode()) for age in (30, 40)]
+        refused = service.admit(b'{"row": {}}')
+        service.decide([*tickets, refused])
+        for ticket in tickets:
+            answer = json.loads(ticket.payload)
+            assert ticket.status == 503 and answer["request_id"] == ticket.request_id
+            assert answer["error"].startswith("the prediction log cannot record decisions (")
+            assert answer["error"].endswith("No space left on device); no decision made")
+        assert refused.status == 400  # its own answer, unaffected
+        assert service.metrics.snapshot()[1:] == ({0: 0, 1: 0}, 0)  # nothing counted as decided or logged
+    finally:
+        os.dup2(saved, fd)
+        os.close(saved)
+        os.close(full)
+        service.stop()
+    assert verify_log(demo_ws).ok and _closed(demo_ws) == 1
