@@ -171,8 +171,10 @@ def _codes(values: Any, name: str, n_classes: int, n_rows: int) -> np.ndarray:
     return codes.astype(np.int64, copy=False)
 
 
-def _counts(group_id: np.ndarray, truth: np.ndarray, pred: np.ndarray, n_groups: int, k: int) -> dict[str, np.ndarray]:
-    """Rows per group and, per group and class, the one-vs-rest counts and rates (``(G, K)``)."""
+def one_vs_rest_counts(group_id: np.ndarray, truth: np.ndarray, pred: np.ndarray, n_groups: int,
+                       k: int) -> tuple[np.ndarray, ...]:
+    """``count`` (rows per group, ``(G,)``) and the one-vs-rest ``tp, fp, fn, tn`` of every group
+    and class (``(G, K)``), from three ``bincount`` passes over the rows."""
     size = n_groups * k
     count = np.bincount(group_id, minlength=n_groups)
     by_truth, by_pred = group_id * k + truth, group_id * k + pred
@@ -180,7 +182,13 @@ def _counts(group_id: np.ndarray, truth: np.ndarray, pred: np.ndarray, n_groups:
     predicted = np.bincount(by_pred, minlength=size).reshape(n_groups, k)
     tp = np.bincount(by_truth[truth == pred], minlength=size).reshape(n_groups, k)
     fp, fn = predicted - tp, support - tp
-    tn = count[:, None] - tp - fp - fn
+    return count, tp, fp, fn, count[:, None] - tp - fp - fn
+
+
+def _counts(group_id: np.ndarray, truth: np.ndarray, pred: np.ndarray, n_groups: int, k: int) -> dict[str, np.ndarray]:
+    """Rows per group and, per group and class, the one-vs-rest counts and rates (``(G, K)``)."""
+    count, tp, fp, fn, tn = one_vs_rest_counts(group_id, truth, pred, n_groups, k)
+    support, predicted = tp + fn, tp + fp
     return {
         "count": count, "accuracy": _ratio(tp.sum(axis=1), count, np.nan),
         "selection_rate": _ratio(predicted, count[:, None], np.nan),

@@ -30,6 +30,7 @@ import numpy as np
 
 from governance.evidence import task_of
 from governance.evidence_input import canonical
+from governance.metrics.fairness_multiclass import one_vs_rest_counts
 from governance.metrics.groupwise import (
     FN,
     FP,
@@ -147,15 +148,9 @@ def _count_metrics(spec: MetricSpec, truth: np.ndarray, pred: np.ndarray, codes:
                    min_group_size: int) -> list[GroupMetric]:
     """One-vs-rest confusion cells of every group and class at once, then the metric of each class in ``codes``."""
     n_groups, k = len(next(iter(keys.values()))) if keys else 0, len(classes)
-    size = n_groups * k
-    count = np.bincount(group_id, minlength=n_groups)
-    by_truth, by_pred = group_id * k + truth, group_id * k + pred
-    support = np.bincount(by_truth, minlength=size).reshape(n_groups, k)
-    predicted = np.bincount(by_pred, minlength=size).reshape(n_groups, k)
-    tp = np.bincount(by_truth[truth == pred], minlength=size).reshape(n_groups, k)
+    count, tp, fp, fn, tn = one_vs_rest_counts(group_id, truth, pred, n_groups, k)
     cells = np.zeros((n_groups, k, 4))
-    cells[..., TP], cells[..., FP], cells[..., FN] = tp, predicted - tp, support - tp
-    cells[..., TN] = count[:, None] - predicted - support + tp
+    cells[..., TP], cells[..., FP], cells[..., FN], cells[..., TN] = tp, fp, fn, tn
     return [GroupMetric(spec, list(sensitive_features), keys, count, cells[:, c, :].copy(),
                         spec.value(cells[:, c, :]), count < min_group_size, int(min_group_size), group_id,
                         label=classes[c]) for c in codes]
