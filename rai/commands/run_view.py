@@ -19,6 +19,7 @@ from rich.table import Table
 
 from governance.textsafe import markup
 from lifecycle.pipeline import Reporter
+from rai.commands.termtable import TermTable, print_table
 
 _STATUS_STYLE = {"passed": "green", "blocked": "bold red", "failed": "bold red", "awaiting_approval": "yellow"}
 # Headline numbers of a stage line, for every task (binary, multiclass, regression).
@@ -89,7 +90,7 @@ def print_summary(console: Console, summary: dict[str, Any]) -> None:
                       markup(_headline(entry.get("metrics") or {})), markup(_counts(entry.get("findings") or [])))
     console.print(table)
     if summary.get("variants"):
-        console.print(_variants_table(summary["variants"]))
+        print_table(console, _variants_table(summary["variants"]))
     if summary.get("privacy"):
         p = summary["privacy"]
         console.print(markup(f"privacy: DP-SGD epsilon={_num(p.get('epsilon'))} delta={p.get('delta')} "
@@ -106,14 +107,22 @@ def print_summary(console: Console, summary: dict[str, Any]) -> None:
     _locations(console, summary)
 
 
-def _variants_table(variants: list[dict[str, Any]]) -> Table:
-    table = Table(title="LiteRT variants")
-    for column in ("mode", "size", "accuracy", "latency ms", "parity gap", "gate", "deployed"):
+def _variants_table(variants: list[dict[str, Any]]) -> TermTable:
+    """Each LiteRT variant in its task's terms: accuracy and selection-rate gaps, or MAE and error gaps."""
+    regression = all(v.get("accuracy") is None for v in variants) and any(
+        (v.get("performance") or {}).get("mae") is not None for v in variants)
+    quality, gap = ("mae", ".mae_difference") if regression else ("accuracy", ".demographic_parity_difference")
+    table = TermTable(title="LiteRT variants", keys=1)
+    table.add_column("mode")
+    for column in ("size", quality, "latency ms"):
+        table.add_column(column, numeric=True)
+    for column in ("MAE gap" if regression else "parity gap", "gate", "deployed"):
         table.add_column(column)
     for v in variants:
-        gaps = ", ".join(f"{k.split('.')[0]} {_num(x, 3)}" for k, x in (v.get("group_gaps") or {}).items()
-                         if k.endswith(".demographic_parity_difference"))
-        table.add_row(markup(v["mode"]), f"{v.get('size_bytes') or 0:,} B", markup(_num(v.get("accuracy"))),
+        value = (v.get("performance") or {}).get("mae") if regression else v.get("accuracy")
+        gaps = ", ".join(f"{k.split('.')[0]}={_num(x, 3)}" for k, x in (v.get("group_gaps") or {}).items()
+                         if k.endswith(gap))
+        table.add_row(markup(v["mode"]), f"{v.get('size_bytes') or 0:,} B", markup(_num(value)),
                       markup(_num(v.get("latency_ms"))), markup(gaps or "-"), markup(v.get("decision") or "-"),
                       "yes" if v.get("deployed") else "")
     return table

@@ -165,3 +165,25 @@ def test_only_a_word_wider_than_the_terminal_is_shortened():
     assert max(map(len, out.splitlines())) <= 40
     assert re.search(r"race=x{20,}… │", out) and "x" * 40 not in out  # the one thing shortened, and marked so
     assert "female" in words(out)
+
+
+@pytest.mark.parametrize("task", ["binary", "regression"])
+def test_the_run_summarys_variants_fit_80_columns_in_their_tasks_terms(task):
+    import io
+
+    from rich.console import Console
+
+    from rai.commands.run_view import _variants_table, print_table
+
+    quality, gap = ("accuracy", "demographic_parity_difference") if task == "binary" else ("mae", "mae_difference")
+    variants = [{"mode": mode, "size_bytes": 12024, "latency_ms": 0.0089, "decision": "passed", "deployed": mode == "int8",
+                 "accuracy": 0.855 if task == "binary" else None, "performance": {quality: 0.855 if task == "binary" else 7.31},
+                 "group_gaps": {f"sex.{gap}": 0.165, f"race.{gap}": 0.172, "sex.equalized_odds_difference": 0.5}}
+                for mode in ("dynamic_range", "int8", "float16")]
+    buffer = io.StringIO()
+    print_table(Console(file=buffer, width=WIDTH, force_terminal=False), _variants_table(variants))
+    out = buffer.getvalue()
+    assert_fits_without_split(out, allowed("LiteRT variants mode size latency ms gate deployed passed yes",
+                                           quality, "parity gap MAE gap", "dynamic_range int8 float16",
+                                           "12,024 B 0.0089 0.8550 7.3100 sex=0.165, race=0.172"))
+    assert ("MAE gap" in out) == (task == "regression") and "0.500" not in out  # only the task's own gap
