@@ -2,7 +2,8 @@
 
 The registry entry is verified (signature, hashes, and its place in the registry) and the batch is
 read and checked before the model is loaded; then the model scores the batch. The batch is read
-as the pipeline reads its data (:func:`governance.io.read_table`, with the model's ``na_values``).
+as the pipeline reads its data (:func:`governance.io.read_table`, with the model's ``na_values``
+and the CSV dialect of its ``data.csv``, unless the caller gives the batch's own).
 Labels are mapped exactly as at training (:mod:`lifecycle.labels`): a batch with a missing label
 or one the model was not trained on is refused, never counted as negative. Evidence for the
 ``monitor`` gate (names as in :mod:`governance.evidence`; built for the model's task by
@@ -37,6 +38,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from governance import csvoptions
+from governance.csvoptions import CsvOptions
 from governance.engine import evaluate as evaluate_gate
 from governance.errors import UserError
 from governance.findings import jsonable
@@ -75,13 +78,18 @@ class MonitorResult:
 
 
 def monitor_batch(batch: str | Path, *, name: str, version: int | None = None, registry: str | Path | None = None,
-                  workspace: str | Path | None = None, policy_path: str | Path | None = None) -> MonitorResult:
-    """Score ``batch`` with the registered model ``name`` and gate it with the ``monitor`` rules."""
+                  workspace: str | Path | None = None, policy_path: str | Path | None = None,
+                  csv_options: CsvOptions | None = None) -> MonitorResult:
+    """Score ``batch`` with the registered model ``name`` and gate it with the ``monitor`` rules.
+
+    A CSV batch is read in the dialect the model was trained on (its manifest's ``schema.csv``);
+    the fields set in ``csv_options`` (``CsvOptions(sep=";")``) replace recorded ones.
+    """
     ws = Workspace.at(workspace)
     registry, trusted = Path(registry) if registry else ws.registry, KeyRing(ws.keys).trusted()
     entry = verified_entry(registry, name, version, trusted)  # no TensorFlow yet: bad input fails fast
     policy = monitor_policy(entry, policy_path)
-    frame, labels = read_batch(Path(batch), entry.body.get("schema"))
+    frame, labels = read_batch(Path(batch), entry.body.get("schema"), csv_options)
     served = load_served(registry, name, entry.version, trusted)
     if served.entry.body != entry.body:
         raise UserError(f"{entry.dir}: the entry changed while it was being loaded; refusing to monitor")
@@ -131,9 +139,13 @@ def monitor_policy(entry: RegistryEntry, policy_path: str | Path | None) -> Poli
     return policy
 
 
-def read_batch(path: Path, schema: dict[str, Any] | None) -> tuple[pd.DataFrame, np.ndarray | None]:
+def read_batch(path: Path, schema: dict[str, Any] | None,
+               csv_options: CsvOptions | None = None) -> tuple[pd.DataFrame, np.ndarray | None]:
     """The batch's typed features (and sensitive columns), and its labels coded for the model's
     task if it has the target column (0/1, class names or numbers).
+
+    A CSV batch is read in the model's recorded ``schema.csv`` dialect (a plain comma-separated
+    UTF-8 file when none is recorded), the fields set in ``csv_options`` replacing recorded ones.
 
     Raises
     ------
@@ -148,7 +160,8 @@ def read_batch(path: Path, schema: dict[str, Any] | None) -> tuple[pd.DataFrame,
     problem = _file_problem(path)
     if problem:
         raise UserError(f"{path}: {problem}")
-    names = {str(c).strip(): c for c in read_columns(path)}
+    dialect = batch_dialect(schema, path, csv_options)
+    names = {str(c).strip(): c for c in read_columns(path, dialect)}
     wanted = list(dict.fromkeys(schema["numeric"] + schema["categorical"] + schema["sensitive"]))
     for column in wanted:
         if column not in names:
@@ -156,7 +169,8 @@ def read_batch(path: Path, schema: dict[str, Any] | None) -> tuple[pd.DataFrame,
     target = schema.get("target")
     read = wanted + ([target] if target in names and target not in wanted else [])
     # The pipeline's reader, with the model's missing-value markers: the batch reads as its data did.
-    raw = read_table(path, [names[c] for c in read], na_values=schema.get("na_values") or ["?", ""])
+    raw = read_table(path, [names[c] for c in read], csv_options=dialect,
+                     na_values=schema.get("na_values") or ["?", ""])
     raw.columns = read
     if raw.empty:
         raise UserError(f"{path}: batch has no rows")
@@ -169,6 +183,20 @@ def read_batch(path: Path, schema: dict[str, Any] | None) -> tuple[pd.DataFrame,
     sensitive_groups(frame, schema, str(path))  # a value the model's groups do not know: refused before scoring
     labels = code_batch_labels(raw[target], schema, str(path)) if target in names else None
     return frame, labels
+
+
+def batch_dialect(schema: dict[str, Any], path: Path, given: CsvOptions | None = None) -> CsvOptions:
+    """The CSV dialect of the batch: the model's recorded one (``schema.csv``; defaults when none is
+    recorded), with the fields the caller set in ``given`` in place of the recorded ones."""
+    recorded = schema.get("csv") or {}
+    if not isinstance(recorded, dict):
+        raise UserError(f"{path}: the registered model's schema.csv must be a mapping, got {type(recorded).__name__}")
+    chosen = {**recorded, **(given.model_dump(include=given.model_fields_set) if given else {})}
+    try:
+        return csvoptions.csv_options("csv.", **chosen)
+    except UserError as err:  # e.g. --sep ',' for a model whose recorded decimal mark is ','
+        source = "the model's schema.csv" + (" with the options given" if given else "")
+        raise UserError(f"{path}: CSV dialect of the batch ({source}): {err}") from None
 
 
 def _finite_numbers(values: pd.Series, path: Path, column: str) -> pd.Series:

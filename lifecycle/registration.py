@@ -50,15 +50,22 @@ def candidate(optimized: Optimized, trained: Trained, evaluated: Evaluated, inge
 
 
 def schema(ingested: Ingested, data_spec: Any) -> dict[str, Any]:
-    """The data contract of a registered model: features, sensitive columns, target and how labels read."""
+    """The data contract of a registered model: features, sensitive columns, target and how labels read.
+
+    ``csv`` (the ``data.csv`` fields that differ from a plain comma-separated UTF-8 file) is there
+    only when the spec sets one, so a default spec's manifest carries no such key; ``rai monitor``
+    reads batches with it.
+    """
     ds = ingested.dataset
-    return {"numeric": ds.numeric_features, "categorical": ds.categorical_features,
-            "sensitive": ds.sensitive_features, "target": ds.target, "task": ds.task,
-            "positive_label": data_spec.positive_label, "favorable_label": data_spec.favorable_label,
-            "classes": list(ds.classes), "label_strip": data_spec.label_strip,
-            "labels": list(ds.label_classes), "na_values": list(data_spec.na_values),
-            "value_labels": {c: {str(k): v for k, v in m.items()} for c, m in data_spec.value_labels.items()},
-            "bins": dict(data_spec.bins), "profile": ds.profile.get("features")}
+    contract = {"numeric": ds.numeric_features, "categorical": ds.categorical_features,
+                "sensitive": ds.sensitive_features, "target": ds.target, "task": ds.task,
+                "positive_label": data_spec.positive_label, "favorable_label": data_spec.favorable_label,
+                "classes": list(ds.classes), "label_strip": data_spec.label_strip,
+                "labels": list(ds.label_classes), "na_values": list(data_spec.na_values),
+                "value_labels": {c: {str(k): v for k, v in m.items()} for c, m in data_spec.value_labels.items()},
+                "bins": dict(data_spec.bins), "profile": ds.profile.get("features")}
+    dialect = data_spec.csv.model_dump(exclude_defaults=True)
+    return {**contract, "csv": dialect} if dialect else contract
 
 
 def deploy_evidence(candidate: dict[str, Any], privacy: dict[str, Any]) -> Evidence:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from rai.options import json_option, workspace_option
+from rai.options import csv_dialect_options, json_option, workspace_option
 
 
 @click.command("monitor")
@@ -30,6 +30,7 @@ from rai.options import json_option, workspace_option
 @workspace_option
 @json_option
 @click.option("--verbose", is_flag=True, help="Show TensorFlow's own log output.")
+@csv_dialect_options
 def monitor(batch: Path | None, from_log: bool, window: str, labels: Path | None, join: str, since: str | None,
             name: str, version: int | None, registry: Path | None, policy: Path | None,
             workspace: Path, as_json: bool, verbose: bool) -> None:
@@ -37,15 +38,24 @@ def monitor(batch: Path | None, from_log: bool, window: str, labels: Path | None
     has labels, performance and fairness, with the policy's `monitor` rules. With --log, check
     the served model's logged decisions instead, one recorded run per window.
 
+    A CSV batch is read in the dialect of the model's training data (its spec's `data.csv`);
+    --sep, --encoding, --decimal and --quotechar given replace its fields for a batch written otherwise.
+
     Exit 0 when the monitor gate passes (every window), 1 when it blocks, 2 on bad input.
     """
+    from governance import csvoptions
     from governance.errors import UserError
     from lifecycle import tfcompat
+
+    # Only options the user gave replace the model's recorded dialect (none given: the model's own).
+    dialect = csvoptions.current() if csvoptions.current().model_fields_set else None
 
     if (batch is None) == (not from_log):
         raise UserError("rai monitor: give a BATCH file, or --log to audit the prediction log (not both)")
     if not from_log and (labels is not None or since is not None):
         raise UserError("rai monitor: --labels and --since go with --log (a batch file carries its own labels)")
+    if from_log and dialect is not None:
+        raise UserError("rai monitor: --sep, --encoding, --decimal and --quotechar go with a BATCH file, not --log")
     if from_log:
         from lifecycle.monitor_windows import monitor_log
 
@@ -62,7 +72,7 @@ def monitor(batch: Path | None, from_log: bool, window: str, labels: Path | None
 
     tfcompat.set_verbose(verbose)
     result = monitor_batch(batch, name=name, version=version, registry=registry, workspace=workspace,
-                           policy_path=policy)
+                           policy_path=policy, csv_options=dialect)
     if as_json:
         click.echo(json.dumps(result.summary, indent=2))
     else:
