@@ -205,7 +205,8 @@ def drift_report(reference: Any, current: Any, *, columns: list[str] | None = No
 
 
 def read_table(path: str | Path, columns: list[str] | None = None, *, sep: str | None = None,
-               encoding: str | None = None, decimal: str | None = None, quotechar: str | None = None) -> Any:
+               encoding: str | None = None, decimal: str | None = None, quotechar: str | None = None,
+               na_values: list[str] | str | None = None) -> Any:
     """Read a CSV or Parquet file as rai's audits do (same missing values, same refusals).
 
     Parameters
@@ -214,6 +215,8 @@ def read_table(path: str | Path, columns: list[str] | None = None, *, sep: str |
     columns : the columns to read, in this order (default: all)
     sep, encoding, decimal, quotechar : how a CSV file is written (default: ``,``, UTF-8, ``.``,
         ``"``), e.g. ``sep=";", decimal=","`` for many European exports
+    na_values : text that means a missing value besides empty fields and pandas' usual markers,
+        e.g. ``["?"]`` (one text alone is one marker), as a pipeline's ``data.na_values``
 
     Returns
     -------
@@ -231,7 +234,10 @@ def read_table(path: str | Path, columns: list[str] | None = None, *, sep: str |
     dialect = csv_options(sep=sep, encoding=encoding, decimal=decimal, quotechar=quotechar)
     if columns is not None and (isinstance(columns, str) or not all(isinstance(c, str) for c in columns)):
         raise UserError("columns: expected a list of column names")
-    return _read(path, columns, csv_options=dialect)
+    markers = [na_values] if isinstance(na_values, str) else na_values or []
+    if not isinstance(markers, list | tuple) or not all(isinstance(m, str) for m in markers):
+        raise UserError("na_values: expected a list of texts, e.g. ['?']")
+    return _read(path, columns, csv_options=dialect, na_values=markers)
 
 
 def open_trail(workspace: str | Path = ".rai", *, create: bool = False) -> Any:

@@ -8,7 +8,10 @@ column, before anything is computed.
 
 Parquet files are read with pyarrow, record batch by record batch, only the needed columns;
 CSV files with pandas in chunks, parsing every field of every row as :mod:`governance.io` does
-(a row with a field too many is refused, naming its line). Memory is bounded by the batch size
+(a row with a field too many is refused, naming its line), with the dataset's CSV dialect
+(separator, encoding, decimal mark, quote character). A dataset's missing values are those of
+:func:`governance.io.read_table`: empty fields, pandas' usual markers, Parquet nulls, and any
+text equal to one of its ``na_values``. Memory is bounded by the batch size
 (and a Parquet file's row group), never by the number of rows.
 """
 
@@ -25,10 +28,11 @@ from typing import Any
 
 import pandas as pd
 
+from governance import csvoptions
+from governance.csvoptions import CsvOptions
 from governance.errors import UserError
 from governance.io import (
     check_readable,
-    csv_separator,
     extra_field_message,
     file_format,
     first_line,
@@ -59,13 +63,16 @@ class Batch:
 
 @dataclass(frozen=True)
 class Dataset:
-    """The files of one dataset, their format and their common columns."""
+    """The files of one dataset, their format, their common columns and how they are written
+    (``csv``: the CSV dialect; ``na_values``: text read as missing)."""
 
     name: str
     files: tuple[Path, ...]
     format: str
     columns: tuple[str, ...]
     arrow_schema: Any = None
+    csv: CsvOptions = CsvOptions()
+    na_values: tuple[str, ...] = ()
 
     @property
     def size_bytes(self) -> int:
@@ -97,13 +104,17 @@ class Dataset:
         self.require(columns)
         for file in self.files:
             if self.format == "parquet":
-                yield from _parquet_batches(file, list(columns), batch_rows, dictionary)
+                yield from _parquet_batches(file, list(columns), batch_rows, dictionary, self.na_values)
             else:
-                yield from _csv_batches(file, list(columns), batch_rows, text)
+                yield from _csv_batches(file, list(columns), batch_rows, text, self.csv, self.na_values)
 
 
-def open_dataset(name: str | Path) -> Dataset:
+def open_dataset(name: str | Path, csv_options: CsvOptions | None = None, na_values: Sequence[str] = ()) -> Dataset:
     """The dataset ``name`` designates (a file, a directory or a glob), its schema checked.
+
+    ``csv_options`` (default: the current ones, see :func:`governance.csvoptions.using`) say how
+    its CSV files are written; text equal to one of ``na_values`` is missing, as in
+    :func:`governance.io.read_table`.
 
     Raises
     ------
@@ -116,13 +127,15 @@ def open_dataset(name: str | Path) -> Dataset:
     if len(formats) > 1:
         raise UserError(f"{name}: holds both CSV and Parquet files; a dataset is one format")
     fmt = formats.pop()
+    dialect = csv_options or csvoptions.current()
+    markers = tuple(dict.fromkeys(str(v) for v in na_values))
     if fmt == "parquet":
         columns, schema = _parquet_schema(files)
-        return Dataset(str(name), tuple(files), fmt, columns, schema)
-    first = read_columns(files[0])
+        return Dataset(str(name), tuple(files), fmt, columns, schema, dialect, markers)
+    first = read_columns(files[0], dialect)
     for file in files[1:]:
-        _same_columns(file, read_columns(file), files[0], first)
-    return Dataset(str(name), tuple(files), fmt, tuple(first))
+        _same_columns(file, read_columns(file, dialect), files[0], first)
+    return Dataset(str(name), tuple(files), fmt, tuple(first), None, dialect, markers)
 
 
 def _resolve(name: str) -> list[Path]:
@@ -194,34 +207,62 @@ def _same_columns(file: Path, columns: list[str], first_file: Path, first: list[
     raise UserError(f"{file}: {problem}; every file of a dataset must have the same columns")
 
 
-def _parquet_batches(file: Path, columns: list[str], batch_rows: int, dictionary: Sequence[str]) -> Iterator[Batch]:
+def _parquet_batches(file: Path, columns: list[str], batch_rows: int, dictionary: Sequence[str],
+                     markers: Sequence[str] = ()) -> Iterator[Batch]:
     import pyarrow.parquet as pq
 
     try:
         reader = pq.ParquetFile(file, read_dictionary=[c for c in dictionary if c in columns] or None)
         offset = 0
         for batch in reader.iter_batches(batch_size=batch_rows, columns=columns, use_threads=True):
-            yield Batch(file, offset, batch)
+            yield Batch(file, offset, _mask_markers(batch, markers) if markers else batch)
             offset += batch.num_rows
     except (OSError, ValueError) as err:  # pyarrow's errors derive from these
         raise UserError(f"{file}: cannot read as PARQUET: {first_line(err)}") from None
 
 
-def _csv_batches(file: Path, columns: list[str], batch_rows: int, text: Sequence[str]) -> Iterator[Batch]:
+def _mask_markers(batch: Any, markers: Sequence[str]) -> Any:
+    """``batch`` with its text cells equal to a marker made null, as ``read_table`` reads Parquet."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    value_set = pa.array(list(markers), pa.string())
+    arrays = []
+    for array in batch.columns:
+        if pa.types.is_dictionary(array.type) and _is_text(array.type.value_type):
+            hit = pc.take(pc.is_in(array.dictionary.cast(pa.string()), value_set=value_set), array.indices)
+            indices = pc.if_else(hit, pa.scalar(None, array.indices.type), array.indices)
+            array = pa.DictionaryArray.from_arrays(indices, array.dictionary, ordered=array.type.ordered)
+        elif _is_text(array.type):
+            array = pc.if_else(pc.is_in(array, value_set=value_set.cast(array.type)),
+                               pa.scalar(None, array.type), array)
+        arrays.append(array)
+    return pa.RecordBatch.from_arrays(arrays, schema=batch.schema)
+
+
+def _is_text(arrow_type: Any) -> bool:
+    import pyarrow as pa
+
+    return pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type)
+
+
+def _csv_batches(file: Path, columns: list[str], batch_rows: int, text: Sequence[str],
+                 dialect: CsvOptions = CsvOptions(), markers: Sequence[str] = ()) -> Iterator[Batch]:
     dtype = {name: str for name in text if name in columns}
     offset = 0
     with warnings.catch_warnings():
         warnings.simplefilter("error", pd.errors.ParserWarning)
         try:
             # Every column is parsed (see governance.io): a row with a field too many must fail.
-            reader = pd.read_csv(file, sep=csv_separator(file), skipinitialspace=True, dtype=dtype or None,
-                                 index_col=False, chunksize=batch_rows)
+            reader = pd.read_csv(file, skipinitialspace=True, dtype=dtype or None, index_col=False,
+                                 chunksize=batch_rows, na_values=list(markers) or None, **dialect.pandas(file))
             with reader:
                 for chunk in reader:
                     yield Batch(file, offset, chunk[columns])
                     offset += len(chunk)
         except (pd.errors.ParserError, pd.errors.ParserWarning) as err:
-            raise UserError(extra_field_message(file) or f"{file}: cannot read as CSV: {first_line(err)}") from None
+            raise UserError(extra_field_message(file, dialect)
+                            or f"{file}: cannot read as CSV: {first_line(err)}") from None
         except (ValueError, OSError, UnicodeDecodeError) as err:
             raise UserError(f"{file}: cannot read as CSV: {first_line(err)}") from None
 

@@ -40,3 +40,13 @@ def csv_dialect_options(command):
             return command(*args, **kwargs)
 
     return wrapper
+
+
+#: The parameters :func:`csv_dialect_options` adds, in the order of :class:`~governance.csvoptions.CsvOptions`.
+CSV_DIALECT_PARAMETERS = ("sep", "encoding", "decimal", "quotechar")
+
+na_values_option = click.option(
+    "--na-values", "na_values", multiple=True, metavar="TEXT",
+    help="Text that means a missing value, e.g. '?' (repeatable), besides empty fields and pandas' usual "
+         "markers (NA, N/A, NaN, null, ...); as a pipeline's data.na_values.",
+)

@@ -38,7 +38,7 @@ from rai.commands.audit_common import (
     rule_param,
 )
 from rai.commands.audit_scale import engine_options, run_scaled_fairness
-from rai.options import csv_dialect_options, json_option, workspace_option
+from rai.options import csv_dialect_options, json_option, na_values_option, workspace_option
 
 AUDIT_FAMILIES = ("fairness.", "performance.")
 
@@ -87,9 +87,10 @@ def audit() -> None:
 @click.option("--record", is_flag=True, help="Append an audit.completed event to the trail.")
 @workspace_option
 @csv_dialect_options
+@na_values_option
 @ci_output
 def fairness(data, y_true, y_pred, sensitive, task, y_score, pos_label, favorable_label, labels, bins,
-             min_group_size, policy_path, as_json, record, workspace) -> None:
+             min_group_size, policy_path, as_json, record, workspace, na_values=()) -> None:
     """Per-group rates (or errors) and the fairness disparities of a predictions file.
 
     Binary: selection rate, accuracy, TPR and FPR per group. Multiclass: accuracy per group and
@@ -105,7 +106,7 @@ def fairness(data, y_true, y_pred, sensitive, task, y_score, pos_label, favorabl
     rule_features = _rule_features(rules, data, policy_path, y_score, task)
     predictions = read_predictions(data, y_true, y_pred, y_score, pos_label,
                                    list(dict.fromkeys(features + rule_features)), task=task,
-                                   favorable_label=favorable_label, **groups)
+                                   favorable_label=favorable_label, na_values=na_values, **groups)
     try:
         report = report_for(predictions, features, min_group_size)
     except UserError as err:
@@ -135,10 +136,11 @@ def fairness(data, y_true, y_pred, sensitive, task, y_score, pos_label, favorabl
 
 def read_predictions(data: str, y_true: str, y_pred: str, y_score: str | None, pos_label: str | None,
                      features: list[str], *, task: str = "binary", favorable_label: str | None = None,
-                     value_labels: dict | None = None, bins: dict | None = None) -> Predictions:
+                     value_labels: dict | None = None, bins: dict | None = None,
+                     na_values: tuple[str, ...] = ()) -> Predictions:
     """The labels (binary: coded 0/1), scores and sensitive columns of a file; one-line errors."""
     label_columns = [y_true, y_pred] + ([y_score] if y_score else [])
-    frame = read_table(data, label_columns + features, categorical=features)
+    frame = read_table(data, label_columns + features, categorical=features, na_values=na_values)
     if frame.empty:
         raise UserError(f"{data}: no rows")
     require_no_missing(frame, label_columns + features, data)

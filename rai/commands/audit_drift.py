@@ -29,7 +29,7 @@ from rai.commands.audit_common import (
 )
 from rai.commands.audit_scale import engine_options, run_scaled_drift
 from rai.commands.drift_output import print_report, split_columns
-from rai.options import csv_dialect_options, json_option, workspace_option
+from rai.options import csv_dialect_options, json_option, na_values_option, workspace_option
 
 AUDIT_FAMILIES = ("drift.",)
 
@@ -50,9 +50,10 @@ AUDIT_FAMILIES = ("drift.",)
 @click.option("--record", is_flag=True, help="Append an audit.completed event to the trail.")
 @workspace_option
 @csv_dialect_options
+@na_values_option
 @ci_output
 def drift(reference, current, columns, stattest, threshold, drift_share, prediction, policy_path, as_json,
-          record, workspace) -> None:
+          record, workspace, na_values=()) -> None:
     """Per-column data drift of CURRENT against REFERENCE and the dataset drift share.
 
     Exits 0 when no policy is given or the policy passes, 1 when it blocks, 2 on a usage error.
@@ -63,7 +64,7 @@ def drift(reference, current, columns, stattest, threshold, drift_share, predict
     if prediction is None and needs_predictions:
         raise UserError(f"rule '{needs_predictions[0]}' of {policy_path} tests prediction drift: pass --prediction COL")
     names = (str(reference), str(current))
-    ref_frame, cur_frame, predictions = _read(names, wanted, prediction)
+    ref_frame, cur_frame, predictions = _read(names, wanted, prediction, na_values)
     report = drift_report(ref_frame, cur_frame, columns=wanted, stattest=stattest, stattest_threshold=threshold,
                           drift_share=drift_share, names=names)
     result = report.to_dict()
@@ -94,10 +95,10 @@ def drift(reference, current, columns, stattest, threshold, drift_share, predict
     exit_blocked(findings)
 
 
-def _read(names: tuple[str, str], wanted: list[str] | None, prediction: str | None):
+def _read(names: tuple[str, str], wanted: list[str] | None, prediction: str | None, na_values: tuple[str, ...] = ()):
     """Both frames (only ``wanted`` columns, if given) and the prediction columns, set apart."""
     to_read = None if wanted is None else list(dict.fromkeys(wanted + ([prediction] if prediction else [])))
-    frames = [read_table(path, to_read) for path in names]
+    frames = [read_table(path, to_read, na_values=na_values) for path in names]
     for frame, path in zip(frames, names, strict=True):
         if frame.empty:
             raise UserError(f"{path}: no rows")

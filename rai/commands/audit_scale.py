@@ -2,7 +2,9 @@
 
 ``auto`` (the default) streams when the audit's options allow it (binary fairness, no policy,
 no relabelling or banding of groups) or when the data is a directory or a glob, and reads the
-file into memory otherwise. Every engine prints the same JSON for the same rows.
+file into memory otherwise. Every engine prints the same JSON for the same rows. The CSV
+dialect (``--sep``, ``--encoding``, ``--decimal``, ``--quotechar``) and ``--na-values`` are
+honoured by the memory and stream engines and refused by the Spark engine, never ignored.
 """
 
 from __future__ import annotations
@@ -17,8 +19,11 @@ import click
 
 from governance.errors import UserError
 from governance.fsutil import file_sha256
+from rai.options import CSV_DIALECT_PARAMETERS
 
 ENGINES = ("auto", "memory", "stream", "spark")
+#: How the files are written: the stream engine reads them as the memory engine does; Spark does not.
+READING_OPTIONS = (*CSV_DIALECT_PARAMETERS, "na_values")
 
 
 def engine_options(run_scaled):
@@ -43,20 +48,43 @@ def engine_options(run_scaled):
             chosen = run_scaled.choose(engine, options)
             if chosen == "memory":
                 return command(*args, **options)
-            return run_scaled(chosen, batch_rows, spark_master, **options)
+            from governance.csvoptions import csv_options
+
+            dialect = csv_options("--", **{name: options.pop(name, None) for name in CSV_DIALECT_PARAMETERS})
+            return run_scaled(chosen, batch_rows, spark_master, dialect=dialect, **options)
 
         return wrapper
 
     return decorate
 
 
-def memory_only(options: dict[str, Any], understood: tuple[str, ...], defaults: dict[str, Any]) -> list[str]:
+def choose_engine(engine: str, options: dict[str, Any], understood: tuple[str, ...], defaults: dict[str, Any],
+                  streams: bool) -> str:
+    """The engine that runs an audit: ``engine`` unless it is ``auto`` (then ``stream`` when
+    ``streams`` or every option given is one the stream engine honours, else ``memory``);
+    UserError for an option the engine asked for does not honour."""
+    understood = (*understood, *READING_OPTIONS)
+    if engine == "spark":
+        unsupported = memory_only(options, (), {}, only=READING_OPTIONS)
+        if unsupported:
+            raise UserError(f"--engine spark does not support {unsupported[0]}; use --engine stream or --engine memory")
+    if engine != "auto":
+        if engine != "memory":
+            refuse_memory_only(options, understood, defaults)
+        return engine
+    if streams:
+        return "stream"
+    return "memory" if memory_only(options, understood, defaults) else "stream"
+
+
+def memory_only(options: dict[str, Any], understood: tuple[str, ...], defaults: dict[str, Any],
+                only: tuple[str, ...] | None = None) -> list[str]:
     """The options given that only the in-memory engine implements (``--policy``, ``--task
     multiclass``, ...): every option a scaled audit does not name in ``understood``, unless it
     is left at its default."""
     flags = {"policy_path": "--policy", "as_json": "--json", "ci_format": "--format"}
     return [flags.get(k, "--" + k.replace("_", "-")) for k, v in options.items()
-            if k not in understood and v not in (None, (), [], False, defaults.get(k))]
+            if k not in understood and (only is None or k in only) and v not in (None, (), [], False, defaults.get(k))]
 
 
 def refuse_memory_only(options: dict[str, Any], understood: tuple[str, ...], defaults: dict[str, Any]) -> None:
@@ -106,22 +134,16 @@ class ScaledFairness:
     defaults = {"task": "binary"}
 
     def choose(self, engine: str, options: dict[str, Any]) -> str:
-        if engine != "auto":
-            if engine != "memory":
-                refuse_memory_only(options, self.understood, self.defaults)
-            return engine
-        if dataset_pattern(options["data"]):
-            return "stream"
-        return "memory" if memory_only(options, self.understood, self.defaults) else "stream"
+        return choose_engine(engine, options, self.understood, self.defaults, dataset_pattern(options["data"]))
 
     def __call__(self, engine: str, batch_rows: int, spark_master: str | None, *, data, y_true, y_pred, sensitive,
                  y_score=None, pos_label=None, min_group_size=30, as_json=False, record=False, workspace=None,
-                 **_memory_only) -> None:
+                 dialect=None, na_values=(), **_memory_only) -> None:
         from governance.stream import open_dataset
         from rai.commands.drift_output import split_columns
 
         features = split_columns(sensitive, "--sensitive")
-        dataset = open_dataset(data)
+        dataset = open_dataset(data, dialect, na_values)
         if engine == "spark":
             from governance.engines import spark, spark_audit
 
@@ -170,19 +192,16 @@ class ScaledDrift:
     defaults: dict[str, Any] = {}
 
     def choose(self, engine: str, options: dict[str, Any]) -> str:
-        if engine != "auto":
-            if engine != "memory":
-                refuse_memory_only(options, self.understood, self.defaults)
-            return engine
-        if dataset_pattern(options["reference"]) or dataset_pattern(options["current"]):
-            return "stream"
-        if _has_nested(options["reference"]) or _has_nested(options["current"]):
+        pattern = dataset_pattern(options["reference"]) or dataset_pattern(options["current"])
+        chosen = choose_engine(engine, options, self.understood, self.defaults, pattern)
+        if engine == "auto" and chosen == "stream" and not pattern and (
+                _has_nested(options["reference"]) or _has_nested(options["current"])):
             return "memory"  # the in-memory engine names such columns as skipped; streaming refuses them
-        return "memory" if memory_only(options, self.understood, self.defaults) else "stream"
+        return chosen
 
     def __call__(self, engine: str, batch_rows: int, spark_master: str | None, *, reference, current, columns=None,
                  stattest=None, threshold=None, drift_share=0.5, prediction=None, as_json=False, record=False,
-                 workspace=None, **_memory_only) -> None:
+                 workspace=None, dialect=None, na_values=(), **_memory_only) -> None:
         from governance.findings import jsonable
         from governance.metrics.drift import DriftOptions
         from governance.stream import open_dataset
@@ -190,7 +209,7 @@ class ScaledDrift:
 
         wanted = split_columns(columns) if columns else None
         options = DriftOptions(wanted, stattest, threshold, None, drift_share)
-        datasets = [open_dataset(reference), open_dataset(current)]
+        datasets = [open_dataset(reference, dialect, na_values), open_dataset(current, dialect, na_values)]
         names = (datasets[0].name, datasets[1].name)
         if wanted is not None:  # as the in-memory command reads them: the reference first
             for dataset in datasets:
