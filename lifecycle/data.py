@@ -8,7 +8,8 @@ has (a test file whose labels differ, say ``>50K.`` for ``>50K``, would otherwis
 positive as negative). The sensitive columns as audited (``data.value_labels`` and ``data.bins``
 applied, :mod:`governance.groups`) are kept beside the frames, one per split.
 Numeric features are float64 with NaN for missing; categorical features are strings with NaN
-for missing (the model maps missing to its own reserved token). Rows without a label are dropped.
+for missing (the model maps missing to its own reserved token). Rows without a label are left out
+and counted (``profile["unlabelled"]`` per file, the ingest metric ``unlabelled_rows``).
 
 Every user mistake (unreadable or empty file, missing column, unusable target) raises a
 :class:`~governance.errors.UserError` whose single line names the file and the column.
@@ -55,7 +56,8 @@ class Dataset:
     label_classes : the training labels' keys (:func:`lifecycle.labels.label_classes`; none for
         regression), recorded in the registry so that monitoring maps labels exactly as training did
     profile : JSON-able summary: rows, missing values, label balance, group sizes, and the
-        training features' types, ranges and categories (:func:`feature_profile`)
+        training features' types, ranges and categories (:func:`feature_profile`); ``unlabelled``
+        counts the rows of each file left out for having no label
     """
 
     train: pd.DataFrame
@@ -96,6 +98,7 @@ def load_dataset(spec: DataSpec, base_dir: Path) -> Dataset:
     """
     train_path = Path(base_dir) / spec.train
     raw_train = read_data(train_path, spec)
+    unlabelled = {"train": int(raw_train[spec.target].isna().sum()) if spec.target in raw_train.columns else 0}
     columns = _columns(raw_train, train_path, spec)
     train = _prepare(raw_train, train_path, spec, columns)
     labels = raw_train[spec.target].dropna()
@@ -103,7 +106,9 @@ def load_dataset(spec: DataSpec, base_dir: Path) -> Dataset:
     hashes = {"train": file_sha256(train_path)}
     if spec.test:
         test_path = Path(base_dir) / spec.test
-        test = _prepare(read_data(test_path, spec), test_path, spec, columns, known_labels=keys or None)
+        raw_test = read_data(test_path, spec)
+        test = _prepare(raw_test, test_path, spec, columns, known_labels=keys or None)
+        unlabelled["test"] = int(raw_test[spec.target].isna().sum())
         hashes["test"] = file_sha256(test_path)
     else:
         train, test = _split(train, train_path, spec)
@@ -116,7 +121,7 @@ def load_dataset(spec: DataSpec, base_dir: Path) -> Dataset:
         source_hashes=hashes, content_hashes={"train": frame_sha256(train), "test": frame_sha256(test)},
         groups=groups, favorable=favorable(labels, train_path, spec, classes),
         profile={**profile({"train": train, "test": test}, spec.target, groups, spec.task, classes),
-                 "features": feature_profile(train, numeric, categorical)},
+                 "features": feature_profile(train, numeric, categorical), "unlabelled": unlabelled},
     )
 
 

@@ -35,6 +35,9 @@ def ingest(data_spec: Any, artifacts: Any) -> Ingested:
     lineage = {"datasets": dict(ds.source_hashes), "model": None}
     metrics = {"train_rows": len(ds.train), "test_rows": len(ds.test), "features": len(ds.features),
                **_target_numbers(ds), "missing_cells": int(ds.train.isna().sum().sum())}
+    left_out = sum(ds.profile.get("unlabelled", {}).values())
+    if left_out:  # rows without a label cannot be trained or evaluated on: said, not hidden
+        metrics["unlabelled_rows"] = left_out
     datasets = {
         name: {"rows": len(frame), "columns": list(frame.columns), "source_sha256": ds.source_hashes.get(name),
                "content_sha256": ds.content_hashes.get(name)}

@@ -23,7 +23,7 @@ from rai.commands.termtable import TermTable, print_table
 
 _STATUS_STYLE = {"passed": "green", "blocked": "bold red", "failed": "bold red", "awaiting_approval": "yellow"}
 # Headline numbers of a stage line, for every task (binary, multiclass, regression).
-_HEADLINE = ("train_rows", "test_rows", "epsilon", "train_accuracy", "train_mae", "accuracy", "roc_auc", "macro_f1",
+_HEADLINE = ("train_rows", "test_rows", "unlabelled_rows", "epsilon", "train_accuracy", "train_mae", "accuracy", "roc_auc", "macro_f1",
              "mae", "r2", "deploy", "size_bytes", "version", "variant")
 
 

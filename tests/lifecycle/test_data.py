@@ -194,3 +194,26 @@ def test_columns_that_become_the_same_model_input_are_refused_at_ingest(tmp_path
     assert str(raised.value) == (f"{tmp_path / 'data.csv'}: columns 'job title' and 'job_title' both become the "
                                  "model input 'job_title' (names keep only letters, digits, '_' and '.'); rename or "
                                  "drop one")
+
+
+def test_rows_without_a_label_are_left_out_and_counted(tmp_path):
+    write(tmp_path, CSV + "44, Male, exec, \n45, Female, clerk, ?\n")  # empty and "?" are missing labels
+    write(tmp_path, CSV + "46, Female, exec, \n", "test.csv")
+    ds = load_dataset(spec(test="test.csv"), tmp_path)
+    assert (len(ds.train), len(ds.test)) == (4, 4)
+    assert ds.profile["unlabelled"] == {"train": 2, "test": 1}
+
+
+def test_the_ingest_stage_reports_unlabelled_rows_only_when_there_are_some(tmp_path):
+    from governance.workspace import Workspace
+    from lifecycle.artifacts import RunArtifacts
+    from lifecycle.stages import ingest
+
+    header, rows = CSV.split("\n", 1)
+    write(tmp_path, header + "\n" + rows * 20)
+    artifacts = RunArtifacts(Workspace.at(tmp_path / "ws").ensure(), "run-1")
+    both = dict(train=str(tmp_path / "data.csv"), test=str(tmp_path / "test.csv"))
+    write(tmp_path, header + "\n" + rows * 20 + "46, Female, exec, \n", "test.csv")
+    assert ingest(spec(**both), artifacts).metrics["unlabelled_rows"] == 1
+    write(tmp_path, header + "\n" + rows * 20, "test.csv")
+    assert "unlabelled_rows" not in ingest(spec(**both), artifacts).metrics
