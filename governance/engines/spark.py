@@ -95,8 +95,62 @@ def read(spark: Any, dataset: Any) -> Any:
     if dataset.format == "parquet":
         return spark.read.parquet(*paths)
     sep = "\t" if ".tsv" in paths[0].lower() else ","
-    return (spark.read.option("header", "true").option("inferSchema", "true").option("sep", sep)
+    text = (spark.read.option("header", "true").option("inferSchema", "false").option("sep", sep)
             .option("ignoreLeadingWhiteSpace", "true").option("mode", "FAILFAST").csv(paths))
+    try:
+        return typed_as_pandas(text)
+    except Exception as err:  # noqa: BLE001  (Py4J and Spark raise many types)
+        if not type(err).__module__.startswith(("pyspark", "py4j")):
+            raise
+        java = getattr(err, "java_exception", None)  # Py4J's own first line names only the call
+        raise UserError(f"{dataset.name}: Spark could not read the CSV: "
+                        f"{_first_line(Exception(java.getMessage())) if java is not None else _first_line(err)}") from None
+
+
+# Text pandas' CSV reader takes for a number or a boolean (after leading blanks, as skipinitialspace).
+_INTEGER = r"^[+-]?[0-9]+ *$"
+_NUMBER = r"^[+-]?(([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?|(?i:inf|infinity)) *$"
+_BOOLEAN = r"^(?i:true|false)$"
+
+
+def typed_as_pandas(frame: Any) -> Any:
+    """A DataFrame of CSV text with pandas' missing markers as nulls and the column types
+    pandas infers: integers (floats once a value is missing), numbers, booleans, else text.
+
+    Spark's own schema inference differs (``NA`` is text to it, dates become timestamps, and
+    its ``nullValue`` takes one marker), so the types are decided here, in one aggregation.
+    """
+    from pandas._libs.parsers import STR_NA_VALUES  # pandas' default na_values, as read_csv uses them
+    from pyspark.sql import functions as F
+
+    markers = sorted(STR_NA_VALUES)
+    names = list(frame.columns)
+    if not names:
+        return frame
+    frame = frame.select(*(F.when(column(n).isin(markers), F.lit(None)).otherwise(column(n)).alias(n) for n in names))
+    stats = []
+    for i, name in enumerate(names):
+        col = column(name)
+        fits = F.trim(col).try_cast("long").isNotNull()
+        stats += [F.count(col).alias(f"p{i}"), F.count(F.when(col.isNull(), 1)).alias(f"m{i}"),
+                  F.count(F.when(col.rlike(_INTEGER) & fits, 1)).alias(f"i{i}"),
+                  F.count(F.when(col.rlike(_INTEGER) & ~fits, 1)).alias(f"o{i}"),  # past int64: text to pandas
+                  F.count(F.when(col.rlike(_NUMBER), 1)).alias(f"f{i}"),
+                  F.count(F.when(col.rlike(_BOOLEAN), 1)).alias(f"b{i}")]
+    row = frame.agg(*stats).collect()[0]
+    typed = []
+    for i, name in enumerate(names):
+        present, col = row[f"p{i}"], F.trim(column(name))
+        if present and row[f"i{i}"] == present:
+            col = col.cast("double" if row[f"m{i}"] else "long")
+        elif row[f"f{i}"] == present and not row[f"o{i}"]:  # all numbers, or all missing: float64 to pandas
+            col = col.cast("double")
+        elif present and row[f"b{i}"] == present:
+            col = F.lower(col).cast("boolean")
+        else:
+            col = column(name)
+        typed.append(col.alias(name))
+    return frame.select(*typed)
 
 
 def fairness_counts(frame: Any, y_true: str, y_pred: str, features: list[str], where: str) -> FairnessCounts:

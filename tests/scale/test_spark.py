@@ -136,6 +136,52 @@ def test_cli_drift_on_spark_prints_the_streaming_json(spark, scale_files, rai):
     assert_close(json.loads(spark_run[1]), json.loads(stream_run[1]))
 
 
+def _marked_csv(path, rows, seed, shift):
+    """A CSV whose missing cells are pandas' markers (NA, null, empty, N/A), among numbers,
+    integers with and without gaps, booleans, dates and text."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    markers = np.array(["NA", "null", "", "N/A", "nan"], dtype=object)
+
+    def gaps(values):
+        values = pd.Series(values, dtype=object)
+        holes = rng.random(rows) < 0.15
+        values[holes] = markers[rng.integers(0, len(markers), holes.sum())]
+        return values
+
+    pd.DataFrame({
+        "x": gaps(rng.normal(shift, 1, rows).round(3)), "k": gaps(rng.integers(0, 9, rows)),
+        "n": rng.integers(0, 1000, rows), "flag": rng.choice(["True", "false"], rows),
+        "day": rng.choice(["2024-01-01", "2024-02-01"], rows), "c": gaps(rng.choice(["a", "b", "c"], rows)),
+    }).to_csv(path, index=False)
+    return str(path)
+
+
+def test_csv_missing_markers_and_types_read_as_pandas_reads_them(spark, tmp_path, rai):
+    """NA, null, empty and pandas' other markers are missing on Spark too, and each column has the
+    type pandas gives it: a drift audit prints the in-memory engine's JSON, a fairness audit
+    refuses the missing groups as they do."""
+    ref, cur = _marked_csv(tmp_path / "ref.csv", 400, 1, 0.0), _marked_csv(tmp_path / "cur.csv", 300, 2, 0.4)
+    base = ("audit", "drift", "--reference", ref, "--current", cur, "--json")
+    runs = {engine: rai(*base, "--engine", engine, *(("--spark-master", "local[2]") if engine == "spark" else ()))
+            for engine in ("memory", "stream", "spark")}
+    assert [run[0] for run in runs.values()] == [0, 0, 0], runs["spark"][2]
+    memory = json.loads(runs["memory"][1])
+    assert [(row["column"], row["type"]) for row in memory["columns"]] == [
+        ("x", "num"), ("k", "num"), ("n", "num"), ("flag", "cat"), ("day", "cat"), ("c", "cat")]
+    assert memory["skipped"] == []
+    for engine in ("stream", "spark"):
+        assert_close(json.loads(runs[engine][1]), memory)
+    data = tmp_path / "predictions.csv"
+    data.write_text("y_true,y_pred,g\n1,1,a\n0,1,NA\n1,0,b\n0,0,null\n1,1,a\n")
+    done = rai("audit", "fairness", "--data", str(data), "--y-true", "y_true", "--y-pred", "y_pred",
+               "--sensitive", "g", "--engine", "spark", "--spark-master", "local[2]")
+    assert (done[0], done[1]) == (2, "")
+    assert done[2].startswith(f"error: {data}: column 'g' has 2 missing value(s)")
+
+
 def test_public_api_takes_spark_dataframes(spark, scale_files):
     import rai
 
