@@ -5,11 +5,12 @@ written as 1 (male) and 2 (female), the way many raw data sets code it (``pipeli
 the codes readable names with ``data.value_labels``). The education columns and the income label
 are left out; 10,000 training and 5,000 test rows are kept.
 
-    python examples/adult-education/prepare.py
+    python examples/adult-education/prepare.py [OUT_DIR]    # default: this example's data/
 """
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -35,6 +36,7 @@ def prepare(source: Path, rows: int, target: Path) -> None:
 
 
 if __name__ == "__main__":
-    (HERE / "data").mkdir(exist_ok=True)
-    prepare(ADULT / "adult.data.csv.gz", ROWS["train"], HERE / "data" / "education.train.csv.gz")
-    prepare(ADULT / "adult.test.csv.gz", ROWS["test"], HERE / "data" / "education.test.csv.gz")
+    out = Path(sys.argv[1]) if len(sys.argv) > 1 else HERE / "data"
+    out.mkdir(exist_ok=True)
+    prepare(ADULT / "adult.data.csv.gz", ROWS["train"], out / "education.train.csv.gz")
+    prepare(ADULT / "adult.test.csv.gz", ROWS["test"], out / "education.test.csv.gz")
