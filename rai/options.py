@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from governance.errors import UserError
+
 workspace_option = click.option(
     "--workspace",
     "workspace",
@@ -50,3 +52,13 @@ na_values_option = click.option(
     help="Text that means a missing value, e.g. '?' (repeatable), besides empty fields and pandas' usual "
          "markers (NA, N/A, NaN, null, ...); as a pipeline's data.na_values.",
 )
+
+
+def split_columns(text: str, option: str = "--columns") -> list[str]:
+    """``COL[,COL...]`` as a list; UserError for an empty or repeated name."""
+    names = [name.strip() for name in text.split(",")]
+    if not all(names):
+        raise UserError(f"{option}: empty column name in {text!r} (give COL[,COL...])")
+    if len(set(names)) != len(names):
+        raise UserError(f"{option}: column repeated in {text!r}")
+    return names

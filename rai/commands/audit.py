@@ -38,7 +38,7 @@ from rai.commands.audit_common import (
     rule_param,
 )
 from rai.commands.audit_scale import engine_options, run_scaled_fairness
-from rai.options import csv_dialect_options, json_option, na_values_option, workspace_option
+from rai.options import csv_dialect_options, json_option, na_values_option, split_columns, workspace_option
 
 AUDIT_FAMILIES = ("fairness.", "performance.")
 
@@ -99,7 +99,7 @@ def fairness(data, y_true, y_pred, sensitive, task, y_score, pos_label, favorabl
 
     Exits 0 when no policy is given or the policy passes, 1 when it blocks, 2 on a usage error.
     """
-    features = _split_columns(sensitive)
+    features = split_columns(sensitive, "--sensitive")
     _refuse_task_options(task, pos_label, favorable_label, y_score)
     groups = {"value_labels": parse_labels(labels), "bins": parse_bins(bins)}
     policy, rules = load_rules(policy_path, AUDIT_FAMILIES) if policy_path else (None, [])
@@ -201,15 +201,6 @@ def _name_columns(message: str, y_true: str, y_pred: str) -> str:
         if message.startswith(f"{field}:"):
             return f"column '{column}'" + message[len(field):]
     return message
-
-
-def _split_columns(text: str) -> list[str]:
-    names = [name.strip() for name in text.split(",")]
-    if not all(names):
-        raise UserError(f"--sensitive: empty column name in {text!r} (give COL[,COL...])")
-    if len(set(names)) != len(names):
-        raise UserError(f"--sensitive: column repeated in {text!r}")
-    return names
 
 
 def _rule_features(rules, data: str, policy_path: str | None, y_score: str | None, task: str = "binary") -> list[str]:

@@ -28,8 +28,8 @@ from rai.commands.audit_common import (
     record_audit,
 )
 from rai.commands.audit_scale import engine_options, run_scaled_drift
-from rai.commands.drift_output import print_report, split_columns
-from rai.options import csv_dialect_options, json_option, na_values_option, workspace_option
+from rai.commands.drift_output import print_report
+from rai.options import csv_dialect_options, json_option, na_values_option, split_columns, workspace_option
 
 AUDIT_FAMILIES = ("drift.",)
 

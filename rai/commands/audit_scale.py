@@ -140,7 +140,7 @@ class ScaledFairness:
                  y_score=None, pos_label=None, min_group_size=30, as_json=False, record=False, workspace=None,
                  dialect=None, na_values=(), **_memory_only) -> None:
         from governance.stream import open_dataset
-        from rai.commands.drift_output import split_columns
+        from rai.options import split_columns
 
         features = split_columns(sensitive, "--sensitive")
         dataset = open_dataset(data, dialect, na_values)
@@ -205,7 +205,8 @@ class ScaledDrift:
         from governance.findings import jsonable
         from governance.metrics.drift import DriftOptions
         from governance.stream import open_dataset
-        from rai.commands.drift_output import print_report, split_columns
+        from rai.commands.drift_output import print_report
+        from rai.options import split_columns
 
         wanted = split_columns(columns) if columns else None
         options = DriftOptions(wanted, stattest, threshold, None, drift_share)

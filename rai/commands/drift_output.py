@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from governance.display import format_value
-from governance.errors import UserError
 from governance.metrics.drift import DriftReport
 from governance.textsafe import markup
 
@@ -49,11 +48,3 @@ def print_report(console: Console, report: DriftReport, prediction: dict[str, An
                       f"{markup(report.skipped_text())}", highlight=False)
 
 
-def split_columns(text: str, option: str = "--columns") -> list[str]:
-    """``COL[,COL...]`` as a list; UserError for an empty or repeated name."""
-    names = [name.strip() for name in text.split(",")]
-    if not all(names):
-        raise UserError(f"{option}: empty column name in {text!r} (give COL[,COL...])")
-    if len(set(names)) != len(names):
-        raise UserError(f"{option}: column repeated in {text!r}")
-    return names
